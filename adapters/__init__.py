@@ -1,0 +1,1 @@
+"""Adapters at the edges: object storage, Kafka, Elasticsearch. The core never imports these."""
