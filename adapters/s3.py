@@ -1,4 +1,4 @@
-"""A boto3 S3 client for the configured endpoint (SeaweedFS here, MinIO in compose, AWS anywhere)."""
+"""A boto3 S3 client for the configured endpoint (SeaweedFS here, MinIO in compose, or AWS)."""
 
 from __future__ import annotations
 

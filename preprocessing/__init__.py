@@ -1,0 +1,33 @@
+"""The functional core: image bytes in; an upright 224x224x3 uint8 tensor, variants, metadata out.
+
+No I/O happens here. The streaming job, the batch job and the API's validation all call it.
+"""
+
+from preprocessing.errors import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
+from preprocessing.pipeline import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_VARIANTS,
+    ImageMetadata,
+    ProcessedImage,
+    Variant,
+    image_id_of,
+    load_upright_rgb,
+    process_image,
+    tensor_sha256,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_VARIANTS",
+    "CorruptImage",
+    "ImageMetadata",
+    "ImageRejected",
+    "ProcessedImage",
+    "TooManyPixels",
+    "UnsupportedFormat",
+    "Variant",
+    "image_id_of",
+    "load_upright_rgb",
+    "process_image",
+    "tensor_sha256",
+]

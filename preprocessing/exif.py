@@ -1,0 +1,113 @@
+"""EXIF facts read with exifread: GPS, capture time, camera. Damaged tags give None, not errors."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import exifread
+
+
+@dataclass(frozen=True)
+class ExifFacts:
+    """What the photo's EXIF says about where, when and with what it was taken."""
+
+    lat: float | None = None
+    lon: float | None = None
+    altitude: float | None = None
+    captured_at: str | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+
+
+def read_exif(data: bytes) -> ExifFacts:
+    """Read EXIF from JPEG, PNG, WebP, TIFF or HEIC bytes; a file without EXIF gives empty facts."""
+    try:
+        tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+    except Exception:
+        return ExifFacts()
+    lat = _coordinate(tags, "GPS GPSLatitude", "GPS GPSLatitudeRef", "S", 90.0)
+    lon = _coordinate(tags, "GPS GPSLongitude", "GPS GPSLongitudeRef", "W", 180.0)
+    if lat is None or lon is None:
+        lat = lon = None
+    return ExifFacts(
+        lat=lat,
+        lon=lon,
+        altitude=_altitude(tags),
+        captured_at=_capture_time(tags),
+        camera_make=_text(tags, "Image Make"),
+        camera_model=_text(tags, "Image Model"),
+    )
+
+
+def _number(value) -> float | None:
+    """A finite float from an exifread Ratio or int; None for a zero denominator or garbage."""
+    try:
+        denominator = getattr(value, "den", getattr(value, "denominator", 1))
+        numerator = getattr(value, "num", getattr(value, "numerator", value))
+        result = float(numerator) / float(denominator)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _coordinate(tags, name: str, ref_name: str, negative_ref: str, limit: float) -> float | None:
+    """Signed decimal degrees from degrees/minutes/seconds and an N/S or E/W reference."""
+    tag, ref = tags.get(name), tags.get(ref_name)
+    if tag is None or ref is None:
+        return None
+    parts = [_number(value) for value in tag.values]
+    if not parts or len(parts) > 3 or any(part is None or part < 0 for part in parts):
+        return None
+    degrees = sum(part / 60**i for i, part in enumerate(parts))
+    reference = str(ref.values).strip().upper()
+    if reference not in ("N", "S", "E", "W"):
+        return None
+    signed = -degrees if reference == negative_ref else degrees
+    return signed if abs(signed) <= limit else None
+
+
+def _altitude(tags) -> float | None:
+    """Metres above sea level; GPSAltitudeRef 1 means below."""
+    tag = tags.get("GPS GPSAltitude")
+    if tag is None or not tag.values:
+        return None
+    metres = _number(tag.values[0])
+    if metres is None:
+        return None
+    ref = tags.get("GPS GPSAltitudeRef")
+    below = ref is not None and list(ref.values)[:1] == [1]
+    return -metres if below else metres
+
+
+def _capture_time(tags) -> str | None:
+    """DateTimeOriginal (else DateTime) as ISO 8601, with its UTC offset when the file gives one."""
+    for name, offset_name in (
+        ("EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal"),
+        ("Image DateTime", "EXIF OffsetTime"),
+    ):
+        text = _text(tags, name)
+        if text is None:
+            continue
+        try:
+            moment = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            continue
+        offset = _text(tags, offset_name)
+        if offset:
+            try:
+                return datetime.fromisoformat(moment.isoformat() + offset).isoformat()
+            except ValueError:
+                pass
+        return moment.isoformat()
+    return None
+
+
+def _text(tags, name: str) -> str | None:
+    tag = tags.get(name)
+    if tag is None:
+        return None
+    text = str(tag.values).replace("\x00", "").strip()
+    return text or None

@@ -1,0 +1,118 @@
+"""The core's one entry: bytes in; metadata, a 224x224x3 base tensor and augmented variants out."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from preprocessing.augment import AugmentParams, apply_params, draw_params
+from preprocessing.colour import to_rgb
+from preprocessing.decode import decode_image
+from preprocessing.exif import read_exif
+from preprocessing.orientation import apply_orientation, stored_orientation
+from preprocessing.resize import SIZE, base_tensor
+
+DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_VARIANTS = 4
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """Facts about one uploaded file; image_id is the sha256 of its bytes."""
+
+    image_id: str
+    format: str
+    width: int
+    height: int
+    orientation: int
+    size_bytes: int
+    lat: float | None
+    lon: float | None
+    altitude: float | None
+    captured_at: str | None
+    camera_make: str | None
+    camera_model: str | None
+
+    @property
+    def camera(self) -> str | None:
+        """Make and model as one name, without repeating the make ("Canon Canon EOS 40D")."""
+        make, model = self.camera_make, self.camera_model
+        if make and model and model.lower().startswith(make.split()[0].lower()):
+            return model
+        return " ".join(part for part in (make, model) if part) or None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One augmented tensor and the parameters that made it."""
+
+    k: int
+    params: AugmentParams
+    tensor: np.ndarray
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    metadata: ImageMetadata
+    base: np.ndarray
+    variants: tuple[Variant, ...]
+
+
+def image_id_of(data: bytes) -> str:
+    """The content address of an upload: the hex sha256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def tensor_sha256(tensor: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(tensor).tobytes()).hexdigest()
+
+
+def load_upright_rgb(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[Image.Image, ImageMetadata]:
+    """Decode (at DCT scale for JPEG), orient and convert to RGB; return (image, metadata).
+
+    This is all the API checks on its request path; raises an ImageRejected subclass.
+    """
+    decoded = decode_image(data, max_pixels=max_pixels, draft_size=SIZE)
+    orientation = stored_orientation(decoded.image)
+    upright = to_rgb(apply_orientation(decoded.image))
+    exif = read_exif(data)
+    metadata = ImageMetadata(
+        image_id=image_id_of(data),
+        format=decoded.format,
+        width=decoded.width,
+        height=decoded.height,
+        orientation=orientation,
+        size_bytes=len(data),
+        lat=exif.lat,
+        lon=exif.lon,
+        altitude=exif.altitude,
+        captured_at=exif.captured_at,
+        camera_make=exif.camera_make,
+        camera_model=exif.camera_model,
+    )
+    return upright, metadata
+
+
+def augment(upright: Image.Image, image_id: str, n_variants: int) -> tuple[Variant, ...]:
+    variants = []
+    for k in range(n_variants):
+        params = draw_params(image_id, k)
+        variants.append(Variant(k=k, params=params, tensor=apply_params(upright, params)))
+    return tuple(variants)
+
+
+def process_image(
+    data: bytes, *, n_variants: int = DEFAULT_VARIANTS, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> ProcessedImage:
+    """Everything the datasets need from one upload; raises an ImageRejected subclass."""
+    upright, metadata = load_upright_rgb(data, max_pixels)
+    return ProcessedImage(
+        metadata=metadata,
+        base=base_tensor(upright),
+        variants=augment(upright, metadata.image_id, n_variants),
+    )
