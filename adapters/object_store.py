@@ -1,0 +1,101 @@
+"""Where a dataset lives: a local directory (the embedded default) or s3://bucket/prefix.
+
+Both stores take the same keys ("raw/<id>.jpg", "shards/..."), so the dataset format never
+knows which one it is writing to. Stores are picklable: Spark ships them to its workers.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from adapters.s3 import make_s3_client
+from settings import S3Settings
+
+
+class ObjectStore(Protocol):
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_stream(self, key: str, stream: BinaryIO) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def list_keys(self, prefix: str) -> list[str]: ...
+    def url(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """Objects as files under a root directory; writes are atomic (temp file, then rename)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.put_stream(key, io.BytesIO(data))
+
+    def put_stream(self, key: str, stream: BinaryIO) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as temp:
+            shutil.copyfileobj(stream, temp)
+        os.replace(temp.name, path)
+
+    def get_bytes(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def url(self, key: str) -> str:
+        return str(self.root / key)
+
+
+class S3Store:
+    """Objects under s3://bucket/prefix through boto3; the client is made lazily on each worker."""
+
+    def __init__(self, bucket: str, prefix: str, s3: S3Settings):
+        self.bucket, self.prefix, self.s3 = bucket, prefix.strip("/"), s3
+        self._client = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_client": None}
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = make_s3_client(self.s3)
+        return self._client
+
+    def _full(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data)
+
+    def put_stream(self, key: str, stream: BinaryIO) -> None:
+        self.client.upload_fileobj(stream, self.bucket, self._full(key))
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._full(prefix)
+        )
+        return sorted(obj["Key"][strip:] for page in pages for obj in page.get("Contents", []))
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._full(key)}"
+
+
+def open_store(root: str, s3: S3Settings) -> ObjectStore:
+    """An S3Store for "s3://bucket/prefix", otherwise a LocalStore for the directory."""
+    if root.startswith("s3://"):
+        bucket, _, prefix = root[len("s3://") :].partition("/")
+        return S3Store(bucket, prefix, s3)
+    return LocalStore(root)

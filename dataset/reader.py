@@ -1,0 +1,95 @@
+"""Read a dataset back: the manifest as a DataFrame, then (tensor, label, meta) from the shards.
+
+A few plain iterator stages, as in webdataset: manifest rows -> shard keys -> tar members ->
+samples. The shards are ordinary WebDataset tars, so `webdataset.WebDataset(reader.shard_urls())`
+reads them too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from adapters.object_store import ObjectStore, open_store
+from dataset.layout import MANIFEST_PREFIX, SHARD_PREFIX
+from dataset.manifest import SCHEMA, from_parquet_bytes
+from settings import S3Settings, Settings
+
+
+class DatasetReader:
+    """A dataset under a local directory or s3://bucket/prefix."""
+
+    def __init__(self, store: ObjectStore):
+        self.store = store
+
+    @classmethod
+    def open(cls, root: str, s3: S3Settings | None = None) -> DatasetReader:
+        return cls(open_store(root, s3 or Settings.from_env().s3))
+
+    def manifest(
+        self,
+        label: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        has_gps: bool | None = None,
+        status: str | None = "ok",
+    ) -> pd.DataFrame:
+        """One row per image (the newest, if an image was written twice), filtered.
+
+        bbox is (min_lon, min_lat, max_lon, max_lat); status=None keeps rejected rows too.
+        """
+        rows = self._all_rows()
+        if status is not None:
+            rows = rows[rows["status"] == status]
+        if label is not None:
+            rows = rows[rows["label"] == label]
+        if has_gps is not None:
+            rows = rows[rows["lat"].notna() == has_gps]
+        if bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = bbox
+            inside = rows["lon"].between(min_lon, max_lon) & rows["lat"].between(min_lat, max_lat)
+            rows = rows[inside]
+        return rows.reset_index(drop=True)
+
+    def samples(
+        self, rows: pd.DataFrame | None = None, variants: Iterable[str] | None = None
+    ) -> Iterator[tuple[np.ndarray, str | None, dict]]:
+        """(tensor, label, meta) for the rows' samples; variants like ("base",) narrow them."""
+        rows = self.manifest() if rows is None else rows
+        wanted_variants = None if variants is None else set(variants)
+        for shard, group in rows.dropna(subset=["shard_key"]).groupby("shard_key", sort=True):
+            wanted_ids = set(group["image_id"])
+            for meta, tensor in read_shard(self.store.get_bytes(shard)):
+                if meta["image_id"] not in wanted_ids:
+                    continue
+                if wanted_variants is None or meta["variant"] in wanted_variants:
+                    yield tensor, meta["label"], meta
+
+    def shard_urls(self) -> list[str]:
+        """Every shard's URL (a path, or s3://...) for webdataset or other tar readers."""
+        return [self.store.url(key) for key in self.store.list_keys(SHARD_PREFIX)]
+
+    def _all_rows(self) -> pd.DataFrame:
+        keys = [k for k in self.store.list_keys(MANIFEST_PREFIX) if k.endswith(".parquet")]
+        tables = [from_parquet_bytes(self.store.get_bytes(key)) for key in keys]
+        if not tables:
+            return SCHEMA.empty_table().to_pandas()
+        rows = pd.concat([table.to_pandas() for table in tables], ignore_index=True)
+        return rows.drop_duplicates("image_id", keep="last")
+
+
+def read_shard(data: bytes) -> Iterator[tuple[dict, np.ndarray]]:
+    """(meta, tensor) pairs of one WebDataset tar, in the order they were written."""
+    members: dict[str, dict[str, bytes]] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar:
+            key, _, extension = member.name.partition(".")
+            members.setdefault(key, {})[extension] = tar.extractfile(member).read()
+    for parts in members.values():
+        yield json.loads(parts["json"]), np.load(io.BytesIO(parts["npy"]))
+
+

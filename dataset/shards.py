@@ -1,0 +1,34 @@
+"""WebDataset tar shards: one sample per tensor (.npy) with its description (.json)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import webdataset as wds
+
+from dataset.layout import sample_key
+from dataset.records import Outcome
+
+
+def samples_of(outcome: Outcome) -> Iterator[dict]:
+    """The base tensor and each variant of a processed image as WebDataset samples."""
+    processed = outcome.processed
+    common = {"image_id": outcome.image_id, "label": outcome.upload.label}
+    yield {
+        "__key__": sample_key(outcome.image_id, "base"),
+        "npy": processed.base,
+        "json": {**common, "variant": "base", "params": None},
+    }
+    for variant in processed.variants:
+        name = f"aug{variant.k}"
+        yield {
+            "__key__": sample_key(outcome.image_id, name),
+            "npy": variant.tensor,
+            "json": {**common, "variant": name, "params": variant.params.as_dict()},
+        }
+
+
+def open_shard_writer(stream: BinaryIO) -> wds.TarWriter:
+    """A TarWriter with a fixed mtime, so the same samples always make the same bytes."""
+    return wds.TarWriter(stream, mtime=0)
