@@ -1,0 +1,1 @@
+"""The Spark batch job over a folder of labelled photos, and the map of where they were taken."""

@@ -1,0 +1,40 @@
+"""`python -m batch --input img --output out/dataset` (or s3://bucket/prefix)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from adapters.object_store import open_store
+from batch.job import run_batch
+from settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m batch", description=__doc__)
+    parser.add_argument("--input", type=Path, required=True, help="folder of <crop>/<photo> files")
+    parser.add_argument("--output", required=True, help="a directory or s3://bucket/prefix")
+    parser.add_argument("--master", default=settings.spark_master, help="Spark master URL")
+    parser.add_argument("--variants", type=int, default=settings.n_variants)
+    parser.add_argument(
+        "--shard-digits", type=int, default=2, choices=(1, 2, 3),
+        help="image-id hex digits per shard bucket: 16, 256 or 4096 shards at most",
+    )
+    args = parser.parse_args(argv)
+    if not args.input.is_dir():
+        parser.error(f"--input {args.input} is not a directory")
+    store = open_store(args.output, settings.s3)
+    report = run_batch(
+        args.input, store, master=args.master, n_variants=args.variants,
+        max_pixels=settings.max_pixels, shard_digits=args.shard_digits,
+    )
+    print(f"Batch job: {args.input} -> {store.url('')}")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The batch job's worker side: photos sorted by bucket in, one shard and manifest per bucket out.
+
+A bucket is a prefix of the image id, so the same photos always land in the same shard,
+whatever Spark's partitioning: a re-run rewrites the same objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlparse
+
+import pyarrow as pa
+
+from adapters.object_store import ObjectStore
+from dataset.records import Upload, process_upload
+from dataset.writer import write_group
+
+GROUP = "batch"
+
+SUMMARY_SCHEMA = pa.schema(
+    [
+        ("image_id", pa.string()),
+        ("label", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("has_gps", pa.bool_()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def relative_source(uri: str, input_dir: str) -> str:
+    """A Spark file URI as a path relative to the input folder (img/maize/a.jpg -> maize/a.jpg)."""
+    path = PurePosixPath(unquote(urlparse(uri).path))
+    return str(path.relative_to(PurePosixPath(input_dir)))
+
+
+def label_of(source: str) -> str:
+    """The crop label is the photo's parent folder."""
+    return PurePosixPath(source).parent.name
+
+
+def is_photo_path(source: str) -> bool:
+    """Photos live in a crop folder: top-level files (README.md) and hidden files are not photos."""
+    parts = PurePosixPath(source).parts
+    return len(parts) >= 2 and not any(part.startswith(".") for part in parts)
+
+
+@dataclass(frozen=True)
+class BucketWriter:
+    """Picklable mapInArrow function: rows (path, content, image_id, bucket), sorted by bucket."""
+
+    store: ObjectStore
+    input_dir: str
+    n_variants: int
+    max_pixels: int
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = (row for batch in batches for row in batch.to_pylist())
+        for bucket, bucket_rows in itertools.groupby(rows, key=lambda row: row["bucket"]):
+            summary: list[dict] = []
+            outcomes = self._outcomes(bucket_rows, summary)
+            for row in write_group(self.store, GROUP, bucket, outcomes):
+                summary.append(
+                    {
+                        "image_id": row["image_id"],
+                        "label": row["label"],
+                        "status": row["status"],
+                        "reason": row["reason"],
+                        "has_gps": row["lat"] is not None,
+                        "source": row["source"],
+                    }
+                )
+            yield pa.RecordBatch.from_pylist(summary, schema=SUMMARY_SCHEMA)
+
+    def _outcomes(self, rows, summary: list[dict]):
+        """Process the first photo of each image id; other files are reported, not written."""
+        for image_id, copies in itertools.groupby(rows, key=lambda row: row["image_id"]):
+            photos = []
+            for row in copies:
+                source = relative_source(row["path"], self.input_dir)
+                if is_photo_path(source):
+                    photos.append((source, row["content"]))
+                else:
+                    summary.append(skipped(image_id, source, "ignored"))
+            for source, _ in photos[1:]:
+                summary.append(skipped(image_id, source, "duplicate"))
+            if photos:
+                source, data = photos[0]
+                upload = Upload(data=data, source=source, label=label_of(source))
+                yield process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels)
+
+
+def skipped(image_id: str, source: str, status: str) -> dict:
+    """A summary row for a file that is not written: a duplicate photo or a non-photo file."""
+    return {"image_id": image_id, "label": None, "status": status, "reason": None,
+            "has_gps": False, "source": source}
