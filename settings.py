@@ -37,6 +37,7 @@ class Settings:
     kafka_topic: str = "field-images"
     kafka_partitions: int = 3
     kafka_source: str = "python"
+    kafka_log_bucket: str = "kafka-log"
     elasticsearch_url: str = "http://127.0.0.1:9200"
     elasticsearch_index: str = "field-images"
     n_variants: int = 4
@@ -67,6 +68,7 @@ class Settings:
             kafka_topic=env.get("KAFKA_TOPIC", d.kafka_topic),
             kafka_partitions=_int(env, "KAFKA_PARTITIONS", d.kafka_partitions),
             kafka_source=env.get("KAFKA_SOURCE", d.kafka_source),
+            kafka_log_bucket=env.get("KAFKA_LOG_BUCKET", d.kafka_log_bucket),
             elasticsearch_url=env.get("ELASTICSEARCH_URL", d.elasticsearch_url),
             elasticsearch_index=env.get("ELASTICSEARCH_INDEX", d.elasticsearch_index),
             n_variants=_int(env, "N_VARIANTS", d.n_variants),

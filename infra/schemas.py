@@ -1,0 +1,89 @@
+"""The buckets, topic and index the pipeline expects, each created only if missing."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.s3 import make_s3_client
+from settings import Settings
+
+_BUCKET_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+
+IMAGE_MAPPINGS = {
+    "properties": {
+        "image_id": {"type": "keyword"},
+        "label": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "reason": {"type": "keyword"},
+        "error": {"type": "text"},
+        "location": {"type": "geo_point"},
+        "lat": {"type": "double"},
+        "lon": {"type": "double"},
+        "altitude": {"type": "float"},
+        "captured_at": {"type": "date"},
+        "processed_at": {"type": "date"},
+        "camera": {"type": "keyword"},
+        "format": {"type": "keyword"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "source": {"type": "keyword"},
+        "raw_key": {"type": "keyword"},
+        "shard_key": {"type": "keyword"},
+        "thumbnail": {"type": "binary"},
+    }
+}
+
+
+def apply_schemas(settings: Settings, components: list[str]) -> None:
+    """Create what the given servers ("s3", "kafka", "es") should hold for the pipeline."""
+    s = settings
+    if "s3" in components and s.dataset_root.startswith("s3://"):
+        ensure_bucket(make_s3_client(s.s3), urlsplit(s.dataset_root).netloc)
+    if "kafka" in components:
+        ensure_topic(s.kafka_bootstrap_servers, s.kafka_topic, s.kafka_partitions)
+    if "es" in components:
+        ensure_index(make_elasticsearch_client(s.elasticsearch_url), s.elasticsearch_index)
+
+
+def ensure_bucket(s3, bucket: str) -> None:
+    """Create the S3 bucket unless it exists."""
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in _BUCKET_EXISTS:
+            raise
+
+
+def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> None:
+    """Create the Kafka topic with `partitions` partitions unless it exists."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="infra-schemas")
+    try:
+        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()
+
+
+def ensure_index(es: Elasticsearch, index: str) -> None:
+    """Install the image template for `index` and `index-*`, and create `index` unless it exists.
+
+    One shard and no replicas: the local server is a single node, where replicas never start.
+    """
+    es.indices.put_index_template(
+        name=index,
+        index_patterns=[index, f"{index}-*"],
+        template={
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "mappings": IMAGE_MAPPINGS,
+        },
+    )
+    if not es.indices.exists(index=index):
+        es.indices.create(index=index)

@@ -1,0 +1,59 @@
+"""The local stack as a whole: which servers, in which order, and the schemas they carry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from infra.elasticsearch_server import ElasticsearchServer
+from infra.kafka_broker import KafkaBroker
+from infra.schemas import apply_schemas
+from infra.seaweedfs import SeaweedFS
+from infra.server import Server, ServerStatus
+from settings import Settings
+
+SERVERS: dict[str, type[Server]] = {
+    "s3": SeaweedFS,
+    "kafka": KafkaBroker,
+    "es": ElasticsearchServer,
+}
+NEEDS = {"kafka": {"s3"}}
+
+
+class LocalStack:
+    """The servers of one stack dir (Settings.stack_dir), started in dependency order."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.servers = {name: server(settings) for name, server in SERVERS.items()}
+
+    def up(self, components: Iterable[str] | None = None) -> list[str]:
+        """Start what is not running (with what it needs), wait until ready, apply the schemas.
+
+        Returns the names of the servers this call started, for a caller that stops only those.
+        """
+        names = _with_needs(_select(components))
+        started = [name for name in names if self.servers[name].up()]
+        apply_schemas(self.settings, names)
+        return started
+
+    def down(self, components: Iterable[str] | None = None) -> list[str]:
+        """Stop the servers recorded in this stack dir, dependants first; return those stopped."""
+        names = reversed(_select(components))
+        return [name for name in names if self.servers[name].down()]
+
+    def status(self, components: Iterable[str] | None = None) -> list[ServerStatus]:
+        """Whether each server runs, its pid if this stack dir started it, and its url."""
+        return [self.servers[name].status() for name in _select(components)]
+
+
+def _select(components: Iterable[str] | None) -> list[str]:
+    wanted = set(SERVERS if components is None else components)
+    unknown = wanted - set(SERVERS)
+    if unknown:
+        raise ValueError(f"unknown servers {sorted(unknown)}; choose from {list(SERVERS)}")
+    return [name for name in SERVERS if name in wanted]
+
+
+def _with_needs(names: list[str]) -> list[str]:
+    wanted = set(names).union(*(NEEDS.get(name, set()) for name in names))
+    return [name for name in SERVERS if name in wanted]
