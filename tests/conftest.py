@@ -1,0 +1,56 @@
+"""Session fixtures that run the real local servers of infra/, shared by every test folder.
+
+Each session gets a fresh stack dir, so the servers it starts are exactly those recorded there,
+and they are all stopped when the session ends. The servers listen on the fixed ports of the
+Settings: if a stack already runs on them (a developer's `python -m infra up`), LocalStack finds
+the ports answering and uses those servers as they are, never starting a second copy, and the
+session leaves them running. Either way a fixture returns Settings pointing at servers that work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from infra.stack import LocalStack
+from settings import Settings
+
+
+@pytest.fixture(scope="session")
+def stack_settings():
+    """Settings from the environment, with a stack dir and checkpoints of this session's own."""
+    stack_dir = Path(tempfile.mkdtemp(prefix="local-stack-"))
+    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
+    settings = replace(
+        Settings.from_env(),
+        stack_dir=str(stack_dir),
+        checkpoint_dir=str(stack_dir / "checkpoints"),
+    )
+    yield settings
+    LocalStack(settings).down()
+    shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def s3_stack(stack_settings) -> Settings:
+    """SeaweedFS S3 up, with the bucket of Settings.dataset_root."""
+    LocalStack(stack_settings).up(["s3"])
+    return stack_settings
+
+
+@pytest.fixture(scope="session")
+def kafka_stack(s3_stack) -> Settings:
+    """S3 and the Tansu broker up, with Settings.kafka_topic created."""
+    LocalStack(s3_stack).up(["kafka"])
+    return s3_stack
+
+
+@pytest.fixture(scope="session")
+def es_stack(stack_settings) -> Settings:
+    """Elasticsearch up, with the image index template and Settings.elasticsearch_index."""
+    LocalStack(stack_settings).up(["es"])
+    return stack_settings

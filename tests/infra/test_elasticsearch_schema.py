@@ -1,0 +1,57 @@
+"""Elasticsearch: the 9.x client talks to the local 7.x server; the template maps images."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+
+
+@pytest.fixture
+def es(es_stack):
+    return make_elasticsearch_client(es_stack.elasticsearch_url)
+
+
+@pytest.fixture
+def scratch_index(es, es_stack):
+    """A fresh index matching the template's `<index>-*` pattern, deleted afterwards."""
+    name = f"{es_stack.elasticsearch_index}-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    es.indices.delete(index=name, ignore_unavailable=True)
+
+
+def test_the_client_reports_the_server_version(es, es_stack):
+    with urllib.request.urlopen(es_stack.elasticsearch_url) as response:
+        version = json.load(response)["version"]["number"]
+    assert es.info()["version"]["number"] == version
+
+
+def test_the_configured_index_exists(es, es_stack):
+    assert es.indices.exists(index=es_stack.elasticsearch_index)
+
+
+def test_the_template_maps_images(es, scratch_index):
+    es.indices.create(index=scratch_index)
+    fields = es.indices.get_mapping(index=scratch_index)[scratch_index]["mappings"]["properties"]
+    assert fields["location"]["type"] == "geo_point"
+    assert fields["image_id"]["type"] == "keyword"
+    assert fields["captured_at"]["type"] == "date"
+    assert fields["thumbnail"]["type"] == "binary"
+
+
+def test_images_are_found_by_location(es, scratch_index):
+    es.index(index=scratch_index, id="in-paris", document={"location": {"lat": 48.85, "lon": 2.35}})
+    es.index(
+        index=scratch_index, id="in-tokyo", document={"location": {"lat": 35.68, "lon": 139.7}}
+    )
+    es.indices.refresh(index=scratch_index)
+
+    europe = {"top_left": {"lat": 60, "lon": -10}, "bottom_right": {"lat": 35, "lon": 30}}
+    hits = es.search(index=scratch_index, query={"geo_bounding_box": {"location": europe}})["hits"][
+        "hits"
+    ]
+    assert [hit["_id"] for hit in hits] == ["in-paris"]
