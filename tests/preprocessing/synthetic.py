@@ -1,0 +1,165 @@
+"""Synthetic image files for the preprocessing tests, made here from numpy arrays.
+
+Nothing is copied from the corpus: every fixture is built from a known array, so a test can say
+what the right answer is. EXIF is written with piexif, an encoder independent of the reader.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import zlib
+
+import numpy as np
+import piexif
+import pillow_heif
+from PIL import Image
+
+pillow_heif.register_heif_opener()
+
+# Our format name -> Pillow's save format.
+SAVE_AS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "heif": "HEIF"}
+
+
+def scene(width: int = 120, height: int = 80) -> np.ndarray:
+    """An asymmetric RGB picture: red rises left to right, green rises top to bottom, and a blue
+    block sits in the top-left corner. Every flip and rotation of it is a different array."""
+    y, x = np.mgrid[0:height, 0:width]
+    red = x * 255 // max(width - 1, 1)
+    green = y * 255 // max(height - 1, 1)
+    blue = np.where((x < width // 4) & (y < height // 4), 230, 30)
+    return np.stack([red, green, blue], axis=-1).astype(np.uint8)
+
+
+def photo_like(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A smooth random colour field with a few hard-edged blocks: compresses like a photo."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0, 255, size=(height // 100 + 2, width // 100 + 2, 3)).astype(np.uint8)
+    field = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+    pixels = np.asarray(field).copy()
+    for _ in range(12):
+        top, left = rng.integers(0, height - 50), rng.integers(0, width - 50)
+        bottom, right = top + rng.integers(20, 400), left + rng.integers(20, 400)
+        pixels[top:bottom, left:right] = rng.integers(0, 256, size=3)
+    return pixels
+
+
+@functools.cache
+def large_photo_jpeg() -> bytes:
+    """A 3000x2000 photo-like JPEG: large enough for libjpeg to decode it at 1/8 scale."""
+    return encode(photo_like(3000, 2000), "jpeg", quality=90)
+
+
+def encode(pixels: np.ndarray | Image.Image, fmt: str, **options) -> bytes:
+    """The bytes of `pixels` saved as `fmt` (a key of SAVE_AS) with Pillow's save options."""
+    return save_as(pixels, SAVE_AS[fmt], **options)
+
+
+def save_as(pixels: np.ndarray | Image.Image, pillow_format: str, **options) -> bytes:
+    """The bytes of `pixels` saved by Pillow in any format it writes (GIF, BMP, ...)."""
+    image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
+    buffer = io.BytesIO()
+    image.save(buffer, pillow_format, **options)
+    return buffer.getvalue()
+
+
+def near_lossless(fmt: str) -> dict:
+    """Save options that keep a synthetic picture close to its array in each format."""
+    return {
+        "jpeg": {"quality": 95, "subsampling": 0},
+        "png": {},
+        "webp": {"lossless": True},
+        "tiff": {},
+        "heif": {"quality": 95},
+    }[fmt]
+
+
+def store_for_orientation(upright: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels of a file whose EXIF Orientation tag says how to show `upright`.
+
+    Straight from the EXIF definition of the tag: where the stored image's row 0 and column 0 lie
+    in the upright scene (1: top/left, 2: top/right, 3: bottom/right, 4: bottom/left, 5: left/top,
+    6: right/top, 7: right/bottom, 8: left/bottom).
+    """
+    height, width = upright.shape[:2]
+    stored_shape = (width, height) if orientation >= 5 else (height, width)
+    rows, cols = np.indices(stored_shape)
+    source = {
+        1: (rows, cols),
+        2: (rows, width - 1 - cols),
+        3: (height - 1 - rows, width - 1 - cols),
+        4: (height - 1 - rows, cols),
+        5: (cols, rows),
+        6: (cols, width - 1 - rows),
+        7: (height - 1 - cols, width - 1 - rows),
+        8: (height - 1 - cols, rows),
+    }[orientation]
+    return upright[source]
+
+
+def dms(degrees: float) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Unsigned decimal degrees as EXIF degrees/minutes/seconds rationals (seconds to 1/1000)."""
+    whole = int(degrees)
+    minutes_float = (degrees - whole) * 60
+    minutes = int(minutes_float)
+    seconds = round((minutes_float - minutes) * 60 * 1000)
+    return ((whole, 1), (minutes, 1), (seconds, 1000))
+
+
+def exif_bytes(
+    *,
+    orientation: int | None = None,
+    make: str | None = None,
+    model: str | None = None,
+    taken: str | None = None,
+    offset: str | None = None,
+    gps: dict | None = None,
+) -> bytes:
+    """An EXIF block (as piexif.dump makes it) with only the given tags; `gps` is a raw GPS IFD."""
+    zeroth: dict = {}
+    exif: dict = {}
+    if orientation is not None:
+        zeroth[piexif.ImageIFD.Orientation] = orientation
+    if make is not None:
+        zeroth[piexif.ImageIFD.Make] = make.encode()
+    if model is not None:
+        zeroth[piexif.ImageIFD.Model] = model.encode()
+    if taken is not None:
+        exif[piexif.ExifIFD.DateTimeOriginal] = taken.encode()
+    if offset is not None:
+        exif[piexif.ExifIFD.OffsetTimeOriginal] = offset.encode()
+    return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps or {}})
+
+
+def gps_ifd(lat: float, lon: float, *, lat_ref: str | None = None, lon_ref: str | None = None):
+    """A GPS IFD for signed decimal degrees; refs default to N/S and E/W from the signs."""
+    return {
+        piexif.GPSIFD.GPSLatitudeRef: (lat_ref or ("N" if lat >= 0 else "S")).encode(),
+        piexif.GPSIFD.GPSLatitude: dms(abs(lat)),
+        piexif.GPSIFD.GPSLongitudeRef: (lon_ref or ("E" if lon >= 0 else "W")).encode(),
+        piexif.GPSIFD.GPSLongitude: dms(abs(lon)),
+    }
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares a width x height 1-bit greyscale image and holds no pixel data at all.
+
+    Decoding it would fail (there is nothing to decode), so a size refusal proves the size was
+    checked from the header first.
+    """
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IEND", b"")
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) is rewritten to declare width x height."""
+    data = bytearray(encode(scene(16, 16), "jpeg", quality=90))
+    sof = data.find(b"\xff\xc0")
+    assert sof > 0, "Pillow wrote no baseline SOF0 marker"
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
