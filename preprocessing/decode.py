@@ -11,18 +11,29 @@ from PIL import Image
 
 from preprocessing.errors import CorruptImage, TooManyPixels
 from preprocessing.formats import FORMATS, sniff_format
+from preprocessing.orientation import stored_orientation
 
 pillow_heif.register_heif_opener()
+
+# Readers that hand over the picture already upright (Pillow's TIFF plugin; libheif, which applies
+# HEIF's rotation and mirror properties) and so report the upright size of an image stored on its
+# side. We report the stored size, as for every other format.
+_ORIENTED_BY_READER = {"tiff", "heif"}
 
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """A decoded first frame with the facts of the file it came from."""
+    """A decoded first frame with the facts of the file it came from.
+
+    width, height and orientation describe the file as stored (its EXIF Orientation tag, 1..8),
+    whatever the reader did with them.
+    """
 
     image: Image.Image
     format: str
     width: int
     height: int
+    orientation: int
 
 
 def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None) -> DecodedImage:
@@ -48,10 +59,20 @@ def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None)
         raise TooManyPixels(
             f"{width}x{height} is {width * height:,} pixels, over the cap of {max_pixels:,}"
         )
+    # The TIFF reader drops the tag as it loads, so read it first there; the PNG reader must load
+    # (decode) to find its tag, so read it after the pixel cap and the load everywhere else.
+    oriented_by_reader = fmt in _ORIENTED_BY_READER
+    orientation = stored_orientation(image) if oriented_by_reader else 1
     if fmt == "jpeg" and draft_size:
         image.draft("RGB", (draft_size, draft_size))
     try:
         image.load()
     except Exception as error:
         raise CorruptImage(f"the {fmt} data cannot be decoded: {error}") from error
-    return DecodedImage(image=image, format=fmt, width=width, height=height)
+    if not oriented_by_reader:
+        orientation = stored_orientation(image)
+    elif orientation >= 5:
+        width, height = height, width  # the reader's size was the upright one
+    return DecodedImage(
+        image=image, format=fmt, width=width, height=height, orientation=orientation
+    )

@@ -12,7 +12,7 @@ from preprocessing.augment import AugmentParams, apply_params, draw_params
 from preprocessing.colour import to_rgb
 from preprocessing.decode import decode_image
 from preprocessing.exif import read_exif
-from preprocessing.orientation import apply_orientation, stored_orientation
+from preprocessing.orientation import apply_orientation
 from preprocessing.resize import SIZE, base_tensor
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -78,7 +78,6 @@ def load_upright_rgb(
     This is all the API checks on its request path; raises an ImageRejected subclass.
     """
     decoded = decode_image(data, max_pixels=max_pixels, draft_size=SIZE)
-    orientation = stored_orientation(decoded.image)
     upright = to_rgb(apply_orientation(decoded.image))
     exif = read_exif(data)
     metadata = ImageMetadata(
@@ -86,7 +85,7 @@ def load_upright_rgb(
         format=decoded.format,
         width=decoded.width,
         height=decoded.height,
-        orientation=orientation,
+        orientation=decoded.orientation,
         size_bytes=len(data),
         lat=exif.lat,
         lon=exif.lon,

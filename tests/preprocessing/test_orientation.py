@@ -1,0 +1,99 @@
+"""Every EXIF orientation is applied: a file stored sideways or mirrored gives the upright tensor.
+
+Each file stores the same upright scene transformed as its tag says (per the EXIF definition of
+the tag, not per Pillow); once processed, all must match the upright scene.
+"""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from preprocessing import process_image
+from preprocessing.orientation import apply_orientation, stored_orientation
+from preprocessing.resize import base_tensor
+from tests.preprocessing.synthetic import (
+    SAVE_AS,
+    encode,
+    exif_bytes,
+    near_lossless,
+    scene,
+    store_for_orientation,
+)
+
+UPRIGHT = scene(120, 80)
+ORIENTATIONS = range(1, 9)
+
+
+def _tagged_file(orientation: int, fmt: str = "jpeg") -> bytes:
+    stored = store_for_orientation(UPRIGHT, orientation)
+    return encode(stored, fmt, exif=exif_bytes(orientation=orientation), **near_lossless(fmt))
+
+
+def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(int) - b.astype(int)).mean())
+
+
+@pytest.fixture(scope="module")
+def upright_tensor() -> np.ndarray:
+    return base_tensor(Image.fromarray(UPRIGHT))
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_the_stored_pixels_differ_from_the_upright_scene_unless_the_tag_is_1(
+    orientation, upright_tensor
+):
+    stored_tensor = base_tensor(Image.fromarray(store_for_orientation(UPRIGHT, orientation)))
+
+    if orientation == 1:
+        assert _mean_difference(stored_tensor, upright_tensor) == 0
+    else:
+        assert _mean_difference(stored_tensor, upright_tensor) > 20
+
+
+@pytest.mark.parametrize("fmt", sorted(SAVE_AS))
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_a_tagged_file_gives_the_upright_base_tensor(orientation, fmt, upright_tensor):
+    processed = process_image(_tagged_file(orientation, fmt), n_variants=0)
+
+    assert _mean_difference(processed.base, upright_tensor) < 2
+
+
+@pytest.mark.parametrize("fmt", sorted(SAVE_AS))
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_metadata_reports_the_files_orientation_tag(orientation, fmt):
+    metadata = process_image(_tagged_file(orientation, fmt), n_variants=0).metadata
+
+    assert metadata.orientation == orientation
+
+
+@pytest.mark.parametrize("fmt", sorted(SAVE_AS))
+def test_metadata_reports_the_stored_size_of_a_file_stored_sideways(fmt):
+    metadata = process_image(_tagged_file(6, fmt), n_variants=0).metadata
+
+    assert (metadata.width, metadata.height) == (80, 120)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_stored_orientation_reads_the_tag_of_an_opened_file(orientation):
+    image = Image.open(io.BytesIO(_tagged_file(orientation)))
+
+    assert stored_orientation(image) == orientation
+
+
+@pytest.mark.parametrize("tag", [0, 9, 300])
+def test_an_out_of_range_tag_counts_as_upright(tag, upright_tensor):
+    data = encode(UPRIGHT, "png", exif=exif_bytes(orientation=tag))
+
+    processed = process_image(data, n_variants=0)
+
+    assert processed.metadata.orientation == 1
+    np.testing.assert_array_equal(processed.base, upright_tensor)
+
+
+def test_a_file_without_exif_is_upright_as_stored(upright_tensor):
+    image = Image.open(io.BytesIO(encode(UPRIGHT, "png")))
+
+    assert stored_orientation(image) == 1
+    np.testing.assert_array_equal(np.asarray(apply_orientation(image)), UPRIGHT)
