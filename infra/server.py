@@ -85,6 +85,7 @@ class Server:
         return self.process.stop(self.stop_timeout)
 
     def status(self) -> ServerStatus:
+        """Running if this stack dir's process lives or anything answers on the port."""
         pid = self.process.pid()
         running = pid is not None or port_open(*self.address)
         return ServerStatus(self.name, running, pid, self.url)
