@@ -1,0 +1,134 @@
+"""The HTML map of where the dataset's photos were taken, for agronomists to browse.
+
+Each accepted image with a GPS position is a dot coloured by crop, clustered when zoomed out,
+whose popup shows its thumbnail, crop, capture time and id. A legend counts the dots per crop
+and a box says how many images could not be placed for lack of GPS. Leaflet and the tiles load
+from CDNs when the page is opened; the thumbnails are inline, so the file travels alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import pandas as pd
+from folium.plugins import MarkerCluster
+
+COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "camera", "thumbnail")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+UNLABELLED = "unlabelled"
+UNLABELLED_COLOUR = "#7f7f7f"
+WORLD_CENTRE, WORLD_ZOOM = (20.0, 0.0), 2
+CLOSEST_ZOOM = 15  # a single farm still shows its surroundings
+BOX_STYLE = (
+    "position: fixed; z-index: 1000; background: white; padding: 6px 10px;"
+    " border: 1px solid #999; border-radius: 4px; font: 13px sans-serif;"
+)
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    """What a rendered map shows: dots placed, images left off, and dots per crop label."""
+
+    mapped: int
+    without_gps: int
+    labels: dict[str, int]
+
+
+def render_map(rows: pd.DataFrame, path: str | Path) -> MapSummary:
+    """Write the map of the accepted ("ok") manifest rows to path as one HTML file."""
+    manifest = rows.reindex(columns=COLUMNS)
+    accepted = manifest[manifest["status"] == "ok"]
+    accepted = accepted.assign(
+        lat=pd.to_numeric(accepted["lat"], errors="coerce"),
+        lon=pd.to_numeric(accepted["lon"], errors="coerce"),
+        label=accepted["label"].fillna(UNLABELLED),
+    )
+    placed = accepted[accepted["lat"].notna() & accepted["lon"].notna()]
+    labels = dict(sorted(Counter(placed["label"]).items()))
+    colours = crop_colours(labels)
+
+    fmap = framed_map(placed)
+    cluster = MarkerCluster(name="photos").add_to(fmap)
+    for row in placed.itertuples(index=False):
+        folium.CircleMarker(
+            location=(row.lat, row.lon),
+            radius=8,
+            color=colours[row.label],
+            fill=True,
+            fill_opacity=0.85,
+            popup=folium.Popup(popup_html(row), max_width=240),
+            tooltip=as_html(row.label),
+        ).add_to(cluster)
+    summary = MapSummary(mapped=len(placed), without_gps=len(accepted) - len(placed), labels=labels)
+    page = fmap.get_root().html
+    page.add_child(folium.Element(legend_html(labels, colours)))
+    page.add_child(folium.Element(no_gps_html(summary.without_gps, len(accepted))))
+    fmap.save(str(path))
+    return summary
+
+
+def crop_colours(labels: dict[str, int]) -> dict[str, str]:
+    """A colour per label: sorted labels take the palette in turn, unlabelled is grey."""
+    named = sorted(label for label in labels if label != UNLABELLED)
+    colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(named)}
+    return colours | {UNLABELLED: UNLABELLED_COLOUR}
+
+
+def framed_map(placed: pd.DataFrame) -> folium.Map:
+    """A map framing the placed images, or the whole world when there are none."""
+    if placed.empty:
+        return folium.Map(location=WORLD_CENTRE, zoom_start=WORLD_ZOOM, control_scale=True)
+    south_west = [placed["lat"].min(), placed["lon"].min()]
+    north_east = [placed["lat"].max(), placed["lon"].max()]
+    fmap = folium.Map(location=[placed["lat"].mean(), placed["lon"].mean()], control_scale=True)
+    fmap.fit_bounds([south_west, north_east], padding=(30, 30), max_zoom=CLOSEST_ZOOM)
+    return fmap
+
+
+def popup_html(row) -> str:
+    """Thumbnail, crop, capture time, camera and id of one image."""
+    thumbnail = ""
+    if isinstance(row.thumbnail, bytes):
+        encoded = base64.b64encode(row.thumbnail).decode("ascii")
+        thumbnail = (
+            f'<img src="data:image/jpeg;base64,{encoded}" alt="thumbnail"'
+            ' style="max-width:200px;max-height:160px;display:block;margin-bottom:4px">'
+        )
+    captured = row.captured_at if isinstance(row.captured_at, str) else "capture time unknown"
+    camera = f"<br>{as_html(row.camera)}" if isinstance(row.camera, str) else ""
+    return (
+        f"<div>{thumbnail}<b>{as_html(row.label)}</b><br>{as_html(captured)}{camera}"
+        f'<br><code style="font-size:10px">{as_html(row.image_id)}</code></div>'
+    )
+
+
+def legend_html(labels: dict[str, int], colours: dict[str, str]) -> str:
+    """The colour key, with how many dots each crop has."""
+    entries = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+        f'margin-right:6px;background:{colours[label]}"></span>{as_html(label)} ({count})</div>'
+        for label, count in labels.items()
+    )
+    return (
+        f'<div id="legend" style="{BOX_STYLE} bottom: 30px; right: 10px;">'
+        f"<b>Crops</b>{entries or '<div>no images with GPS</div>'}</div>"
+    )
+
+
+def no_gps_html(without_gps: int, total: int) -> str:
+    """The box owning up to the images that are not on the map."""
+    verb = "has no GPS and is" if without_gps == 1 else "have no GPS and are"
+    return (
+        f'<div id="no-gps" style="{BOX_STYLE} top: 10px; right: 10px;">'
+        f"{without_gps} of {total} images {verb} not shown</div>"
+    )
+
+
+def as_html(text: str) -> str:
+    """Text made safe inside HTML and inside the JS template literals folium puts popups in."""
+    return html.escape(str(text)).replace("$", "&#36;").replace("`", "&#96;")

@@ -1,0 +1,170 @@
+"""The map of where photos were taken: what it places, what it says, what it leaves off."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from batch.image_map import (
+    PALETTE,
+    UNLABELLED_COLOUR,
+    MapSummary,
+    crop_colours,
+    render_map,
+)
+
+
+def thumbnail(colour: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def row(image_id, label="maize", status="ok", lat=42.03, lon=-93.63, **extra) -> dict:
+    return {
+        "image_id": image_id,
+        "label": label,
+        "status": status,
+        "lat": lat,
+        "lon": lon,
+        "captured_at": "2026-06-09T13:56:15",
+        "camera": "Google Pixel 7a",
+        "thumbnail": thumbnail("green"),
+        **extra,
+    }
+
+
+def render(tmp_path, rows: list[dict]) -> tuple[MapSummary, str]:
+    path = tmp_path / "map.html"
+    summary = render_map(pd.DataFrame(rows), path)
+    return summary, path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def field_rows() -> list[dict]:
+    """Two maize and a wheat photo with GPS, two without, and a rejected one with GPS."""
+    return [
+        row("maize-1"),
+        row("maize-2", lat=42.05, lon=-93.60),
+        row("wheat-1", label="wheat", lat=38.84, lon=-97.61),
+        row("maize-nogps", lat=math.nan, lon=math.nan),
+        row("wheat-nogps", label="wheat", lat=None, lon=None),
+        row("rejected-1", status="rejected"),
+    ]
+
+
+def test_accepted_images_with_gps_are_mapped_and_the_rest_counted(tmp_path, field_rows):
+    summary, _ = render(tmp_path, field_rows)
+
+    assert summary == MapSummary(mapped=3, without_gps=2, labels={"maize": 2, "wheat": 1})
+
+
+def test_each_mapped_image_is_a_marker_whose_popup_shows_its_thumbnail_and_facts(
+    tmp_path, field_rows
+):
+    field_rows[0]["thumbnail"] = thumbnail("red")
+    _, page = render(tmp_path, field_rows)
+
+    assert page.count("L.circleMarker(") == 3
+    assert "L.markerClusterGroup(" in page
+    encoded = base64.b64encode(field_rows[0]["thumbnail"]).decode("ascii")
+    assert f'src="data:image/jpeg;base64,{encoded}"' in page
+    assert page.count("data:image/jpeg;base64,") == 3
+    for image_id in ("maize-1", "maize-2", "wheat-1"):
+        assert f">{image_id}</code>" in page
+    assert "2026-06-09T13:56:15" in page
+    assert "Google Pixel 7a" in page
+
+
+def test_images_without_gps_or_rejected_get_no_marker(tmp_path, field_rows):
+    _, page = render(tmp_path, field_rows)
+
+    for image_id in ("maize-nogps", "wheat-nogps", "rejected-1"):
+        assert image_id not in page
+
+
+def test_a_box_says_how_many_images_have_no_gps(tmp_path, field_rows):
+    _, page = render(tmp_path, field_rows)
+
+    assert "2 of 5 images have no GPS and are not shown" in page
+
+
+def test_the_box_speaks_of_a_single_missing_image_in_the_singular(tmp_path):
+    _, page = render(tmp_path, [row("placed"), row("lost", lat=None)])
+
+    assert "1 of 2 images has no GPS and is not shown" in page
+
+
+def test_the_legend_lists_each_crop_with_its_colour_and_count(tmp_path, field_rows):
+    _, page = render(tmp_path, field_rows)
+    legend = page[page.index('<div id="legend"') :].split("</div></div>")[0]
+
+    assert f'background:{PALETTE[0]}"></span>maize (2)' in legend
+    assert f'background:{PALETTE[1]}"></span>wheat (1)' in legend
+    assert f'"color": "{PALETTE[0]}"' in page  # the maize markers wear the maize colour
+
+
+def test_images_without_a_label_are_shown_as_unlabelled_in_grey(tmp_path):
+    summary, page = render(tmp_path, [row("who-knows", label=None)])
+
+    assert summary.labels == {"unlabelled": 1}
+    assert f'background:{UNLABELLED_COLOUR}"></span>unlabelled (1)' in page
+    assert f'"color": "{UNLABELLED_COLOUR}"' in page
+
+
+def test_crop_colours_depend_on_the_labels_not_their_order():
+    assert crop_colours({"wheat": 1, "maize": 5}) == crop_colours({"maize": 2, "wheat": 9})
+    assert crop_colours({"wheat": 1, "maize": 5})["maize"] == PALETTE[0]
+    assert crop_colours({"unlabelled": 1})["unlabelled"] == UNLABELLED_COLOUR
+
+
+def test_the_map_is_fitted_to_the_mapped_points(tmp_path, field_rows):
+    _, page = render(tmp_path, field_rows)
+
+    assert "fitBounds(\n                [[38.84, -97.61], [42.05, -93.6]]" in page
+
+
+def test_an_empty_manifest_still_gives_a_world_map_with_the_count_box(tmp_path):
+    path = tmp_path / "map.html"
+
+    summary = render_map(pd.DataFrame(), path)
+
+    page = path.read_text(encoding="utf-8")
+    assert summary == MapSummary(mapped=0, without_gps=0, labels={})
+    assert '"zoom": 2' in page
+    assert "fitBounds" not in page
+    assert "0 of 0 images have no GPS and are not shown" in page
+    assert "no images with GPS" in page
+
+
+def test_a_manifest_without_any_gps_gives_a_world_map_with_the_count_box(tmp_path):
+    rows = [row(f"lost-{i}", lat=None, lon=None, thumbnail=None) for i in range(3)]
+
+    summary, page = render(tmp_path, rows)
+
+    assert summary == MapSummary(mapped=0, without_gps=3, labels={})
+    assert '"zoom": 2' in page
+    assert "3 of 3 images have no GPS and are not shown" in page
+
+
+def test_an_image_without_thumbnail_or_capture_time_still_gets_a_popup(tmp_path):
+    _, page = render(tmp_path, [row("bare", thumbnail=None, captured_at=None, camera=None)])
+
+    assert ">bare</code>" in page
+    assert "data:image/jpeg" not in page
+    assert "capture time unknown" in page
+
+
+def test_text_from_uploads_cannot_inject_markup_or_script(tmp_path):
+    hostile = "<script>alert(1)</script>${alert(2)}`"
+
+    _, page = render(tmp_path, [row("x", label=hostile, camera=hostile)])
+
+    assert "<script>alert(1)" not in page
+    assert "${alert(2)}" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#36;{alert(2)}&#96;" in page
