@@ -32,6 +32,8 @@ def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
     if image.mode == "F":
         scale = 255.0 if values.max(initial=0.0) <= 1.0 else 1.0
+    elif image.mode in _SIXTEEN_BIT:
+        scale = 255.0 / 65535.0  # a 16-bit value means the same whatever else the image holds
     else:
         scale = 255.0 / 65535.0 if values.max(initial=0.0) > 255 else 1.0
     grey = np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
