@@ -25,11 +25,12 @@ SAVE_AS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "heif":
 def scene(width: int = 120, height: int = 80) -> np.ndarray:
     """An asymmetric RGB picture: red rises left to right, green rises top to bottom, and a blue
     block sits in the top-left corner. Every flip and rotation of it is a different array."""
-    y, x = np.mgrid[0:height, 0:width]
-    red = x * 255 // max(width - 1, 1)
-    green = y * 255 // max(height - 1, 1)
-    blue = np.where((x < width // 4) & (y < height // 4), 230, 30)
-    return np.stack([red, green, blue], axis=-1).astype(np.uint8)
+    pixels = np.empty((height, width, 3), np.uint8)
+    pixels[..., 0] = np.arange(width) * 255 // max(width - 1, 1)
+    pixels[..., 1] = (np.arange(height) * 255 // max(height - 1, 1))[:, None]
+    pixels[..., 2] = 30
+    pixels[: height // 4, : width // 4, 2] = 230
+    return pixels
 
 
 def photo_like(width: int, height: int, seed: int = 0) -> np.ndarray:
