@@ -101,9 +101,10 @@ def popup_html(row) -> str:
         )
     captured = row.captured_at if isinstance(row.captured_at, str) else "capture time unknown"
     camera = f"<br>{as_html(row.camera)}" if isinstance(row.camera, str) else ""
+    image_id = f'<code style="font-size:10px;word-break:break-all">{as_html(row.image_id)}</code>'
     return (
         f"<div>{thumbnail}<b>{as_html(row.label)}</b><br>{as_html(captured)}{camera}"
-        f'<br><code style="font-size:10px">{as_html(row.image_id)}</code></div>'
+        f"<br>{image_id}</div>"
     )
 
 
