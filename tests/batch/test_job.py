@@ -1,0 +1,123 @@
+"""The batch job: a folder of <crop>/<photo> files in, the dataset format and a map out."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from adapters.object_store import LocalStore, open_store
+from adapters.s3 import make_s3_client
+from batch.job import run_batch
+from dataset import DatasetReader
+from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+FARM = (41.878, -93.097)  # Iowa
+
+
+@pytest.fixture(scope="module")
+def field_folder(tmp_path_factory) -> Path:
+    """maize/ with GPS photos, wheat/ without, a bad file, a duplicate and a top-level README."""
+    root = tmp_path_factory.mktemp("img")
+    (root / "maize").mkdir()
+    (root / "wheat").mkdir()
+    for i in range(3):
+        gps = gps_ifd(FARM[0] + i / 1000, FARM[1] - i / 1000)
+        jpeg = encode(photo_like(640, 480, seed=i), "jpeg", exif=exif_bytes(gps=gps))
+        (root / "maize" / f"m{i}.jpg").write_bytes(jpeg)
+    for i in range(2):
+        (root / "wheat" / f"w{i}.png").write_bytes(encode(photo_like(300, 400, seed=10 + i), "png"))
+    (root / "wheat" / "copy_of_m0.jpg").write_bytes((root / "maize" / "m0.jpg").read_bytes())
+    (root / "wheat" / "notes.jpg").write_text("not a photo")
+    (root / "README.md").write_text("sample photos")
+    return root
+
+
+def run(folder: Path, store) -> object:
+    return run_batch(folder, store, master="local[2]", n_variants=2, max_pixels=10**8,
+                     shard_digits=1)
+
+
+@pytest.fixture(scope="module")
+def local_run(field_folder, tmp_path_factory):
+    store = LocalStore(tmp_path_factory.mktemp("dataset"))
+    return store, run(field_folder, store)
+
+
+def test_the_report_counts_processed_rejected_duplicate_and_gps(local_run):
+    _, report = local_run
+    assert report.processed == 5
+    assert dict(report.rejected) == {"unsupported_format": 1}
+    assert report.duplicates == 1
+    assert report.ignored == 1
+    assert (report.with_gps, report.without_gps) == (3, 2)
+
+
+def test_the_manifest_has_one_row_per_image_labelled_by_its_folder(local_run):
+    store, _ = local_run
+    rows = DatasetReader(store).manifest(status=None)
+    assert len(rows) == 6
+    assert rows["image_id"].is_unique
+    assert sorted(rows[rows.status == "ok"]["label"]) == ["maize"] * 3 + ["wheat"] * 2
+    rejected = rows[rows.status == "rejected"].iloc[0]
+    assert (rejected.label, rejected.reason, rejected.source) == ("wheat", "unsupported_format",
+                                                                  "wheat/notes.jpg")
+
+
+def test_gps_comes_from_exif_and_photos_without_it_have_none(local_run):
+    store, _ = local_run
+    rows = DatasetReader(store).manifest()
+    maize = rows[rows.label == "maize"]
+    assert maize["lat"].between(FARM[0] - 0.01, FARM[0] + 0.01).all()
+    assert maize["lon"].between(FARM[1] - 0.01, FARM[1] + 0.01).all()
+    assert rows[rows.label == "wheat"]["lat"].isna().all()
+
+
+def test_every_image_has_a_base_and_each_variant_as_224_tensors(local_run):
+    store, _ = local_run
+    reader = DatasetReader(store)
+    samples = list(reader.samples())
+    assert len(samples) == 5 * 3
+    assert {meta["variant"] for _, _, meta in samples} == {"base", "aug0", "aug1"}
+    assert all(t.shape == (224, 224, 3) and t.dtype.name == "uint8" for t, _, _ in samples)
+    maize_only = list(reader.samples(reader.manifest(label="maize"), variants=["base"]))
+    assert [label for _, label, _ in maize_only] == ["maize"] * 3
+
+
+def test_a_rejected_photo_keeps_its_bytes_and_a_dead_letter(local_run, field_folder):
+    store, _ = local_run
+    rejected = DatasetReader(store).manifest(status="rejected").iloc[0]
+    assert store.get_bytes(rejected.raw_key) == (field_folder / "wheat" / "notes.jpg").read_bytes()
+    assert store.list_keys("rejected/") == [f"rejected/{rejected.image_id}.json"]
+
+
+def test_the_map_is_written_beside_the_dataset(local_run):
+    store, report = local_run
+    assert report.map_url == store.url("map.html")
+    assert "leaflet" in store.get_bytes("map.html").decode().lower()
+
+
+def test_a_rerun_rewrites_the_same_objects_with_the_same_bytes(local_run, field_folder):
+    store, _ = local_run
+    before = {key: store.get_bytes(key) for key in store.list_keys("")}
+    run(field_folder, store)
+    after = {key: store.get_bytes(key) for key in store.list_keys("")}
+    assert sorted(after) == sorted(before)
+    data_keys = [k for k in before if k.startswith(("raw/", "shards/", "manifest/", "rejected/"))]
+    assert all(after[k] == before[k] for k in data_keys)
+
+
+def test_the_job_writes_to_s3_and_a_rerun_adds_no_duplicates(field_folder, s3_stack):
+    bucket = f"batch-{uuid.uuid4().hex[:8]}"
+    make_s3_client(s3_stack.s3).create_bucket(Bucket=bucket)
+    store = open_store(f"s3://{bucket}/dataset", s3_stack.s3)
+    report = run(field_folder, store)
+    keys = store.list_keys("")
+    run(field_folder, store)
+    assert store.list_keys("") == keys
+    assert report.processed == 5
+    reader = DatasetReader.open(f"s3://{bucket}/dataset", s3_stack.s3)
+    assert len(reader.manifest()) == 5
+    assert len(list(reader.samples(variants=["base"]))) == 5
+    assert report.map_url == f"s3://{bucket}/dataset/map.html"
