@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import exifread
+import pillow_heif
+from PIL import Image
+
+pillow_heif.register_heif_opener()
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,7 @@ class ExifFacts:
 
 def read_exif(data: bytes) -> ExifFacts:
     """Read EXIF from JPEG, PNG, WebP, TIFF or HEIC bytes; a file without EXIF gives empty facts."""
-    try:
-        tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
-    except Exception:
-        return ExifFacts()
+    tags = _tags(data) or _tags(_exif_block(data))
     lat = _coordinate(tags, "GPS GPSLatitude", "GPS GPSLatitudeRef", "S", 90.0)
     lon = _coordinate(tags, "GPS GPSLongitude", "GPS GPSLongitudeRef", "W", 180.0)
     if lat is None or lon is None:
@@ -40,6 +41,29 @@ def read_exif(data: bytes) -> ExifFacts:
         camera_make=_text(tags, "Image Make"),
         camera_model=_text(tags, "Image Model"),
     )
+
+
+def _tags(data: bytes) -> dict:
+    if not data:
+        return {}
+    try:
+        return exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+    except Exception:
+        return {}
+
+
+def _exif_block(data: bytes) -> bytes:
+    """The file's EXIF as a bare TIFF block, found by Pillow's readers.
+
+    exifread cannot find the EXIF of some valid containers (a HEIC whose Exif item libheif wrote,
+    a WebP EXIF chunk without an "Exif" preamble); it parses the bare block they hold.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            block = image.info.get("exif") or b""
+    except Exception:
+        return b""
+    return block[6:] if block.startswith(b"Exif\x00\x00") else block
 
 
 def _number(value) -> float | None:

@@ -115,9 +115,13 @@ def exif_bytes(
     model: str | None = None,
     taken: str | None = None,
     offset: str | None = None,
+    modified: str | None = None,
     gps: dict | None = None,
 ) -> bytes:
-    """An EXIF block (as piexif.dump makes it) with only the given tags; `gps` is a raw GPS IFD."""
+    """An EXIF block (as piexif.dump makes it) with only the given tags; `gps` is a raw GPS IFD.
+
+    `taken` is DateTimeOriginal with OffsetTimeOriginal `offset`; `modified` is IFD0's DateTime.
+    """
     zeroth: dict = {}
     exif: dict = {}
     if orientation is not None:
@@ -126,6 +130,8 @@ def exif_bytes(
         zeroth[piexif.ImageIFD.Make] = make.encode()
     if model is not None:
         zeroth[piexif.ImageIFD.Model] = model.encode()
+    if modified is not None:
+        zeroth[piexif.ImageIFD.DateTime] = modified.encode()
     if taken is not None:
         exif[piexif.ExifIFD.DateTimeOriginal] = taken.encode()
     if offset is not None:
