@@ -1,0 +1,1 @@
+"""The streaming job: Kafka -> core -> dataset format + Elasticsearch, exactly once per photo."""
