@@ -10,7 +10,7 @@ from PIL import Image
 
 from preprocessing.augment import AugmentParams, apply_params, draw_params
 from preprocessing.colour import to_rgb
-from preprocessing.decode import decode_image
+from preprocessing.decode import DecodedImage, decode_image
 from preprocessing.exif import read_exif
 from preprocessing.orientation import apply_orientation
 from preprocessing.resize import SIZE, base_tensor
@@ -70,17 +70,18 @@ def tensor_sha256(tensor: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(tensor).tobytes()).hexdigest()
 
 
-def load_upright_rgb(
+def upright_rgb(
     data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[Image.Image, ImageMetadata]:
-    """Decode (at DCT scale for JPEG), orient and convert to RGB; return (image, metadata).
-
-    This is all the API checks on its request path; raises an ImageRejected subclass.
-    """
+) -> tuple[Image.Image, DecodedImage]:
+    """Decode (at DCT scale for JPEG), orient and convert to RGB: the input of every tensor."""
     decoded = decode_image(data, max_pixels=max_pixels, draft_size=SIZE)
-    upright = to_rgb(apply_orientation(decoded.image))
+    return to_rgb(apply_orientation(decoded.image)), decoded
+
+
+def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
+    """The file's facts: its id, what the decoder saw, and what its EXIF says."""
     exif = read_exif(data)
-    metadata = ImageMetadata(
+    return ImageMetadata(
         image_id=image_id_of(data),
         format=decoded.format,
         width=decoded.width,
@@ -94,7 +95,17 @@ def load_upright_rgb(
         camera_make=exif.camera_make,
         camera_model=exif.camera_model,
     )
-    return upright, metadata
+
+
+def load_upright_rgb(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[Image.Image, ImageMetadata]:
+    """The upright RGB image and the metadata: all the API checks on its request path.
+
+    Raises an ImageRejected subclass.
+    """
+    upright, decoded = upright_rgb(data, max_pixels)
+    return upright, metadata_of(data, decoded)
 
 
 def augment(upright: Image.Image, image_id: str, n_variants: int) -> tuple[Variant, ...]:
