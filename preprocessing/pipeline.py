@@ -40,7 +40,8 @@ class ImageMetadata:
     def camera(self) -> str | None:
         """Make and model as one name, without repeating the make ("Canon Canon EOS 40D")."""
         make, model = self.camera_make, self.camera_model
-        if make and model and model.lower().startswith(make.split()[0].lower()):
+        first_word = make.split()[0].lower() if make and make.strip() else None
+        if first_word and model and model.lower().startswith(first_word):
             return model
         return " ".join(part for part in (make, model) if part) or None
 
