@@ -1,0 +1,104 @@
+"""ImageRecords: what the pipeline has recorded about an upload, read from Elasticsearch.
+
+The streaming job writes one document per image (adapters/image_index.py); the API only reads
+it, so a client can follow its upload from "accepted" to "processed" or "rejected".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch
+from flask import Flask, current_app
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.image_index import get_image
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "image_records"
+
+# Seconds one lookup may take before the index counts as unavailable.
+REQUEST_TIMEOUT_S = 3
+
+# Document status -> the status the API reports; documents with any other status are not
+# finished, and are reported as unknown.
+STATUSES = {"ok": "processed", "rejected": "rejected"}
+
+# The fields of a document that the API shows (not the thumbnail, nor internal error text).
+PUBLIC_FIELDS = (
+    "image_id",
+    "label",
+    "format",
+    "width",
+    "height",
+    "lat",
+    "lon",
+    "altitude",
+    "captured_at",
+    "camera",
+    "device_id",
+    "raw_key",
+    "shard_key",
+    "processed_at",
+)
+
+
+class IndexUnavailable(Exception):
+    """Elasticsearch could not be asked; the client should retry later."""
+
+
+def public_record(document: dict) -> dict | None:
+    """The API's view of an image document, or None while the image is not processed."""
+    status = STATUSES.get(document.get("status"))
+    if status is None:
+        return None
+    record = {"image_id": document.get("image_id"), "status": status}
+    if status == "rejected":
+        record["reason"] = document.get("reason")
+    record.update({name: document.get(name) for name in PUBLIC_FIELDS if name != "image_id"})
+    return record
+
+
+class ImageRecords:
+    """Looks up image documents; connects on first use so the app starts without Elasticsearch."""
+
+    def __init__(self, url: str, index: str):
+        self.url = url
+        self.index = index
+        self._client: Elasticsearch | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImageRecords:
+        return cls(settings.elasticsearch_url, settings.elasticsearch_index)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions[EXTENSION_KEY] = self
+
+    def get(self, image_id: str) -> dict | None:
+        """The public record of a processed image, None if unknown; raise IndexUnavailable."""
+        try:
+            document = get_image(self._connected(), self.index, image_id)
+        except (TransportError, ApiError) as error:
+            log.warning("looking up %s in %s failed: %r", image_id, self.index, error)
+            raise IndexUnavailable(f"Elasticsearch did not answer: {error}") from error
+        return None if document is None else public_record(document)
+
+    def _connected(self) -> Elasticsearch:
+        with self._lock:
+            if self._client is None:
+                try:
+                    client = make_elasticsearch_client(self.url)
+                except (OSError, ValueError, KeyError) as error:
+                    raise IndexUnavailable(f"cannot reach Elasticsearch: {error}") from error
+                self._client = client.options(request_timeout=REQUEST_TIMEOUT_S, max_retries=0)
+            return self._client
+
+
+def get_image_records() -> ImageRecords:
+    """The image records of the app handling the current request."""
+    return current_app.extensions[EXTENSION_KEY]
