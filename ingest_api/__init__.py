@@ -1,0 +1,49 @@
+"""The mobile app's upload endpoint: checks a photo by content and puts it on Kafka.
+
+Build the app with create_app(); serve it with gunicorn, e.g.
+`gunicorn 'ingest_api:create_app()' -b 127.0.0.1:8000` or `python -m ingest_api`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from ingest_api.errors import register_error_handlers
+from ingest_api.image_records import ImageRecords
+from ingest_api.publisher import KafkaPublisher
+from ingest_api.routes import bp
+from ingest_api.version import __version__
+from settings import Settings
+
+# Room for the multipart framing and the small form fields around the photo.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+__all__ = ["FORM_OVERHEAD_BYTES", "__version__", "create_app"]
+
+
+def create_app(test_config: Settings | Mapping | None = None) -> Flask:
+    """Build the app from Settings.from_env(), or from `test_config`.
+
+    `test_config` is either a Settings, or a mapping of Flask config values whose optional
+    "SETTINGS" entry replaces the settings from the environment.
+    """
+    if isinstance(test_config, Settings):
+        test_config = {"SETTINGS": test_config}
+    config = dict(test_config or {})
+    settings = config.get("SETTINGS") or Settings.from_env()
+
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+    )
+    app.config.update(config)
+    app.json.sort_keys = False
+
+    KafkaPublisher.from_settings(settings).init_app(app)
+    ImageRecords.from_settings(settings).init_app(app)
+    register_error_handlers(app)
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,89 @@
+"""The HTTP endpoints: health, readiness, the upload, and an upload's record."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from adapters.kafka_messages import encode_headers
+from ingest_api.errors import ApiError, unavailable_response
+from ingest_api.form import parse_upload
+from ingest_api.image_records import get_image_records
+from ingest_api.publisher import KafkaUnavailable, get_publisher
+from ingest_api.version import __version__
+from preprocessing import CorruptImage, ImageMetadata, ImageRejected, load_upright_rgb
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ingest", __name__)
+
+IMAGE_ID = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@bp.get("/is_alive")
+def is_alive():
+    """The process answers; says nothing about Kafka."""
+    return {"status": "ok", "service": "ingest_api", "version": __version__}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when Kafka answers with the topic's metadata within about two seconds."""
+    try:
+        get_publisher().check()
+    except KafkaUnavailable as error:
+        return unavailable_response("kafka_unavailable", str(error))
+    return {"status": "ready"}
+
+
+@bp.post("/post_image")
+def post_image():
+    """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it."""
+    settings = current_app.config["SETTINGS"]
+    upload = parse_upload(request, settings.max_upload_bytes)
+    metadata = checked_image(upload.data, settings.max_pixels)
+    receipt = get_publisher().publish(
+        key=metadata.image_id, value=upload.data, headers=encode_headers(upload.facts)
+    )
+    body = {
+        "image_id": metadata.image_id,
+        "topic": receipt.topic,
+        "partition": receipt.partition,
+        "offset": receipt.offset,
+        "status": "accepted",
+    }
+    return jsonify(body), 202
+
+
+@bp.get("/images/<image_id>")
+def image_record(image_id: str):
+    """What the pipeline recorded about an upload, once it has been processed."""
+    if not IMAGE_ID.fullmatch(image_id):
+        raise ApiError("an image id is 64 hex characters (a sha256)", "invalid_image_id")
+    image_id = image_id.lower()
+    record = get_image_records().get(image_id)
+    if record is None:
+        return {
+            "error": "not_found",
+            "message": f"image {image_id} is unknown or not processed yet",
+        }, 404
+    return record
+
+
+def checked_image(data: bytes, max_pixels: int) -> ImageMetadata:
+    """What the request path checks: format by content, header, pixel cap, a DCT-scale decode.
+
+    Raises ImageRejected. Anything else the decoders raise is also the image's fault, not ours:
+    it is logged and refused as corrupt rather than answered with a 500.
+    """
+    try:
+        image, metadata = load_upright_rgb(data, max_pixels)
+    except ImageRejected:
+        raise
+    except Exception as error:
+        log.exception("the image core failed on an upload of %d bytes", len(data))
+        raise CorruptImage(f"the image cannot be decoded: {error!r}") from error
+    image.close()
+    return metadata
