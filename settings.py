@@ -7,14 +7,10 @@ infra/ starts on 127.0.0.1, so nothing needs setting to run on one machine.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-
-
-def _int(env: dict, name: str, default: int) -> int:
-    return int(env.get(name, default))
 
 
 @dataclass(frozen=True)
@@ -53,30 +49,31 @@ class Settings:
     def from_env(cls, env: dict | None = None) -> Settings:
         """Build settings from environment variables, falling back to the defaults above."""
         env = os.environ if env is None else env
-        d = cls()
-        s3 = S3Settings(
-            endpoint_url=env.get("S3_ENDPOINT_URL", d.s3.endpoint_url),
-            access_key=env.get("AWS_ACCESS_KEY_ID", d.s3.access_key),
-            secret_key=env.get("AWS_SECRET_ACCESS_KEY", d.s3.secret_key),
-            region=env.get("AWS_DEFAULT_REGION", d.s3.region),
-        )
-        return replace(
-            d,
-            s3=s3,
-            dataset_root=env.get("DATASET_ROOT", d.dataset_root),
-            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", d.kafka_bootstrap_servers),
-            kafka_topic=env.get("KAFKA_TOPIC", d.kafka_topic),
-            kafka_partitions=_int(env, "KAFKA_PARTITIONS", d.kafka_partitions),
-            kafka_source=env.get("KAFKA_SOURCE", d.kafka_source),
-            kafka_log_bucket=env.get("KAFKA_LOG_BUCKET", d.kafka_log_bucket),
-            elasticsearch_url=env.get("ELASTICSEARCH_URL", d.elasticsearch_url),
-            elasticsearch_index=env.get("ELASTICSEARCH_INDEX", d.elasticsearch_index),
-            n_variants=_int(env, "N_VARIANTS", d.n_variants),
-            max_pixels=_int(env, "MAX_PIXELS", d.max_pixels),
-            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", d.max_upload_bytes),
-            api_host=env.get("API_HOST", d.api_host),
-            api_port=_int(env, "API_PORT", d.api_port),
-            spark_master=env.get("SPARK_MASTER", d.spark_master),
-            checkpoint_dir=env.get("CHECKPOINT_DIR", d.checkpoint_dir),
-            stack_dir=env.get("STACK_DIR", d.stack_dir),
-        )
+        s3 = _read(S3Settings(), S3_VARIABLES, env)
+        return replace(_read(cls(), VARIABLES, env), s3=s3)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that make from_env rebuild these settings in a child."""
+        return {
+            **{name: str(getattr(self.s3, attr)) for attr, name in S3_VARIABLES.items()},
+            **{name: str(getattr(self, attr)) for attr, name in VARIABLES.items()},
+        }
+
+
+# Field name -> environment variable.
+S3_VARIABLES = {
+    "endpoint_url": "S3_ENDPOINT_URL",
+    "access_key": "AWS_ACCESS_KEY_ID",
+    "secret_key": "AWS_SECRET_ACCESS_KEY",
+    "region": "AWS_DEFAULT_REGION",
+}
+VARIABLES = {f.name: f.name.upper() for f in fields(Settings) if f.name != "s3"}
+
+
+def _read(defaults, variables: dict[str, str], env) -> object:
+    """`defaults` with each variable present in env, converted to the field's type."""
+    changes = {}
+    for attr, name in variables.items():
+        if name in env:
+            changes[attr] = type(getattr(defaults, attr))(env[name])
+    return replace(defaults, **changes)
