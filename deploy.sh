@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Bring the pipeline up on this machine.
-#   ./deploy.sh batch [ARGS]   the Spark batch job over img/ into out/dataset (ARGS go to python -m batch)
+# Bring the pipeline up on this machine (see infra/deploy.py and README.md).
+#   ./deploy.sh [up]        the whole pipeline (docker compose, or the native stack without Docker),
+#                           then img/'s photos through the API, the stream, S3 and Elasticsearch
+#   ./deploy.sh status      what runs
+#   ./deploy.sh down        stop what ./deploy.sh started
+#   ./deploy.sh batch [ARGS] the Spark batch job over img/ into out/dataset (ARGS go to python -m batch)
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
 
-command="${1:-batch}"
+command="${1:-up}"
 case "$command" in
+  up|status|down)
+    exec .venv/bin/python -m infra.deploy "$command"
+    ;;
   batch)
-    shift || true
+    shift
     [ "$#" -gt 0 ] || set -- --input img --output out/dataset
     exec .venv/bin/python -m batch "$@"
     ;;
   *)
-    echo "usage: ./deploy.sh batch [--input DIR --output DIR|s3://bucket/prefix]" >&2
+    echo "usage: ./deploy.sh [up|status|down|batch [--input DIR --output DIR|s3://bucket/prefix]]" >&2
     exit 2
     ;;
 esac

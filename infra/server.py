@@ -64,13 +64,17 @@ class Server:
         parts = urlsplit(self.url if "//" in self.url else f"//{self.url}")
         return parts.hostname, parts.port
 
+    def answering(self) -> bool:
+        """Whether something already serves on this server's port (started here or not)."""
+        return port_open(*self.address)
+
     def up(self) -> bool:
         """Start the server unless it runs already, then wait until ready; True if started here.
 
         A server answering on the port without a pid file here (another stack dir, or a
         compose container) is used as it is.
         """
-        started = self.process.pid() is None and not port_open(*self.address)
+        started = self.process.pid() is None and not self.answering()
         if started:
             self.home.mkdir(parents=True, exist_ok=True)
             self.prepare()
@@ -87,5 +91,5 @@ class Server:
     def status(self) -> ServerStatus:
         """Running if this stack dir's process lives or anything answers on the port."""
         pid = self.process.pid()
-        running = pid is not None or port_open(*self.address)
+        running = pid is not None or self.answering()
         return ServerStatus(self.name, running, pid, self.url)

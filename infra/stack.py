@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from infra.app_services import IngestApi, StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
 from infra.schemas import apply_schemas
@@ -15,8 +16,10 @@ SERVERS: dict[str, type[Server]] = {
     "s3": SeaweedFS,
     "kafka": KafkaBroker,
     "es": ElasticsearchServer,
+    "api": IngestApi,
+    "stream": StreamingJob,
 }
-NEEDS = {"kafka": {"s3"}}
+NEEDS = {"kafka": {"s3"}, "api": {"kafka", "es"}, "stream": {"kafka", "s3", "es"}}
 
 
 class LocalStack:
@@ -31,9 +34,11 @@ class LocalStack:
 
         Returns the names of the servers this call started, for a caller that stops only those.
         """
-        names = _with_needs(_select(components))
-        started = [name for name in names if self.servers[name].up()]
-        apply_schemas(self.settings, names)
+        started = []
+        for name in _with_needs(_select(components)):
+            if self.servers[name].up():
+                started.append(name)
+            apply_schemas(self.settings, [name])  # before the services that need them start
         return started
 
     def down(self, components: Iterable[str] | None = None) -> list[str]:
