@@ -184,7 +184,10 @@ class KafkaBatchReader(DataSourceReader):
         end = resolve_offsets(self.options, self.options.ending_offsets, start)
         return offset_ranges(start, end)
 
-    def read(self, partition: KafkaOffsetRange) -> Iterator[tuple]:
+    def read(self, partition: InputPartition) -> Iterator[tuple]:
+        # With no range to read, Spark still runs one task, on a bare InputPartition(None).
+        if not isinstance(partition, KafkaOffsetRange):
+            return iter(())
         return read_range(self.options, partition)
 
 

@@ -1,0 +1,63 @@
+"""A Spark session for the streaming tests, and a topic, bucket, index and checkpoint per test."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.s3 import make_s3_client
+from adapters.spark import spark_session
+from infra.schemas import ensure_bucket
+from streaming.kafka_source import KafkaPythonSource
+from tests.streaming.field_messages import create_topic, delete_topic
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] session for every in-process test (starting one takes ~10 s)."""
+    session = spark_session("streaming-tests", "local[2]")
+    session.dataSource.register(KafkaPythonSource)
+    return session
+
+
+@pytest.fixture
+def topic(kafka_stack):
+    """A new 3-partition topic of this test's own."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    create_topic(kafka_stack.kafka_bootstrap_servers, name)
+    yield name
+    delete_topic(kafka_stack.kafka_bootstrap_servers, name)
+
+
+@pytest.fixture
+def stream_settings(kafka_stack, es_stack, topic, tmp_path):
+    """Settings for one run of the job: its topic, an s3:// dataset in a bucket of its own, its
+    index (under the image template's pattern) and its checkpoint. All removed afterwards."""
+    suffix = uuid.uuid4().hex[:10]
+    settings = replace(
+        kafka_stack,
+        kafka_topic=topic,
+        dataset_root=f"s3://stream-{suffix}/dataset",
+        elasticsearch_index=f"{kafka_stack.elasticsearch_index}-{suffix}",
+        checkpoint_dir=str(tmp_path / "checkpoint"),
+        spark_master="local[2]",
+        n_variants=1,
+    )
+    s3 = make_s3_client(settings.s3)
+    ensure_bucket(s3, f"stream-{suffix}")
+    yield settings
+    search = make_elasticsearch_client(settings.elasticsearch_url)
+    search.indices.delete(index=settings.elasticsearch_index, ignore_unavailable=True)
+    empty_and_remove_bucket(s3, f"stream-{suffix}")
+
+
+def empty_and_remove_bucket(s3, bucket: str) -> None:
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
+        s3.delete_bucket(Bucket=bucket)

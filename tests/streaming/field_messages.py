@@ -1,0 +1,100 @@
+"""Kafka messages as the API writes them, and looks at what the streaming job made of them.
+
+A photo message is key = a name, value = JPEG bytes (some with EXIF GPS), headers from
+adapters.kafka_messages.encode_headers. Messages go to explicit partitions, round robin, so a
+test knows which partition holds what.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+
+from adapters.kafka_messages import encode_headers
+from adapters.object_store import ObjectStore
+from dataset.layout import MANIFEST_PREFIX
+from dataset.manifest import from_parquet_bytes
+from preprocessing import image_id_of
+from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+FIELD = (-1.286, 36.817)  # Nairobi
+BBOX = (36.7, -1.4, 36.9, -1.2)  # min_lon, min_lat, max_lon, max_lat around FIELD
+BAD_FILE = b"these are my field notes, not a photo"
+
+
+@dataclass(frozen=True)
+class Message:
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    partition: int
+
+    @property
+    def image_id(self) -> str:
+        return image_id_of(self.value)
+
+
+def photo_messages(count: int, *, first: int = 0, partitions: int = 3) -> list[Message]:
+    """`count` distinct small JPEGs; every other one has EXIF GPS near FIELD."""
+    messages = []
+    for n in range(first, first + count):
+        options = {}
+        if n % 2 == 0:
+            gps = gps_ifd(FIELD[0] + n / 10_000, FIELD[1] + n / 10_000)
+            options["exif"] = exif_bytes(gps=gps)
+        jpeg = encode(photo_like(320, 240, seed=n), "jpeg", quality=85, **options)
+        facts = {"label": "maize" if n % 3 else "cassava", "device_id": f"phone-{n % 4}",
+                 "client_captured_at": "2026-11-20T08:00:00Z", "filename": f"IMG_{n:04d}.jpg"}
+        messages.append(Message(f"photo-{n}".encode(), jpeg, encode_headers(facts), n % partitions))
+    return messages
+
+
+def bad_message(partition: int = 1) -> Message:
+    """A text file sent as a photo: the job must dead-letter it and go on."""
+    facts = {"label": "wheat", "device_id": "phone-9", "filename": "notes.jpg"}
+    return Message(b"bad", BAD_FILE, encode_headers(facts), partition)
+
+
+def create_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="streaming-tests")
+    try:
+        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        admin.close()
+
+
+def delete_topic(bootstrap_servers: str, topic: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="streaming-tests")
+    try:
+        with contextlib.suppress(Exception):
+            admin.delete_topics([topic])
+    finally:
+        admin.close()
+
+
+def produce(bootstrap_servers: str, topic: str, messages: list[Message]) -> None:
+    """Send and wait for every acknowledgement, as the API does."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap_servers, acks="all", max_request_size=20 * 1024 * 1024
+    )
+    try:
+        for message in messages:
+            producer.send(
+                topic, message.value, key=message.key, headers=message.headers,
+                partition=message.partition,
+            )
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def manifest_rows_written(store: ObjectStore) -> list[dict]:
+    """Every row of every manifest file, without the reader's newest-row-per-image dedup.
+
+    An image that a replay wrote under a second name would show up here twice.
+    """
+    keys = [key for key in store.list_keys(MANIFEST_PREFIX) if key.endswith(".parquet")]
+    return [row for key in keys for row in from_parquet_bytes(store.get_bytes(key)).to_pylist()]
