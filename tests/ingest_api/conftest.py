@@ -1,0 +1,64 @@
+"""The API under test: app and client fixtures (as in Flask's tutorial) over the real servers.
+
+Uploads go to a topic of this session's own on the session's broker, so counting the topic's
+messages is not disturbed by other tests; Elasticsearch lookups use the session's index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+
+from settings import Settings
+from tests.ingest_api.apps import free_port, running_app
+from tests.ingest_api.topic import TopicReader
+
+
+@pytest.fixture(scope="session")
+def ingest_settings(kafka_stack) -> Settings:
+    """The stack's settings with a fresh topic of the stack's partition count."""
+    settings = replace(kafka_stack, kafka_topic=f"ingest-api-test-{uuid.uuid4().hex[:8]}")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        admin.create_topics(
+            [NewTopic(settings.kafka_topic, settings.kafka_partitions, replication_factor=1)]
+        )
+        yield settings
+        admin.delete_topics([settings.kafka_topic])
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def app(ingest_settings):
+    with running_app(ingest_settings) as app:
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def topic(ingest_settings) -> TopicReader:
+    return TopicReader(ingest_settings.kafka_bootstrap_servers, ingest_settings.kafka_topic)
+
+
+@pytest.fixture
+def kafka_down_client(ingest_settings):
+    """A client of an app whose broker address has nothing listening."""
+    settings = replace(ingest_settings, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    with running_app(settings) as app:
+        yield app.test_client()
+
+
+@pytest.fixture
+def es_client(es_stack):
+    """A client of an app reading the session's Elasticsearch index (Kafka is never used)."""
+    with running_app(es_stack) as app:
+        yield app.test_client()
