@@ -1,0 +1,136 @@
+"""Bad uploads get a JSON 400/413/415/422 and nothing reaches Kafka."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+
+from tests.ingest_api.apps import running_app
+from tests.ingest_api.samples import gif, jpeg, png_bomb, truncated_jpeg
+
+TWENTY_FIVE_MB = 25 * 1024 * 1024
+
+
+@pytest.fixture
+def nothing_reaches_kafka(topic):
+    """Every partition's high watermark is the same after the test as before it."""
+    before = topic.highwaters()
+    yield
+    assert topic.highwaters() == before
+
+
+def post_file(client, data: bytes, field: str = "file", **fields):
+    return client.post("/post_image", data={field: (io.BytesIO(data), "upload.jpg"), **fields})
+
+
+def assert_refused(response, status: int, error: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"] == error
+    assert body["message"]
+
+
+@pytest.mark.usefixtures("nothing_reaches_kafka")
+class TestTheImageIsJudgedByContent:
+    def test_zero_bytes_are_415(self, client):
+        assert_refused(post_file(client, b""), 415, "unsupported_format")
+
+    def test_text_is_415(self, client):
+        assert_refused(post_file(client, b"this is not a photo\n"), 415, "unsupported_format")
+
+    def test_another_image_format_is_415(self, client):
+        assert_refused(post_file(client, gif()), 415, "unsupported_format")
+
+    def test_a_truncated_jpeg_is_422_corrupt(self, client):
+        assert_refused(post_file(client, truncated_jpeg()), 422, "corrupt")
+
+    def test_a_png_declaring_30000x30000_pixels_is_422_too_many_pixels(self, client):
+        bomb = png_bomb()
+        assert len(bomb) < 1024 * 1024
+
+        assert_refused(post_file(client, bomb), 422, "too_many_pixels")
+
+    def test_an_image_over_the_settings_pixel_cap_is_422(self, ingest_settings):
+        with running_app(replace(ingest_settings, max_pixels=10_000)) as app:
+            response = post_file(app.test_client(), jpeg(200, 100))
+
+        assert_refused(response, 422, "too_many_pixels")
+
+
+@pytest.mark.usefixtures("nothing_reaches_kafka")
+class TestTheSizeIsBounded:
+    def test_a_25_mb_upload_is_json_413(self, client):
+        response = post_file(client, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
+
+        assert_refused(response, 413, "too_large")
+
+    def test_a_file_over_the_upload_limit_within_the_request_limit_is_413(self, ingest_settings):
+        with running_app(replace(ingest_settings, max_upload_bytes=10_000)) as app:
+            response = post_file(app.test_client(), b"\xff\xd8\xff" + bytes(30_000))
+
+        assert_refused(response, 413, "too_large")
+
+
+@pytest.mark.usefixtures("nothing_reaches_kafka")
+class TestTheFormIsChecked:
+    def test_a_body_that_is_not_multipart_is_400(self, client):
+        response = client.post("/post_image", data=jpeg(), content_type="image/jpeg")
+
+        assert_refused(response, 400, "not_multipart")
+
+    def test_a_form_without_a_file_is_400(self, client):
+        response = client.post(
+            "/post_image", data={"label": "maize"}, content_type="multipart/form-data"
+        )
+
+        assert_refused(response, 400, "missing_file")
+
+    def test_the_wrong_field_name_is_400_and_names_the_right_one(self, client):
+        response = post_file(client, jpeg(), field="photo")
+
+        assert_refused(response, 400, "missing_file")
+        assert "'file'" in response.get_json()["message"]
+
+    def test_two_files_are_400(self, client):
+        data = {"file": [(io.BytesIO(jpeg()), "a.jpg"), (io.BytesIO(jpeg(seed=1)), "b.jpg")]}
+
+        assert_refused(client.post("/post_image", data=data), 400, "too_many_files")
+
+    @pytest.mark.parametrize("label", ["", "Maize", "maize corn", "maïs", "x" * 65, "a/b"])
+    def test_a_bad_label_is_400(self, client, label):
+        assert_refused(post_file(client, jpeg(), label=label), 400, "invalid_label")
+
+    @pytest.mark.parametrize(
+        "location",
+        [
+            {"lat": "45.0"},
+            {"lon": "7.0"},
+            {"lat": "91", "lon": "7"},
+            {"lat": "45", "lon": "-180.5"},
+            {"lat": "nan", "lon": "7"},
+            {"lat": "inf", "lon": "7"},
+            {"lat": "north", "lon": "7"},
+        ],
+    )
+    def test_a_bad_location_is_400(self, client, location):
+        assert_refused(post_file(client, jpeg(), **location), 400, "invalid_location")
+
+    @pytest.mark.parametrize("captured_at", ["yesterday", "2024-13-01", "", "1" * 100])
+    def test_a_captured_at_that_is_not_iso_8601_is_400(self, client, captured_at):
+        response = post_file(client, jpeg(), captured_at=captured_at)
+
+        assert_refused(response, 400, "invalid_captured_at")
+
+    @pytest.mark.parametrize("device_id", ["", "a\nb", "x" * 129])
+    def test_a_bad_device_id_is_400(self, client, device_id):
+        assert_refused(post_file(client, jpeg(), device_id=device_id), 400, "invalid_device_id")
+
+
+def test_the_service_keeps_answering_after_refusals(client):
+    post_file(client, b"")
+    post_file(client, truncated_jpeg())
+
+    assert client.get("/is_alive").status_code == 200
+    assert post_file(client, jpeg(seed=11)).status_code == 202
