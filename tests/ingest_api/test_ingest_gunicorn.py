@@ -1,0 +1,137 @@
+"""The real server: `python -m ingest_api` (gunicorn, gthread) on a free port, over real sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+
+import pytest
+import requests
+
+from settings import PROJECT_ROOT
+from tests.ingest_api.apps import free_port
+from tests.ingest_api.samples import jpeg
+
+TWENTY_FIVE_MB = 25 * 1024 * 1024
+START_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def server_url(ingest_settings, tmp_path_factory):
+    """The base URL of gunicorn started with the environment, as in production."""
+    port = free_port()
+    settings = replace(ingest_settings, api_host="127.0.0.1", api_port=port)
+    env = {**os.environ, **settings.to_env()}
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ingest_api"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_alive(url, server, log_path)
+        yield url
+    finally:
+        stop(server)
+
+
+def wait_until_alive(url: str, server: subprocess.Popen, log_path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/is_alive", timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"gunicorn did not answer in {START_TIMEOUT_S} s:\n{log_path.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM to the master (a graceful stop), then SIGKILL to whatever of its group is left."""
+    server.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=10)
+
+
+def post_with_urllib(url: str, data: bytes, **fields) -> tuple[int, dict]:
+    """POST a multipart form with the standard library, which sends the whole body first."""
+    boundary = "ingest-api-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{url}/post_image",
+        data=b"".join(parts),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.mark.timeout(120)
+def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, topic):
+    photo = jpeg(seed=21)
+
+    status, body = post_with_urllib(server_url, photo, label="rice")
+
+    assert status == 202, body
+    record = topic.record_at(body["partition"], body["offset"])
+    assert record.value == photo
+    assert ("label", b"rice") in record.headers
+
+
+@pytest.mark.timeout(120)
+def test_gunicorn_answers_25_mb_with_json_413_to_a_client_that_sends_everything_first(
+    server_url, topic
+):
+    before = topic.highwaters()
+
+    status, body = post_with_urllib(server_url, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
+
+    assert (status, body["error"]) == (413, "too_large")
+    assert topic.highwaters() == before
+
+
+@pytest.mark.timeout(120)
+def test_gunicorn_answers_25_mb_with_json_413_to_requests(server_url):
+    big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
+
+    response = requests.post(f"{server_url}/post_image", files={"file": ("big.jpg", big)})
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+
+
+@pytest.mark.timeout(60)
+def test_gunicorn_is_ready_and_alive_after_all_that(server_url):
+    assert requests.get(f"{server_url}/readyz", timeout=10).json() == {"status": "ready"}
+    assert requests.get(f"{server_url}/is_alive", timeout=10).json()["status"] == "ok"

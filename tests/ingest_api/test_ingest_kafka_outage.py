@@ -1,0 +1,81 @@
+"""While Kafka is away the API answers 503 with Retry-After, quickly; when it is back, 202 again."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from adapters.s3 import make_s3_client
+from infra.stack import LocalStack
+from tests.ingest_api.apps import free_port, running_app
+from tests.ingest_api.samples import jpeg
+
+
+def post(client, seed: int = 0):
+    return client.post("/post_image", data={"file": (io.BytesIO(jpeg(seed=seed)), "a.jpg")})
+
+
+def assert_unavailable(response) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.headers["Retry-After"].isdigit()
+    assert response.get_json()["error"] == "kafka_unavailable"
+
+
+@pytest.mark.timeout(30)
+def test_an_upload_while_nothing_listens_on_the_broker_port_is_503_with_retry_after(
+    kafka_down_client,
+):
+    assert_unavailable(post(kafka_down_client))
+
+
+@pytest.mark.timeout(60)
+def test_every_upload_is_answered_and_the_service_stays_up_while_kafka_is_down(
+    kafka_down_client,
+):
+    for seed in range(3):
+        assert_unavailable(post(kafka_down_client, seed))
+
+    assert kafka_down_client.get("/is_alive").status_code == 200
+
+
+@pytest.fixture
+def own_broker(s3_stack, tmp_path):
+    """Settings for a broker of this test's own, not started: a free port, its own log bucket."""
+    settings = replace(
+        s3_stack,
+        stack_dir=str(tmp_path),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_log_bucket=f"kafka-log-ingest-{uuid.uuid4().hex[:8]}",
+    )
+    yield settings
+    LocalStack(settings).down(["kafka"])
+    remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)
+
+
+def remove_bucket(s3, bucket: str) -> None:
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.mark.timeout(240)
+def test_the_same_app_publishes_again_once_the_broker_is_back(own_broker):
+    broker = LocalStack(own_broker)
+    with running_app(own_broker) as app:
+        client = app.test_client()
+        assert_unavailable(post(client, 1))
+
+        broker.up(["kafka"])
+        assert post(client, 2).status_code == 202
+
+        broker.down(["kafka"])
+        assert_unavailable(post(client, 3))
+
+        broker.up(["kafka"])
+        assert post(client, 4).status_code == 202
