@@ -9,7 +9,7 @@ import urllib.request
 from elastic_transport import Urllib3HttpNode
 from elasticsearch import Elasticsearch
 
-_VENDOR_TYPE = re.compile(r"application/vnd\.elasticsearch\+(\w+);\s*compatible-with=\d+")
+_VENDOR_TYPE = re.compile(r"application/vnd\.elasticsearch\+([\w-]+);\s*compatible-with=\d+")
 
 
 class LegacyServerNode(Urllib3HttpNode):

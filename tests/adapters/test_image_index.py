@@ -1,0 +1,57 @@
+"""Image documents in Elasticsearch: one per image, _id = image id, GPS as a geo_point."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.image_index import get_image, index_rows
+
+PROCESSED_AT = "2026-11-23T10:00:00+00:00"
+
+
+def row(image_id: str, **fields) -> dict:
+    return {"image_id": image_id, "label": "maize", "status": "ok", "lat": None, "lon": None,
+            "thumbnail": b"\xff\xd8jpeg", **fields}
+
+
+@pytest.fixture
+def index(es_stack):
+    """A fresh index that the pipeline's template (installed for <index> and <index>-*) maps."""
+    client = make_elasticsearch_client(es_stack.elasticsearch_url)
+    name = f"{es_stack.elasticsearch_index}-{uuid.uuid4().hex[:8]}"
+    client.indices.create(index=name)
+    yield client, name
+    client.indices.delete(index=name)
+
+
+def test_bulk_indexing_works_against_the_local_server_whatever_its_version(index):
+    client, name = index
+    assert index_rows(client, name, [row("a" * 64), row("b" * 64)], PROCESSED_AT) == 2
+    assert client.count(index=name)["count"] == 2
+
+
+def test_reindexing_the_same_image_overwrites_its_document(index):
+    client, name = index
+    index_rows(client, name, [row("a" * 64, status="rejected", reason="corrupt")], PROCESSED_AT)
+    index_rows(client, name, [row("a" * 64, status="rejected", reason="corrupt")], PROCESSED_AT)
+    assert client.count(index=name)["count"] == 1
+    assert get_image(client, name, "a" * 64)["reason"] == "corrupt"
+
+
+def test_an_unknown_image_has_no_document(index):
+    client, name = index
+    assert get_image(client, name, "f" * 64) is None
+
+
+def test_only_images_with_gps_get_a_location_found_by_a_bounding_box(index):
+    client, name = index
+    rows = [row("a" * 64, lat=-1.17, lon=36.83), row("b" * 64), row("c" * 64, lat=41.9, lon=-93.1)]
+    index_rows(client, name, rows, PROCESSED_AT)
+    kenya = {"top_left": {"lat": 0.0, "lon": 36.0}, "bottom_right": {"lat": -2.0, "lon": 37.0}}
+    hits = client.search(index=name, query={"geo_bounding_box": {"location": kenya}})["hits"]
+    assert [hit["_id"] for hit in hits["hits"]] == ["a" * 64]
+    assert "location" not in get_image(client, name, "b" * 64)
+    assert get_image(client, name, "a" * 64)["thumbnail"] == "/9hqcGVn"
