@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.s3 import make_s3_client
 from adapters.spark import spark_session
 from infra.schemas import ensure_bucket
+from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
 from tests.streaming.field_messages import create_topic, delete_topic
 
@@ -33,26 +35,42 @@ def topic(kafka_stack):
     delete_topic(kafka_stack.kafka_bootstrap_servers, name)
 
 
-@pytest.fixture
-def stream_settings(kafka_stack, es_stack, topic, tmp_path):
-    """Settings for one run of the job: its topic, an s3:// dataset in a bucket of its own, its
-    index (under the image template's pattern) and its checkpoint. All removed afterwards."""
+@contextlib.contextmanager
+def isolated_settings(base: Settings, checkpoint_dir: Path):
+    """Settings for runs of the job on a topic, an s3:// dataset in a bucket, an index (under
+    the image template's pattern) and a checkpoint of their own; all removed afterwards."""
     suffix = uuid.uuid4().hex[:10]
     settings = replace(
-        kafka_stack,
-        kafka_topic=topic,
+        base,
+        kafka_topic=f"test-{suffix}",
         dataset_root=f"s3://stream-{suffix}/dataset",
-        elasticsearch_index=f"{kafka_stack.elasticsearch_index}-{suffix}",
-        checkpoint_dir=str(tmp_path / "checkpoint"),
+        elasticsearch_index=f"{base.elasticsearch_index}-{suffix}",
+        checkpoint_dir=str(checkpoint_dir),
         spark_master="local[2]",
         n_variants=1,
     )
     s3 = make_s3_client(settings.s3)
     ensure_bucket(s3, f"stream-{suffix}")
+    create_topic(settings.kafka_bootstrap_servers, settings.kafka_topic)
     yield settings
+    delete_topic(settings.kafka_bootstrap_servers, settings.kafka_topic)
     search = make_elasticsearch_client(settings.elasticsearch_url)
     search.indices.delete(index=settings.elasticsearch_index, ignore_unavailable=True)
     empty_and_remove_bucket(s3, f"stream-{suffix}")
+
+
+@pytest.fixture
+def stream_settings(kafka_stack, es_stack, tmp_path):
+    """Isolated settings for one test."""
+    with isolated_settings(kafka_stack, tmp_path / "checkpoint") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def module_stream_settings(kafka_stack, es_stack, tmp_path_factory):
+    """Isolated settings shared by the tests of one module."""
+    with isolated_settings(kafka_stack, tmp_path_factory.mktemp("stream") / "checkpoint") as s:
+        yield s
 
 
 def empty_and_remove_bucket(s3, bucket: str) -> None:

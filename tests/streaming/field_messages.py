@@ -31,6 +31,7 @@ class Message:
     value: bytes
     headers: list[tuple[str, bytes]]
     partition: int
+    gps: bool = False
 
     @property
     def image_id(self) -> str:
@@ -48,7 +49,8 @@ def photo_messages(count: int, *, first: int = 0, partitions: int = 3) -> list[M
         jpeg = encode(photo_like(320, 240, seed=n), "jpeg", quality=85, **options)
         facts = {"label": "maize" if n % 3 else "cassava", "device_id": f"phone-{n % 4}",
                  "client_captured_at": "2026-11-20T08:00:00Z", "filename": f"IMG_{n:04d}.jpg"}
-        messages.append(Message(f"photo-{n}".encode(), jpeg, encode_headers(facts), n % partitions))
+        messages.append(Message(f"photo-{n}".encode(), jpeg, encode_headers(facts),
+                                n % partitions, gps="exif" in options))
     return messages
 
 

@@ -1,0 +1,201 @@
+"""The streaming job end to end: Kafka photos in, the s3:// dataset and Elasticsearch out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.errors import StreamingQueryException
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.object_store import open_store
+from dataset import DatasetReader
+from dataset.layout import rejected_key
+from dataset.manifest import from_parquet_bytes
+from streaming.job import start_stream
+from streaming.sink import group_name
+from tests.streaming.field_messages import (
+    BBOX,
+    FIELD,
+    bad_message,
+    manifest_rows_written,
+    photo_messages,
+    produce,
+)
+
+
+def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
+    """Run the job's query until the topic's backlog is processed; rows per micro-batch."""
+    query = start_stream(spark, settings, max_offsets_per_trigger=max_offsets_per_trigger,
+                         trigger={"availableNow": True})
+    query.awaitTermination(300)
+    assert not query.isActive, "the job did not finish its backlog in time"
+    return [progress["numInputRows"] for progress in query.recentProgress]
+
+
+def documents(settings) -> dict[str, dict]:
+    """Every document of the test's index, by _id."""
+    search = make_elasticsearch_client(settings.elasticsearch_url)
+    search.indices.refresh(index=settings.elasticsearch_index)
+    hits = search.search(index=settings.elasticsearch_index, size=1000)["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+def store_of(settings):
+    return open_store(settings.dataset_root, settings.s3)
+
+
+@pytest.fixture(scope="module")
+def first_run(spark, module_stream_settings):
+    """Nine photos (every other one with EXIF GPS) and a text file, in batches of 4 messages."""
+    settings = module_stream_settings
+    photos, bad = photo_messages(9), bad_message(partition=1)
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, [*photos, bad])
+    batch_rows = run_job(spark, settings, max_offsets_per_trigger=4)
+    return settings, photos, bad, batch_rows
+
+
+def test_every_photo_is_in_the_dataset_once_with_its_label_device_and_kafka_source(first_run):
+    settings, photos, _, _ = first_run
+    rows = DatasetReader(store_of(settings)).manifest().set_index("image_id")
+
+    assert sorted(rows.index) == sorted(photo.image_id for photo in photos)
+    for photo in photos:
+        row = rows.loc[photo.image_id]
+        headers = {name: value.decode() for name, value in photo.headers}
+        assert (row.label, row.device_id) == (headers["label"], headers["device_id"])
+        assert row.source.startswith(f"kafka:{settings.kafka_topic}/{photo.partition}/")
+    written = [row["image_id"] for row in manifest_rows_written(store_of(settings))]
+    assert len(written) == len(set(written)) == len(photos) + 1
+
+
+def test_gps_from_exif_reaches_the_manifest_and_photos_without_it_have_none(first_run):
+    settings, photos, _, _ = first_run
+    reader = DatasetReader(store_of(settings))
+
+    with_gps = reader.manifest(has_gps=True)
+    expected = {photo.image_id for photo in photos if photo.gps}
+
+    assert set(with_gps["image_id"]) == expected
+    assert set(reader.manifest(bbox=BBOX)["image_id"]) == expected
+    assert (with_gps["gps_source"] == "exif").all()
+    assert with_gps["lat"].sub(FIELD[0]).abs().max() < 0.01
+    assert reader.manifest(has_gps=False)["gps_source"].isna().all()
+
+
+def test_the_text_file_is_dead_lettered_in_the_manifest_rejected_and_elasticsearch(first_run):
+    settings, photos, bad, _ = first_run
+    store = store_of(settings)
+
+    row = DatasetReader(store).manifest(status="rejected").set_index("image_id").loc[bad.image_id]
+    dead_letter = json.loads(store.get_bytes(rejected_key(bad.image_id)))
+    document = documents(settings)[bad.image_id]
+
+    assert row.reason == "unsupported_format"
+    assert row.label == "wheat"
+    assert store.get_bytes(row.raw_key) == bad.value
+    assert dead_letter["reason"] == "unsupported_format"
+    assert dead_letter["source"] == row.source
+    assert (document["status"], document["reason"]) == ("rejected", "unsupported_format")
+
+
+def test_elasticsearch_has_one_document_per_image_and_a_bounding_box_finds_the_gps_ones(
+    first_run,
+):
+    settings, photos, bad, _ = first_run
+    docs = documents(settings)
+    search = make_elasticsearch_client(settings.elasticsearch_url)
+    min_lon, min_lat, max_lon, max_lat = BBOX
+    in_box = search.search(
+        index=settings.elasticsearch_index,
+        size=100,
+        query={"geo_bounding_box": {"location": {"top_left": {"lat": max_lat, "lon": min_lon},
+                                                 "bottom_right": {"lat": min_lat,
+                                                                  "lon": max_lon}}}},
+    )["hits"]["hits"]
+
+    assert set(docs) == {photo.image_id for photo in photos} | {bad.image_id}
+    assert {hit["_id"] for hit in in_box} == {photo.image_id for photo in photos if photo.gps}
+    ok = [doc for doc in docs.values() if doc["status"] == "ok"]
+    assert all(doc["thumbnail"] and doc["processed_at"] for doc in ok)
+
+
+def test_micro_batches_honour_max_offsets_and_each_kafka_range_is_one_shard_and_manifest(
+    first_run,
+):
+    settings, photos, _, batch_rows = first_run
+    store = store_of(settings)
+
+    assert [rows for rows in batch_rows if rows] == [4, 4, 2]
+    for key in store.list_keys("manifest/stream/"):
+        rows = from_parquet_bytes(store.get_bytes(key)).to_pylist()
+        offsets = [int(row["source"].rsplit("/", 1)[1]) for row in rows]
+        partitions = {int(row["source"].split("/")[1]) for row in rows}
+        assert len(partitions) == 1
+        name = group_name(settings.kafka_topic, partitions.pop(), min(offsets))
+        assert key == f"manifest/stream/{name}.parquet"
+    samples = list(DatasetReader(store).samples(variants=("base",)))
+    assert len(samples) == len(photos)
+    assert all(tensor.shape == (224, 224, 3) for tensor, _, _ in samples)
+
+
+def test_a_restart_processes_only_the_new_messages_and_every_photo_stays_exactly_once(
+    spark, stream_settings
+):
+    settings = stream_settings
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photo_messages(4))
+    run_job(spark, settings)
+    before = documents(settings)
+
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photo_messages(3, first=4))
+    second_run = run_job(spark, settings)
+
+    after = documents(settings)
+    written = [row["image_id"] for row in manifest_rows_written(store_of(settings))]
+    assert sum(second_run) == 3
+    assert len(after) == 7
+    assert all(after[image_id]["processed_at"] == doc["processed_at"]
+               for image_id, doc in before.items())
+    assert sorted(written) == sorted(set(written)) and len(written) == 7
+
+
+def test_a_replayed_batch_rewrites_the_same_objects_and_documents_without_duplicates(
+    spark, stream_settings
+):
+    settings = stream_settings
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photo_messages(6))
+    assert sum(run_job(spark, settings, max_offsets_per_trigger=3)) == 6
+    keys_before = store_of(settings).list_keys("")
+    commits = Path(settings.checkpoint_dir) / "commits"
+    last = max(int(path.name) for path in commits.iterdir() if path.name.isdigit())
+    (commits / str(last)).unlink()
+    (commits / f".{last}.crc").unlink(missing_ok=True)  # Hadoop's checksum of that file
+
+    replayed = run_job(spark, settings, max_offsets_per_trigger=3)
+
+    written = [row["image_id"] for row in manifest_rows_written(store_of(settings))]
+    assert sum(replayed) == 3
+    assert store_of(settings).list_keys("") == keys_before
+    assert len(written) == len(set(written)) == 6
+    assert len(DatasetReader(store_of(settings)).manifest()) == 6
+    assert len(documents(settings)) == 6
+
+
+def test_an_elasticsearch_failure_fails_the_batch_and_the_restart_indexes_it(
+    spark, stream_settings
+):
+    settings = stream_settings
+    search = make_elasticsearch_client(settings.elasticsearch_url)
+    search.indices.create(index=settings.elasticsearch_index,
+                          settings={"index.blocks.write": True})
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photo_messages(3))
+
+    with pytest.raises(StreamingQueryException):
+        run_job(spark, settings)
+    assert not (Path(settings.checkpoint_dir) / "commits" / "0").exists()
+
+    search.indices.put_settings(index=settings.elasticsearch_index,
+                                settings={"index.blocks.write": False})
+    assert sum(run_job(spark, settings)) == 3
+    assert len(documents(settings)) == 3
