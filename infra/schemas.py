@@ -77,10 +77,13 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
     """Install the image template for `index` and `index-*`, and create `index` unless it exists.
 
     One shard and no replicas: the local server is a single node, where replicas never start.
+    The priority is the name's length, so the template of "images-test" may overlap that of
+    "images" (whose pattern "images-*" it falls under): the more specific name wins.
     """
     es.indices.put_index_template(
         name=index,
         index_patterns=[index, f"{index}-*"],
+        priority=len(index),
         template={
             "settings": {"number_of_shards": 1, "number_of_replicas": 0},
             "mappings": IMAGE_MAPPINGS,

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
+from infra.schemas import ensure_index
 
 
 @pytest.fixture
@@ -55,3 +56,15 @@ def test_images_are_found_by_location(es, scratch_index):
         "hits"
     ]
     assert [hit["_id"] for hit in hits] == ["in-paris"]
+
+
+def test_an_index_named_under_another_ones_pattern_gets_its_own_template(es, es_stack):
+    nested = f"{es_stack.elasticsearch_index}-nested-{uuid.uuid4().hex[:6]}"
+    ensure_index(es, nested)
+    try:
+        assert es.indices.exists(index=nested)
+        mapping = es.indices.get_mapping(index=nested)[nested]["mappings"]
+        assert mapping["properties"]["location"]["type"] == "geo_point"
+    finally:
+        es.indices.delete(index=nested)
+        es.indices.delete_index_template(name=nested)
