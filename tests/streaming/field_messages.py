@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.kafka_messages import encode_headers
 from adapters.object_store import ObjectStore
 from dataset.layout import MANIFEST_PREFIX
@@ -100,3 +101,12 @@ def manifest_rows_written(store: ObjectStore) -> list[dict]:
     """
     keys = [key for key in store.list_keys(MANIFEST_PREFIX) if key.endswith(".parquet")]
     return [row for key in keys for row in from_parquet_bytes(store.get_bytes(key)).to_pylist()]
+
+
+def documents(settings) -> dict[str, dict]:
+    """Every document of the settings' index by _id; none while the index does not exist."""
+    search = make_elasticsearch_client(settings.elasticsearch_url)
+    index = settings.elasticsearch_index
+    search.indices.refresh(index=index, ignore_unavailable=True)
+    hits = search.search(index=index, size=1000, ignore_unavailable=True)["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}

@@ -19,6 +19,7 @@ from tests.streaming.field_messages import (
     BBOX,
     FIELD,
     bad_message,
+    documents,
     manifest_rows_written,
     photo_messages,
     produce,
@@ -32,14 +33,6 @@ def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
     query.awaitTermination(300)
     assert not query.isActive, "the job did not finish its backlog in time"
     return [progress["numInputRows"] for progress in query.recentProgress]
-
-
-def documents(settings) -> dict[str, dict]:
-    """Every document of the test's index, by _id."""
-    search = make_elasticsearch_client(settings.elasticsearch_url)
-    search.indices.refresh(index=settings.elasticsearch_index)
-    hits = search.search(index=settings.elasticsearch_index, size=1000)["hits"]["hits"]
-    return {hit["_id"]: hit["_source"] for hit in hits}
 
 
 def store_of(settings):
