@@ -1,0 +1,194 @@
+"""The whole path on the real local stack: POST /post_image -> Kafka -> Spark -> S3 + Elasticsearch.
+
+The API and the streaming job run as the native deploy runs them (infra's services), on a topic,
+dataset, index and port of this module's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+import uuid
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import urllib3
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.object_store import open_store
+from dataset import DatasetReader
+from dataset.layout import MANIFEST_PREFIX
+from dataset.manifest import from_parquet_bytes
+from infra.stack import LocalStack
+from settings import PROJECT_ROOT
+from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+PROCESSING_TIMEOUT_S = 300
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pipeline(kafka_stack, es_stack, tmp_path_factory):
+    """The API and the streaming job up, on this module's own topic, bucket, index and port."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = replace(
+        kafka_stack,
+        kafka_topic=f"e2e-{suffix}",
+        dataset_root=f"s3://e2e-{suffix}/dataset",
+        elasticsearch_index=f"{es_stack.elasticsearch_index}-e2e-{suffix}",
+        checkpoint_dir=str(tmp_path_factory.mktemp("checkpoint")),
+        api_port=free_port(),
+        spark_master="local[2]",
+        n_variants=2,
+    )
+    stack = LocalStack(settings)
+    stack.up(["api", "stream"])
+    yield settings
+    stack.down(["api", "stream"])
+
+
+def api(settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def post(settings, name: str, data: bytes, **fields) -> urllib3.BaseHTTPResponse:
+    return urllib3.request(
+        "POST", f"{api(settings)}/post_image", fields={**fields, "file": (name, data)}, timeout=30
+    )
+
+
+def wait_for_records(settings, image_ids) -> dict[str, dict]:
+    """GET /images/<id> until every image has a record, within PROCESSING_TIMEOUT_S."""
+    records: dict[str, dict] = {}
+    deadline = time.monotonic() + PROCESSING_TIMEOUT_S
+    while set(image_ids) - set(records) and time.monotonic() < deadline:
+        for image_id in set(image_ids) - set(records):
+            response = urllib3.request("GET", f"{api(settings)}/images/{image_id}", timeout=10)
+            if response.status == 200:
+                records[image_id] = response.json()
+        time.sleep(1)
+    assert set(records) == set(image_ids), f"not processed: {set(image_ids) - set(records)}"
+    return records
+
+
+def manifest_occurrences(settings) -> Counter:
+    """How often each image id appears across every manifest file (no de-duplication)."""
+    store = open_store(settings.dataset_root, settings.s3)
+    counts: Counter = Counter()
+    for key in store.list_keys(MANIFEST_PREFIX):
+        counts.update(from_parquet_bytes(store.get_bytes(key)).column("image_id").to_pylist())
+    return counts
+
+
+def es_documents(settings, image_ids) -> dict[str, dict]:
+    client = make_elasticsearch_client(settings.elasticsearch_url)
+    client.indices.refresh(index=settings.elasticsearch_index)
+    found = client.mget(index=settings.elasticsearch_index, ids=list(image_ids))["docs"]
+    return {doc["_id"]: doc["_source"] for doc in found if doc.get("found")}
+
+
+def corpus_uploads() -> dict[str, tuple[str, dict]]:
+    """Corpus path -> (label, expected values), for every corpus photo."""
+    expected = json.loads((CORPUS / "expected.json").read_text())
+    return {path: (path.split("/")[0], values) for path, values in expected.items()}
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is absent")
+def test_every_corpus_photo_comes_out_as_tensors_in_s3_and_a_document_in_elasticsearch(pipeline):
+    uploads = corpus_uploads()
+    posted = {}
+    for path, (label, _) in uploads.items():
+        response = post(pipeline, Path(path).name, (CORPUS / path).read_bytes(), label=label)
+        assert response.status == 202, response.data
+        posted[response.json()["image_id"]] = path
+    records = wait_for_records(pipeline, posted)
+    assert {record["status"] for record in records.values()} == {"processed"}
+
+    reader = DatasetReader.open(pipeline.dataset_root, pipeline.s3)
+    rows = reader.manifest().set_index("image_id")
+    documents = es_documents(pipeline, posted)
+    for image_id, path in posted.items():
+        label, expected = uploads[path]
+        row, doc = rows.loc[image_id], documents[image_id]
+        assert (row.label, doc["label"], doc["status"]) == (label, label, "ok")
+        if expected["lat"] is None:
+            assert row.lat != row.lat and "location" not in doc  # NaN: no GPS anywhere
+        else:
+            assert abs(row.lat - expected["lat"]) < 1e-6 and abs(row.lon - expected["lon"]) < 1e-6
+            assert abs(doc["location"]["lat"] - expected["lat"]) < 1e-6
+            assert abs(doc["location"]["lon"] - expected["lon"]) < 1e-6
+    samples = list(reader.samples(reader.manifest().query("image_id in @posted")))
+    assert Counter(meta["image_id"] for _, _, meta in samples) == dict.fromkeys(posted, 3)
+
+    world = {"top_left": {"lat": 90, "lon": -180}, "bottom_right": {"lat": -90, "lon": 180}}
+    client = make_elasticsearch_client(pipeline.elasticsearch_url)
+    hits = client.search(index=pipeline.elasticsearch_index, size=100,
+                         query={"geo_bounding_box": {"location": world}})["hits"]["hits"]
+    with_gps = {i for i, path in posted.items() if uploads[path][1]["lat"] is not None}
+    assert {hit["_id"] for hit in hits} == with_gps
+
+
+def test_client_gps_is_used_only_for_photos_without_their_own(pipeline):
+    exif_gps = encode(photo_like(320, 240, seed=1), "jpeg",
+                      exif=exif_bytes(gps=gps_ifd(-1.17, 36.83)))
+    no_gps = encode(photo_like(320, 240, seed=2), "png")
+    ids = {}
+    for name, data in (("exif.jpg", exif_gps), ("plain.png", no_gps)):
+        response = post(pipeline, name, data, label="coffee", lat="10.5", lon="-20.25")
+        assert response.status == 202, response.data
+        ids[name] = response.json()["image_id"]
+    records = wait_for_records(pipeline, ids.values())
+    assert (records[ids["exif.jpg"]]["lat"], records[ids["exif.jpg"]]["lon"]) == pytest.approx(
+        (-1.17, 36.83), abs=1e-5)
+    assert (records[ids["plain.png"]]["lat"], records[ids["plain.png"]]["lon"]) == (10.5, -20.25)
+
+
+def test_killing_the_streaming_job_mid_run_loses_and_doubles_no_acknowledged_photo(pipeline):
+    job = LocalStack(pipeline).servers["stream"]
+    ids = []
+    for seed in range(20):
+        response = post(pipeline, f"{seed}.jpg", encode(photo_like(400, 300, seed=100 + seed),
+                                                        "jpeg"), label="wheat")
+        assert response.status == 202, response.data
+        ids.append(response.json()["image_id"])
+        if seed == 10:
+            os.kill(job.process.pid(), signal.SIGKILL)
+    assert job.process.pid() is None
+    LocalStack(pipeline).up(["stream"])  # resumes from the checkpoint
+    wait_for_records(pipeline, ids)
+    occurrences = manifest_occurrences(pipeline)
+    assert [occurrences[image_id] for image_id in ids] == [1] * len(ids)
+    assert len(es_documents(pipeline, ids)) == len(ids)
+
+
+def test_a_stopped_broker_answers_503_quickly_and_uploads_work_after_its_restart(pipeline):
+    stack = LocalStack(pipeline)
+    if stack.servers["kafka"].process.pid() is None:
+        pytest.skip("the broker was not started by this test session; it is not ours to stop")
+    photo = encode(photo_like(320, 240, seed=7), "jpeg")
+    stack.down(["kafka"])
+    try:
+        response = post(pipeline, "while-down.jpg", photo, label="maize")
+        assert response.status == 503
+        assert response.headers["Retry-After"]
+        assert response.json()["error"] == "kafka_unavailable"
+    finally:
+        stack.up(["kafka"])
+    deadline = time.monotonic() + 60
+    while (response := post(pipeline, "after.jpg", photo, label="maize")).status == 503:
+        assert time.monotonic() < deadline, "uploads did not recover after the broker restart"
+        time.sleep(1)
+    assert response.status == 202, response.data
+    stack.up(["stream"])  # a job that stopped with the broker resumes from its checkpoint
+    wait_for_records(pipeline, [response.json()["image_id"]])
