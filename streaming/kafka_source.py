@@ -148,7 +148,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.target = high_watermarks(self.options, self.known_ends)
 
     def latestOffset(self, start: Offsets, limit: ReadLimit) -> Offsets:
-        ends = self.target or high_watermarks(self.options, self.known_ends)
+        ends = self.target or high_watermarks(self.options, furthest(start, self.known_ends))
         self.known_ends = ends
         begin = {topic: {**partitions_at_zero(ends, topic), **start.get(topic, {})}
                  for topic in ends}
@@ -253,6 +253,15 @@ def resolve_offsets(options: SourceOptions, spec: str, probe_at: Offsets) -> Off
             offset = wanted.get(p, EARLIEST)
             resolved[topic][p] = {EARLIEST: 0, LATEST: end}.get(offset, offset)
     return resolved
+
+
+def furthest(first: Offsets, second: Offsets) -> Offsets:
+    """Per partition, the larger offset of the two."""
+    merged = {topic: dict(partitions) for topic, partitions in first.items()}
+    for topic, partitions in second.items():
+        for p, offset in partitions.items():
+            merged.setdefault(topic, {})[p] = max(offset, merged.get(topic, {}).get(p, offset))
+    return merged
 
 
 def partitions_at_zero(offsets: Offsets, topic: str) -> dict[str, int]:
