@@ -148,7 +148,10 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.target = high_watermarks(self.options, self.known_ends)
 
     def latestOffset(self, start: Offsets, limit: ReadLimit) -> Offsets:
-        ends = self.target or high_watermarks(self.options, furthest(start, self.known_ends))
+        if self.target is not None:
+            ends = self.target
+        else:
+            ends = high_watermarks(self.options, furthest(start, self.known_ends))
         self.known_ends = ends
         begin = {topic: {**partitions_at_zero(ends, topic), **start.get(topic, {})}
                  for topic in ends}
