@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
@@ -51,7 +51,8 @@ def is_photo_path(source: str) -> bool:
 
 @dataclass(frozen=True)
 class BucketWriter:
-    """Picklable mapInArrow function: rows (path, content, image_id, bucket), sorted by bucket."""
+    """Picklable mapInArrow function: rows (path, image_id, bucket) sorted by bucket; it reads
+    each photo's bytes itself, so the shuffle that groups the buckets carries no image data."""
 
     store: ObjectStore
     input_dir: str
@@ -83,13 +84,14 @@ class BucketWriter:
             for row in copies:
                 source = relative_source(row["path"], self.input_dir)
                 if is_photo_path(source):
-                    photos.append((source, row["content"]))
+                    photos.append(source)
                 else:
                     summary.append(skipped(image_id, source, "ignored"))
-            for source, _ in photos[1:]:
+            for source in photos[1:]:
                 summary.append(skipped(image_id, source, "duplicate"))
             if photos:
-                source, data = photos[0]
+                source = photos[0]
+                data = (Path(self.input_dir) / source).read_bytes()
                 upload = Upload(data=data, source=source, label=label_of(source))
                 yield process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels)
 

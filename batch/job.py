@@ -70,12 +70,12 @@ def run_batch(
     """Process every photo under input_dir into the store, then render the map beside it."""
     spark = spark_session("field-images-batch", master)
     input_dir = input_dir.resolve()
+    # Only (path, id, bucket) is shuffled to group the buckets; workers read the bytes again.
     photos = (
         spark.read.format("binaryFile")
         .option("recursiveFileLookup", "true")
         .load(str(input_dir))
-        .select("path", "content")
-        .withColumn("image_id", F.sha2("content", 256))
+        .select("path", F.sha2("content", 256).alias("image_id"))
         .withColumn("bucket", F.substring("image_id", 1, shard_digits))
     )
     arranged = photos.repartition(
