@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from adapters.s3 import make_s3_client
 from infra.stack import LocalStack
 from settings import Settings
+from tests.servers import free_port, remove_bucket
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +57,21 @@ def es_stack(stack_settings) -> Settings:
     """Elasticsearch up, with the image index template and Settings.elasticsearch_index."""
     LocalStack(stack_settings).up(["es"])
     return stack_settings
+
+
+@pytest.fixture
+def own_broker(s3_stack, tmp_path):
+    """Settings for a second broker: a free port, its own log bucket, its own stack dir.
+
+    It stores its log on the session's S3, which its stack dir did not start. The broker is
+    stopped and its bucket emptied and removed afterwards.
+    """
+    settings = replace(
+        s3_stack,
+        stack_dir=str(tmp_path),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_log_bucket=f"kafka-log-test-{uuid.uuid4().hex[:8]}",
+    )
+    yield settings
+    LocalStack(settings).down()
+    remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)

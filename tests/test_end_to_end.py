@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 import uuid
 from collections import Counter
@@ -27,15 +26,10 @@ from dataset.manifest import from_parquet_bytes
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+from tests.servers import free_port
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 PROCESSING_TIMEOUT_S = 300
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

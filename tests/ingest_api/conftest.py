@@ -14,8 +14,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 from settings import Settings
-from tests.ingest_api.apps import free_port, running_app
+from tests.ingest_api.apps import running_app
 from tests.ingest_api.topic import TopicReader
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from settings import PROJECT_ROOT
-from tests.ingest_api.apps import free_port
 from tests.ingest_api.samples import jpeg
+from tests.servers import free_port
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
 START_TIMEOUT_S = 30

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import uuid
-from dataclasses import replace
 
 import pytest
 
-from adapters.s3 import make_s3_client
 from infra.stack import LocalStack
-from tests.ingest_api.apps import free_port, running_app
+from tests.ingest_api.apps import running_app
 from tests.ingest_api.samples import jpeg
 
 
@@ -40,28 +36,6 @@ def test_every_upload_is_answered_and_the_service_stays_up_while_kafka_is_down(
         assert_unavailable(post(kafka_down_client, seed))
 
     assert kafka_down_client.get("/is_alive").status_code == 200
-
-
-@pytest.fixture
-def own_broker(s3_stack, tmp_path):
-    """Settings for a broker of this test's own, not started: a free port, its own log bucket."""
-    settings = replace(
-        s3_stack,
-        stack_dir=str(tmp_path),
-        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        kafka_log_bucket=f"kafka-log-ingest-{uuid.uuid4().hex[:8]}",
-    )
-    yield settings
-    LocalStack(settings).down(["kafka"])
-    remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)
-
-
-def remove_bucket(s3, bucket: str) -> None:
-    with contextlib.suppress(s3.exceptions.NoSuchBucket):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=item["Key"])
-        s3.delete_bucket(Bucket=bucket)
 
 
 @pytest.mark.timeout(240)

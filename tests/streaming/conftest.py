@@ -15,6 +15,7 @@ from adapters.spark import spark_session
 from infra.schemas import ensure_bucket
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
+from tests.servers import remove_bucket
 from tests.streaming.field_messages import create_topic, delete_topic
 
 
@@ -56,7 +57,7 @@ def isolated_settings(base: Settings, checkpoint_dir: Path):
     delete_topic(settings.kafka_bootstrap_servers, settings.kafka_topic)
     search = make_elasticsearch_client(settings.elasticsearch_url)
     search.indices.delete(index=settings.elasticsearch_index, ignore_unavailable=True)
-    empty_and_remove_bucket(s3, f"stream-{suffix}")
+    remove_bucket(s3, f"stream-{suffix}")
 
 
 @pytest.fixture
@@ -71,11 +72,3 @@ def module_stream_settings(kafka_stack, es_stack, tmp_path_factory):
     """Isolated settings shared by the tests of one module."""
     with isolated_settings(kafka_stack, tmp_path_factory.mktemp("stream") / "checkpoint") as s:
         yield s
-
-
-def empty_and_remove_bucket(s3, bucket: str) -> None:
-    with contextlib.suppress(s3.exceptions.NoSuchBucket):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=item["Key"])
-        s3.delete_bucket(Bucket=bucket)
