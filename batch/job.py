@@ -68,7 +68,7 @@ def run_batch(
     shard_digits: int,
 ) -> BatchReport:
     """Process every photo under input_dir into the store, then render the map beside it."""
-    spark = spark_session("field-images-batch", master)
+    spark = spark_session("field-images-batch", master, progress_bar=True)
     input_dir = input_dir.resolve()
     # Only (path, id, bucket) is shuffled to group the buckets; workers read the bytes again.
     photos = (
