@@ -5,10 +5,16 @@ through the core and the dataset writer as one group named after where it starts
 (<topic>-p<partition>-o<first offset>), so a batch that Spark runs again after a crash rewrites
 the very same objects; Elasticsearch documents are keyed by image id, so they are overwritten
 too. That is what makes foreachBatch's at-least-once delivery come out exactly once.
+
+A photo sent again (a phone retrying an upload) is a new message with the same image id: it is
+skipped when an earlier message of its range carried it, or when the index already holds it from
+another message. A replayed batch finds its own messages as the documents' source, so it
+rewrites exactly what it wrote the first time.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections import Counter
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
+from elasticsearch import NotFoundError
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -27,10 +34,12 @@ from adapters.object_store import ObjectStore, open_store
 from dataset.manifest import SCHEMA
 from dataset.records import process_upload
 from dataset.writer import write_group
+from preprocessing import image_id_of
 from settings import Settings
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
+LOOKUP_CHUNK = 16  # messages per look-up of already indexed photos
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,12 @@ def message_source(topic: str, partition: int, offset: int) -> str:
     return f"kafka:{topic}/{partition}/{offset}"
 
 
+@functools.cache
+def search_client(url: str):
+    """One Elasticsearch client per process (driver or Python worker)."""
+    return make_elasticsearch_client(url)
+
+
 @dataclass(frozen=True)
 class PartitionWriter:
     """Picklable mapInArrow function: Kafka messages in offset order in, manifest rows out."""
@@ -52,6 +67,8 @@ class PartitionWriter:
     store: ObjectStore
     n_variants: int
     max_pixels: int
+    elasticsearch_url: str
+    index: str
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         messages = (row for batch in batches for row in batch.to_pylist())
@@ -59,9 +76,33 @@ class PartitionWriter:
         for (topic, partition), in_range in ranges:
             first = next(in_range)
             name = group_name(topic, partition, first["offset"])
-            outcomes = map(self._process, itertools.chain([first], in_range))
-            rows = write_group(self.store, GROUP, name, outcomes)
+            fresh = self._first_sightings(itertools.chain([first], in_range))
+            rows = write_group(self.store, GROUP, name, map(self._process, fresh))
             yield pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
+
+    def _first_sightings(self, messages: Iterator[dict]) -> Iterator[dict]:
+        """The messages whose photo neither the index (from another message) nor an earlier
+        message of this range carried; the index is asked once per chunk of messages."""
+        seen: set[str] = set()
+        while chunk := list(itertools.islice(messages, LOOKUP_CHUNK)):
+            ids = [image_id_of(message["value"] or b"") for message in chunk]
+            sources = [message_source(m["topic"], m["partition"], m["offset"]) for m in chunk]
+            indexed = self._indexed_sources(ids)
+            for message, image_id, source in zip(chunk, ids, sources, strict=True):
+                if image_id in seen or indexed.get(image_id, source) != source:
+                    continue
+                seen.add(image_id)
+                yield message
+
+    def _indexed_sources(self, image_ids: list[str]) -> dict[str, str]:
+        """The source message of each image the index already has."""
+        try:
+            docs = search_client(self.elasticsearch_url).mget(
+                index=self.index, ids=image_ids, source_includes=["source"]
+            )["docs"]
+        except NotFoundError:  # the index is made by the first batch's documents
+            return {}
+        return {doc["_id"]: doc["_source"].get("source") for doc in docs if doc.get("found")}
 
     def _process(self, message: dict):
         headers = [(header["key"], header["value"]) for header in message["headers"] or ()]
@@ -81,19 +122,8 @@ class ImageSink:
         self.settings = settings
         self.writer = PartitionWriter(
             open_store(settings.dataset_root, settings.s3), settings.n_variants,
-            settings.max_pixels,
+            settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
         )
-        self._search = None
-
-    def __getstate__(self):
-        return {**self.__dict__, "_search": None}
-
-    @property
-    def search(self):
-        """The Elasticsearch client, made on first use on the driver."""
-        if self._search is None:
-            self._search = make_elasticsearch_client(self.settings.elasticsearch_url)
-        return self._search
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
@@ -103,6 +133,7 @@ class ImageSink:
         ]
         if rows:
             processed_at = datetime.now(UTC).isoformat()
-            index_rows(self.search, self.settings.elasticsearch_index, rows, processed_at)
+            search = search_client(self.settings.elasticsearch_url)
+            index_rows(search, self.settings.elasticsearch_index, rows, processed_at)
         statuses = Counter(row["reason"] or row["status"] for row in rows)
         log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,21 @@ def test_an_elasticsearch_failure_fails_the_batch_and_the_restart_indexes_it(
                                 settings={"index.blocks.write": False})
     assert sum(run_job(spark, settings)) == 3
     assert len(documents(settings)) == 3
+
+
+def test_a_photo_sent_again_is_written_and_indexed_once(spark, stream_settings):
+    settings = stream_settings
+    photos = [replace(photo, key=photo.image_id.encode()) for photo in photo_messages(3)]
+    retried_at_once = photos[0]  # the same partition, so the same range, a later offset
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, [*photos, retried_at_once])
+    run_job(spark, settings, max_offsets_per_trigger=10)
+    first_documents = documents(settings)
+
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photos)  # retried later
+    assert sum(run_job(spark, settings, max_offsets_per_trigger=10)) == 3
+
+    written = [row["image_id"] for row in manifest_rows_written(store_of(settings))]
+    assert sorted(written) == sorted(photo.image_id for photo in photos)
+    base_samples = list(DatasetReader(store_of(settings)).samples(variants=("base",)))
+    assert len(base_samples) == 3
+    assert documents(settings) == first_documents
