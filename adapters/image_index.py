@@ -25,12 +25,16 @@ def document_of(row: dict, processed_at: str) -> dict:
 
 
 def index_rows(client: Elasticsearch, index: str, rows: Iterable[dict], processed_at: str) -> int:
-    """Bulk-index manifest rows; returns how many were written. Raises on any failure."""
+    """Bulk-index manifest rows; returns how many were written. Raises on any failure.
+
+    No refresh is forced: a get by id sees the documents at once, searches within the index's
+    refresh interval (1 s), and waiting for it cost the stream ~0.9 s per micro-batch.
+    """
     actions = (
         {"_index": index, "_id": row["image_id"], "_source": document_of(row, processed_at)}
         for row in rows
     )
-    written, _ = helpers.bulk(client, actions, refresh="wait_for")
+    written, _ = helpers.bulk(client, actions)
     return written
 
 

@@ -30,6 +30,7 @@ def index(es_stack):
 def test_bulk_indexing_works_against_the_local_server_whatever_its_version(index):
     client, name = index
     assert index_rows(client, name, [row("a" * 64), row("b" * 64)], PROCESSED_AT) == 2
+    client.indices.refresh(index=name)
     assert client.count(index=name)["count"] == 2
 
 
@@ -37,8 +38,15 @@ def test_reindexing_the_same_image_overwrites_its_document(index):
     client, name = index
     index_rows(client, name, [row("a" * 64, status="rejected", reason="corrupt")], PROCESSED_AT)
     index_rows(client, name, [row("a" * 64, status="rejected", reason="corrupt")], PROCESSED_AT)
+    client.indices.refresh(index=name)
     assert client.count(index=name)["count"] == 1
     assert get_image(client, name, "a" * 64)["reason"] == "corrupt"
+
+
+def test_a_document_is_readable_by_id_as_soon_as_it_is_indexed(index):
+    client, name = index
+    index_rows(client, name, [row("d" * 64)], PROCESSED_AT)
+    assert get_image(client, name, "d" * 64)["label"] == "maize"
 
 
 def test_an_unknown_image_has_no_document(index):
@@ -50,6 +58,7 @@ def test_only_images_with_gps_get_a_location_found_by_a_bounding_box(index):
     client, name = index
     rows = [row("a" * 64, lat=-1.17, lon=36.83), row("b" * 64), row("c" * 64, lat=41.9, lon=-93.1)]
     index_rows(client, name, rows, PROCESSED_AT)
+    client.indices.refresh(index=name)
     kenya = {"top_left": {"lat": 0.0, "lon": 36.0}, "bottom_right": {"lat": -2.0, "lon": 37.0}}
     hits = client.search(index=name, query={"geo_bounding_box": {"location": kenya}})["hits"]
     assert [hit["_id"] for hit in hits["hits"]] == ["a" * 64]
