@@ -27,12 +27,10 @@ bottleneck  CPU by component during each rate (from /proc), the job's micro-batc
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -45,13 +43,12 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import index_rows
 from adapters.kafka_messages import encode_headers
 from adapters.object_store import open_store
-from adapters.s3 import make_s3_client
 from bench.corpus import CORPUS
 from bench.stream_load import (
     LABEL,
@@ -67,8 +64,8 @@ from bench.stream_load import (
 )
 from dataset.records import Upload, process_upload
 from dataset.writer import write_group
-from infra.processes import NotReady
-from infra.schemas import ensure_topic
+from infra.processes import NotReady, free_port
+from infra.schemas import ensure_topic, remove_schemas, remove_topics
 from infra.stack import LocalStack
 from ingest_api.publisher import (
     DELIVERY_TIMEOUT_MS,
@@ -636,9 +633,8 @@ def print_bottleneck(rows, core, write, broker, settings) -> None:
 def remove_data(settings: Settings, raw_topic: str) -> None:
     """Delete this run's topics, index (and its template) and bucket; warn, never raise."""
     steps = {
-        "topics": lambda: delete_topics(settings, [settings.kafka_topic, raw_topic]),
-        "index": lambda: delete_index(settings),
-        "bucket": lambda: delete_bucket(settings),
+        "topics": lambda: remove_topics(settings.kafka_bootstrap_servers, [raw_topic]),
+        "topic, index and bucket": lambda: remove_schemas(settings, SERVERS),
     }
     for name, step in steps.items():
         try:
@@ -647,43 +643,8 @@ def remove_data(settings: Settings, raw_topic: str) -> None:
             print(f"warning: could not remove this run's {name}: {error!r}", file=sys.stderr)
 
 
-def delete_topics(settings: Settings, topics: list[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                             client_id="bench-cleanup", request_timeout_ms=10_000)
-    try:
-        existing = set(admin.list_topics())
-        if wanted := [topic for topic in topics if topic in existing]:
-            admin.delete_topics(wanted, timeout_ms=10_000)
-    finally:
-        admin.close()
-
-
-def delete_index(settings: Settings) -> None:
-    search = make_elasticsearch_client(settings.elasticsearch_url).options(request_timeout=30)
-    search.options(ignore_status=404).indices.delete(index=settings.elasticsearch_index)
-    search.options(ignore_status=404).indices.delete_index_template(
-        name=settings.elasticsearch_index)
-
-
-def delete_bucket(settings: Settings) -> None:
-    s3 = make_s3_client(settings.s3)
-    bucket = settings.dataset_root[len("s3://"):].split("/", 1)[0]
-    with contextlib.suppress(s3.exceptions.NoSuchBucket):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        s3.delete_bucket(Bucket=bucket)
-
-
 def rates(text: str) -> list[float]:
     return [float(part) for part in text.split(",") if part.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def load_average() -> str:

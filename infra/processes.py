@@ -100,6 +100,13 @@ def wait_until(
     raise NotReady(message)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def port_open(host: str, port: int) -> bool:
     """Whether something accepts TCP connections on host:port."""
     try:

@@ -1,7 +1,11 @@
-"""The buckets, topic and index the pipeline expects, each created only if missing."""
+"""The buckets, topic and index the pipeline expects, each created only if missing.
+
+Runs on schemas of their own (tests, benchmarks) remove them with the remove_ functions.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -53,6 +57,17 @@ def apply_schemas(settings: Settings, components: list[str]) -> None:
         ensure_index(make_elasticsearch_client(s.elasticsearch_url), s.elasticsearch_index)
 
 
+def remove_schemas(settings: Settings, components: list[str]) -> None:
+    """Remove what apply_schemas creates for the given servers; what is missing is fine."""
+    s = settings
+    if "s3" in components and s.dataset_root.startswith("s3://"):
+        remove_bucket(make_s3_client(s.s3), urlsplit(s.dataset_root).netloc)
+    if "kafka" in components:
+        remove_topics(s.kafka_bootstrap_servers, [s.kafka_topic])
+    if "es" in components:
+        remove_index(make_elasticsearch_client(s.elasticsearch_url), s.elasticsearch_index)
+
+
 def ensure_bucket(s3, bucket: str) -> None:
     """Create the S3 bucket unless it exists."""
     try:
@@ -91,3 +106,28 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
     )
     if not es.indices.exists(index=index):
         es.indices.create(index=index)
+
+
+def remove_bucket(s3, bucket: str) -> None:
+    """Delete the bucket and everything in it, unless there is no such bucket."""
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            if keys := [{"Key": item["Key"]} for item in page.get("Contents", [])]:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+
+
+def remove_topics(bootstrap_servers: str, topics: list[str]) -> None:
+    """Delete those of the Kafka topics that exist."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="infra-schemas")
+    try:
+        if existing := sorted(set(topics) & set(admin.list_topics())):
+            admin.delete_topics(existing)
+    finally:
+        admin.close()
+
+
+def remove_index(es: Elasticsearch, index: str) -> None:
+    """Delete the index and the template ensure_index installed for it, if they exist."""
+    es.options(ignore_status=404).indices.delete(index=index)
+    es.options(ignore_status=404).indices.delete_index_template(name=index)

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from adapters.s3 import make_s3_client
+from infra.processes import free_port
+from infra.schemas import remove_bucket
 from infra.stack import LocalStack
 from settings import Settings
-from tests.servers import free_port, remove_bucket
 
 
 @pytest.fixture(scope="session")

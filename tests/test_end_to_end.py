@@ -23,10 +23,10 @@ from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.layout import MANIFEST_PREFIX
 from dataset.manifest import from_parquet_bytes
+from infra.processes import free_port
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
-from tests.servers import free_port
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 PROCESSING_TIMEOUT_S = 300

@@ -10,28 +10,21 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 
+from infra.processes import free_port
+from infra.schemas import ensure_topic, remove_topics
 from settings import Settings
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.topic import TopicReader
-from tests.servers import free_port
 
 
 @pytest.fixture(scope="session")
 def ingest_settings(kafka_stack) -> Settings:
     """The stack's settings with a fresh topic of the stack's partition count."""
     settings = replace(kafka_stack, kafka_topic=f"ingest-api-test-{uuid.uuid4().hex[:8]}")
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    try:
-        admin.create_topics(
-            [NewTopic(settings.kafka_topic, settings.kafka_partitions, replication_factor=1)]
-        )
-        yield settings
-        admin.delete_topics([settings.kafka_topic])
-    finally:
-        admin.close()
+    ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
+    yield settings
+    remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from dataclasses import replace
 import pytest
 import requests
 
+from infra.processes import free_port
 from settings import PROJECT_ROOT
 from tests.ingest_api.samples import jpeg
-from tests.servers import free_port
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
 START_TIMEOUT_S = 30

@@ -10,9 +10,9 @@ import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import document_of
+from infra.processes import free_port
 from ingest_api.image_records import public_record
 from tests.ingest_api.apps import running_app
-from tests.servers import free_port
 
 
 def new_image_id() -> str:

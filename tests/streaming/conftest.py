@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.s3 import make_s3_client
 from adapters.spark import spark_session
-from infra.schemas import ensure_bucket
+from infra.schemas import apply_schemas, ensure_topic, remove_schemas, remove_topics
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
-from tests.servers import remove_bucket
-from tests.streaming.field_messages import create_topic, delete_topic
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +27,9 @@ def spark():
 def topic(kafka_stack):
     """A new 3-partition topic of this test's own."""
     name = f"test-{uuid.uuid4().hex[:10]}"
-    create_topic(kafka_stack.kafka_bootstrap_servers, name)
+    ensure_topic(kafka_stack.kafka_bootstrap_servers, name, partitions=3)
     yield name
-    delete_topic(kafka_stack.kafka_bootstrap_servers, name)
+    remove_topics(kafka_stack.kafka_bootstrap_servers, [name])
 
 
 @contextlib.contextmanager
@@ -50,14 +46,9 @@ def isolated_settings(base: Settings, checkpoint_dir: Path):
         spark_master="local[2]",
         n_variants=1,
     )
-    s3 = make_s3_client(settings.s3)
-    ensure_bucket(s3, f"stream-{suffix}")
-    create_topic(settings.kafka_bootstrap_servers, settings.kafka_topic)
+    apply_schemas(settings, ["s3", "kafka"])  # the index is made by the job's first documents
     yield settings
-    delete_topic(settings.kafka_bootstrap_servers, settings.kafka_topic)
-    search = make_elasticsearch_client(settings.elasticsearch_url)
-    search.indices.delete(index=settings.elasticsearch_index, ignore_unavailable=True)
-    remove_bucket(s3, f"stream-{suffix}")
+    remove_schemas(settings, ["s3", "kafka", "es"])
 
 
 @pytest.fixture

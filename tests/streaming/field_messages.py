@@ -7,11 +7,9 @@ test knows which partition holds what.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaProducer
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.kafka_messages import encode_headers
@@ -59,23 +57,6 @@ def bad_message(partition: int = 1) -> Message:
     """A text file sent as a photo: the job must dead-letter it and go on."""
     facts = {"label": "wheat", "device_id": "phone-9", "filename": "notes.jpg"}
     return Message(b"bad", BAD_FILE, encode_headers(facts), partition)
-
-
-def create_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="streaming-tests")
-    try:
-        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-    finally:
-        admin.close()
-
-
-def delete_topic(bootstrap_servers: str, topic: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="streaming-tests")
-    try:
-        with contextlib.suppress(Exception):
-            admin.delete_topics([topic])
-    finally:
-        admin.close()
 
 
 def produce(bootstrap_servers: str, topic: str, messages: list[Message]) -> None:
