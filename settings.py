@@ -36,11 +36,14 @@ class Settings:
     kafka_log_bucket: str = "kafka-log"
     elasticsearch_url: str = "http://127.0.0.1:9200"
     elasticsearch_index: str = "field-images"
+    elasticsearch_username: str = ""
+    elasticsearch_password: str = ""
     n_variants: int = 4
     max_pixels: int = 100_000_000
     max_upload_bytes: int = 20 * 1024 * 1024
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_internal_port: int = 8001
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stack_dir: str = str(PROJECT_ROOT / ".stack")
@@ -51,6 +54,13 @@ class Settings:
         env = os.environ if env is None else env
         s3 = _read(S3Settings(), S3_VARIABLES, env)
         return replace(_read(cls(), VARIABLES, env), s3=s3)
+
+    @property
+    def elasticsearch_auth(self) -> tuple[str, str] | None:
+        """(username, password) for Elasticsearch, or None for a server without security."""
+        if not self.elasticsearch_username:
+            return None
+        return self.elasticsearch_username, self.elasticsearch_password
 
     def to_env(self) -> dict[str, str]:
         """The environment variables that make from_env rebuild these settings in a child."""

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Set up this machine for the pipeline: Java for Spark (apt, when missing), a venv in .venv with
-# the pinned requirements and the local servers (infra/requirements.txt); --dev adds the test and
-# lint tools. Idempotent: a second run only checks. Usage: ./setup.sh [--dev]
+# Set up this machine for the pipeline: Java for Spark and nginx (apt, when missing), a venv in
+# .venv with the pinned requirements and the local servers (infra/requirements.txt); --dev adds
+# the test and lint tools. Idempotent: a second run only checks. Usage: ./setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v java >/dev/null 2>&1; then
-  echo "setup: installing a Java runtime for Spark (apt)"
-  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+# Java for Spark; nginx, the buffering front of the API (infra/nginx.py).
+packages=()
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "setup: installing ${packages[*]} (apt)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  if [[ " ${packages[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null 2>&1; then
+    # Debian starts a system-wide nginx on :80; the stack runs its own, so stop that one.
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
 fi
 
 requirements=(-r requirements.txt -r infra/requirements.txt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import urllib.request
@@ -23,14 +24,24 @@ class LegacyServerNode(Urllib3HttpNode):
         return response
 
 
-def server_major_version(url: str) -> int:
+def server_major_version(url: str, basic_auth: tuple[str, str] | None = None) -> int:
     """The major version the server at `url` reports on GET /."""
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url)
+    if basic_auth is not None:
+        token = base64.b64encode(":".join(basic_auth).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
         return int(json.load(response)["version"]["number"].split(".")[0])
 
 
-def make_elasticsearch_client(url: str) -> Elasticsearch:
-    """Return a client for `url`; servers older than 8 get the LegacyServerNode translation."""
-    if server_major_version(url) < 8:
-        return Elasticsearch(url, node_class=LegacyServerNode)
-    return Elasticsearch(url)
+def make_elasticsearch_client(
+    url: str, basic_auth: tuple[str, str] | None = None
+) -> Elasticsearch:
+    """Return a client for `url`; servers older than 8 get the LegacyServerNode translation.
+
+    `basic_auth` is (username, password) for a server with security on (Settings'
+    elasticsearch_auth), None for one without.
+    """
+    if server_major_version(url, basic_auth) < 8:
+        return Elasticsearch(url, node_class=LegacyServerNode, basic_auth=basic_auth)
+    return Elasticsearch(url, basic_auth=basic_auth)

@@ -22,7 +22,7 @@ from settings import Settings
 
 def rows_from_index(settings: Settings) -> pd.DataFrame:
     """Manifest-like rows from the image documents of the search index."""
-    client = make_elasticsearch_client(settings.elasticsearch_url)
+    client = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
     client.indices.refresh(index=settings.elasticsearch_index)  # include the last second's
     documents = helpers.scan(client, index=settings.elasticsearch_index, size=500)
     rows = []

@@ -32,14 +32,15 @@ class _PipelineService(Server):
 
 
 class IngestApi(_PipelineService):
-    """gunicorn serving the Flask app; ready once /readyz says Kafka answers."""
+    """gunicorn serving the Flask app on the internal port, behind nginx (infra/nginx.py);
+    ready once /readyz says Kafka answers."""
 
     name = "api"
     module = "ingest_api"
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+        return f"http://{self.settings.api_host}:{self.settings.api_internal_port}"
 
     def is_ready(self) -> bool:
         with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as response:

@@ -6,18 +6,19 @@ import json
 import os
 import shutil
 import urllib.request
-from pathlib import Path
 
 from infra.install import elasticsearch_home
+from infra.private import UNPRIVILEGED, hand_over, write_private
 from infra.server import Server
-
-RUN_AS = ("nobody", "nogroup")  # Elasticsearch refuses to run as root
 
 
 class ElasticsearchServer(Server):
     """HTTP on the port of Settings.elasticsearch_url, transport on that port + 100, 512 MB heap.
 
-    Config, data, logs and temp files live in <stack_dir>/es/; as root they belong to nobody.
+    Config, data, logs and temp files live in <stack_dir>/es/ (0700); as root they belong to
+    nobody, as whom Elasticsearch runs (it refuses root). Elasticsearch 7.9.2 OSS has no
+    security features: loopback is its only protection. Deleting indices takes their names
+    (action.destructive_requires_name), so no wildcard or _all deletes everything at once.
     """
 
     name = "es"
@@ -34,26 +35,28 @@ class ElasticsearchServer(Server):
         if not config.exists():
             shutil.copytree(es_home / "config", config)
         port = self.address[1]
-        (config / "elasticsearch.yml").write_text(
+        write_private(
+            config / "elasticsearch.yml",
             "network.host: 127.0.0.1\n"
             f"http.port: {port}\n"
             f"transport.port: {port + 100}\n"
             "discovery.type: single-node\n"
+            "action.destructive_requires_name: true\n"
             f"path.data: {self.home / 'data'}\n"
-            f"path.logs: {self.home / 'logs'}\n"
+            f"path.logs: {self.home / 'logs'}\n",
         )
         (config / "jvm.options.d").mkdir(exist_ok=True)
         (config / "jvm.options.d" / "heap.options").write_text("-Xms512m\n-Xmx512m\n")
         for folder in ("data", "logs", "tmp"):
             (self.home / folder).mkdir(exist_ok=True)
         if os.geteuid() == 0:
-            _hand_over(self.home)
+            hand_over(self.home)
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         es_home = elasticsearch_home()
         argv = [str(es_home / "bin" / "elasticsearch")]
         if os.geteuid() == 0:
-            user, group = RUN_AS
+            user, group = UNPRIVILEGED
             argv = ["setpriv", f"--reuid={user}", f"--regid={group}", "--clear-groups", *argv]
         env = {
             "JAVA_HOME": str(es_home / "jre-15"),
@@ -67,17 +70,3 @@ class ElasticsearchServer(Server):
         with urllib.request.urlopen(f"{self.url}/_cluster/health", timeout=5) as response:
             return json.load(response)["status"] in ("yellow", "green")
 
-
-def _hand_over(home: Path) -> None:
-    """Give `home` to the unprivileged user, after checking that user can reach it at all."""
-    for parent in home.parents:
-        if not parent.stat().st_mode & 0o001:
-            raise PermissionError(
-                f"Elasticsearch runs as {RUN_AS[0]}, who cannot enter {parent}: "
-                f"chmod o+x {parent}, or choose a stack_dir outside it"
-            )
-    user, group = RUN_AS
-    for folder, _, files in os.walk(home):
-        shutil.chown(folder, user, group)
-        for file in files:
-            shutil.chown(Path(folder, file), user, group)

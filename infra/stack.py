@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from infra.app_services import IngestApi, StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
+from infra.nginx import Nginx
+from infra.private import restrict_stack_dir
 from infra.schemas import apply_schemas
 from infra.seaweedfs import SeaweedFS
 from infra.server import Server, ServerStatus
@@ -17,9 +20,15 @@ SERVERS: dict[str, type[Server]] = {
     "kafka": KafkaBroker,
     "es": ElasticsearchServer,
     "api": IngestApi,
+    "nginx": Nginx,
     "stream": StreamingJob,
 }
-NEEDS = {"kafka": {"s3"}, "api": {"kafka", "es"}, "stream": {"kafka", "s3", "es"}}
+NEEDS = {
+    "kafka": {"s3"},
+    "api": {"kafka", "es"},
+    "nginx": {"api"},
+    "stream": {"kafka", "s3", "es"},
+}
 
 
 class LocalStack:
@@ -33,12 +42,18 @@ class LocalStack:
         """Start what is not running (with what it needs), wait until ready, apply the schemas.
 
         Returns the names of the servers this call started, for a caller that stops only those.
+        The stack dir's state and logs stay readable by their owner only (infra/private.py).
         """
+        stack_dir = Path(self.settings.stack_dir)
+        restrict_stack_dir(stack_dir)
         started = []
-        for name in _with_needs(_select(components)):
-            if self.servers[name].up():
-                started.append(name)
-            apply_schemas(self.settings, [name])  # before the services that need them start
+        try:
+            for name in _with_needs(_select(components)):
+                if self.servers[name].up():
+                    started.append(name)
+                apply_schemas(self.settings, [name])  # before the services that need them start
+        finally:
+            restrict_stack_dir(stack_dir)  # what the servers made next to their folders
         return started
 
     def down(self, components: Iterable[str] | None = None) -> list[str]:
@@ -60,5 +75,12 @@ def _select(components: Iterable[str] | None) -> list[str]:
 
 
 def _with_needs(names: list[str]) -> list[str]:
-    wanted = set(names).union(*(NEEDS.get(name, set()) for name in names))
+    """`names` and everything they need, directly or through another, in start order."""
+    wanted: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(NEEDS.get(name, ()))
     return [name for name in SERVERS if name in wanted]

@@ -81,12 +81,14 @@ def _index_unavailable(error: IndexUnavailable) -> Response:
     return unavailable_response("elasticsearch_unavailable", str(error))
 
 
+def too_large_message(limit: int) -> str:
+    """The 413's message; the nginx in front of the API (infra/nginx.py) answers with it too."""
+    return f"the request is larger than the limit of {limit:,} bytes"
+
+
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     _drain_request_body()
-    limit = request.max_content_length
-    return error_response(
-        413, "too_large", f"the request is larger than the limit of {limit:,} bytes"
-    )
+    return error_response(413, "too_large", too_large_message(request.max_content_length))
 
 
 def _http_exception(error: HTTPException) -> Response:

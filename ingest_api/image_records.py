@@ -1,7 +1,8 @@
 """ImageRecords: what the pipeline has recorded about an upload, read from Elasticsearch.
 
 The streaming job writes one document per image (adapters/image_index.py); the API only reads
-it, so a client can follow its upload from "accepted" to "processed" or "rejected".
+it, so a client can follow its upload from "accepted" to "processed" or "rejected". A
+ServiceGuard keeps an Elasticsearch outage from holding the API's threads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask, current_app
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image
+from ingest_api.guard import ServiceGuard
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,12 @@ EXTENSION_KEY = "image_records"
 
 # Seconds one lookup may take before the index counts as unavailable.
 REQUEST_TIMEOUT_S = 3
+
+# Lookups of one process waiting on Elasticsearch at once, how long a request waits for one
+# of those slots, and how often a broken Elasticsearch is probed.
+MAX_INDEX_CALLS = 2
+SLOT_WAIT_S = 0.25
+PROBE_INTERVAL_S = 1.0
 
 # Document status -> the status the API reports; documents with any other status are not
 # finished, and are reported as unknown.
@@ -66,35 +74,55 @@ def public_record(document: dict) -> dict | None:
 class ImageRecords:
     """Looks up image documents; connects on first use so the app starts without Elasticsearch."""
 
-    def __init__(self, url: str, index: str):
+    def __init__(self, url: str, index: str, auth: tuple[str, str] | None = None):
         self.url = url
         self.index = index
+        self.auth = auth
         self._client: Elasticsearch | None = None
         self._lock = threading.Lock()
+        self.guard = ServiceGuard(
+            "Elasticsearch",
+            IndexUnavailable,
+            probe=self._ping,
+            slots=MAX_INDEX_CALLS,
+            slot_wait_s=SLOT_WAIT_S,
+            probe_interval_s=PROBE_INTERVAL_S,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ImageRecords:
-        return cls(settings.elasticsearch_url, settings.elasticsearch_index)
+        return cls(
+            settings.elasticsearch_url, settings.elasticsearch_index, settings.elasticsearch_auth
+        )
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
 
     def get(self, image_id: str) -> dict | None:
         """The public record of a processed image, None if unknown; raise IndexUnavailable."""
-        try:
-            document = get_image(self._connected(), self.index, image_id)
-        except (TransportError, ApiError) as error:
-            log.warning("looking up %s in %s failed: %r", image_id, self.index, error)
-            raise IndexUnavailable(f"Elasticsearch did not answer: {error}") from error
+        with self.guard.call():
+            try:
+                document = get_image(self._connected(), self.index, image_id)
+            except (TransportError, ApiError) as error:
+                log.warning("looking up %s in %s failed: %r", image_id, self.index, error)
+                raise IndexUnavailable("Elasticsearch did not answer") from error
         return None if document is None else public_record(document)
+
+    def _ping(self) -> None:
+        """Raise IndexUnavailable unless Elasticsearch answers."""
+        try:
+            self._connected().info()
+        except (TransportError, ApiError) as error:
+            raise IndexUnavailable("Elasticsearch did not answer") from error
 
     def _connected(self) -> Elasticsearch:
         with self._lock:
             if self._client is None:
                 try:
-                    client = make_elasticsearch_client(self.url)
+                    client = make_elasticsearch_client(self.url, self.auth)
                 except (OSError, ValueError, KeyError) as error:
-                    raise IndexUnavailable(f"cannot reach Elasticsearch: {error}") from error
+                    log.warning("cannot reach Elasticsearch at %s: %r", self.url, error)
+                    raise IndexUnavailable("Elasticsearch cannot be reached") from error
                 self._client = client.options(request_timeout=REQUEST_TIMEOUT_S, max_retries=0)
             return self._client
 

@@ -3,14 +3,17 @@
 The producer is created on first use, not when the app starts, so the service starts and
 answers while the broker is down, and each gunicorn worker gets its own producer after the
 fork. Any failure drops the producer; the next upload builds a new one, which is how the
-service recovers once the broker is back. Every wait is bounded: a request that cannot be
-published fails with KafkaUnavailable within a few seconds instead of hanging.
+service recovers once the broker is back. Every wait is bounded, and a ServiceGuard keeps a
+broker outage from holding the API's threads: at most MAX_KAFKA_CALLS requests per process
+wait on Kafka at once, and after a failure uploads are refused at once (503) until a
+background probe finds the broker answering again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +21,7 @@ from flask import Flask, current_app
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest_api.guard import ServiceGuard
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,11 +33,20 @@ MESSAGE_HEADROOM_BYTES = 1024 * 1024
 
 # Bounds on every wait, in milliseconds: reaching the broker, waiting for the topic's
 # metadata inside send(), one request, and the whole delivery including retries.
-BOOTSTRAP_TIMEOUT_MS = 2000
-MAX_BLOCK_MS = 3000
-REQUEST_TIMEOUT_MS = 4000
-DELIVERY_TIMEOUT_MS = 5000
+BOOTSTRAP_TIMEOUT_MS = 1500
+MAX_BLOCK_MS = 1000
+REQUEST_TIMEOUT_MS = 2000
+DELIVERY_TIMEOUT_MS = 2500
 RECONNECT_BACKOFF_MAX_MS = 1000
+# The whole of publish(): waiting for another thread's connection, sending, the acknowledgement.
+# send() may block MAX_BLOCK_MS past it: with the wait for a slot, an upload hears within 4 s.
+PUBLISH_TIMEOUT_S = 2.5
+
+# Requests of one process waiting on Kafka at once (uploads and readiness checks), how long a
+# request waits for one of those slots, and how often a broken broker is probed.
+MAX_KAFKA_CALLS = 4
+SLOT_WAIT_S = 0.25
+PROBE_INTERVAL_S = 1.0
 
 
 class KafkaUnavailable(Exception):
@@ -58,6 +71,14 @@ class KafkaPublisher:
         self.max_request_size = max_message_bytes + MESSAGE_HEADROOM_BYTES
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        self.guard = ServiceGuard(
+            "Kafka",
+            KafkaUnavailable,
+            probe=self._describe_topic,
+            slots=MAX_KAFKA_CALLS,
+            slot_wait_s=SLOT_WAIT_S,
+            probe_interval_s=PROBE_INTERVAL_S,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KafkaPublisher:
@@ -70,21 +91,30 @@ class KafkaPublisher:
 
     def publish(self, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]) -> Receipt:
         """Send one message and wait for the broker's acknowledgement; raise KafkaUnavailable."""
-        producer = self._current_producer()
-        try:
-            future = producer.send(self.topic, key=key.encode(), value=value, headers=list(headers))
-            metadata = future.get(timeout=DELIVERY_TIMEOUT_MS / 1000 + 1)
-        except KafkaError as error:
-            self._discard(producer)
-            log.warning("publishing %s to %s failed: %r", key, self.topic, error)
-            raise KafkaUnavailable(f"Kafka did not acknowledge the upload: {error}") from error
+        with self.guard.call():
+            deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+            producer = self._current_producer(deadline)
+            try:
+                future = producer.send(
+                    self.topic, key=key.encode(), value=value, headers=list(headers)
+                )
+                metadata = future.get(timeout=max(deadline - time.monotonic(), 0))
+            except KafkaError as error:
+                self._discard(producer)
+                log.warning("publishing %s to %s failed: %r", key, self.topic, error)
+                raise KafkaUnavailable("Kafka did not acknowledge the upload in time") from error
         return Receipt(metadata.topic, metadata.partition, metadata.offset)
 
     def check(self) -> None:
         """Ask the broker for the topic's metadata on a fresh connection; raise KafkaUnavailable.
 
         Independent of the producer, whose cached metadata would hide a broker that went away.
+        Refused at once, like uploads, while the guard's breaker is open.
         """
+        with self.guard.call():
+            self._describe_topic()
+
+    def _describe_topic(self) -> None:
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap_servers,
@@ -93,17 +123,17 @@ class KafkaPublisher:
                 request_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )
         except KafkaError as error:
-            raise KafkaUnavailable(f"Kafka does not answer: {error}") from error
+            log.info("Kafka at %s does not answer: %r", self.bootstrap_servers, error)
+            raise KafkaUnavailable("Kafka does not answer") from error
         try:
             (topic,) = admin.describe_topics([self.topic])
         except KafkaError as error:
-            raise KafkaUnavailable(f"Kafka does not describe the topic: {error}") from error
+            log.info("Kafka does not describe %s: %r", self.topic, error)
+            raise KafkaUnavailable("Kafka does not describe the topic") from error
         finally:
             admin.close()
         if topic["error_code"] != 0 or not topic["partitions"]:
-            raise KafkaUnavailable(
-                f"topic {self.topic!r} is not available (error code {topic['error_code']})"
-            )
+            raise KafkaUnavailable(f"the topic {self.topic!r} is not available")
 
     def close(self) -> None:
         """Close the producer, waiting for messages in flight at most as long as they may take."""
@@ -112,12 +142,14 @@ class KafkaPublisher:
         if producer is not None:
             _close_quietly(producer)
 
-    def _current_producer(self) -> KafkaProducer:
-        # Waiting for another thread that is connecting is bounded like connecting ourselves.
-        if not self._lock.acquire(timeout=BOOTSTRAP_TIMEOUT_MS / 1000 + 1):
+    def _current_producer(self, deadline: float) -> KafkaProducer:
+        # Waiting for another thread that is connecting ends with the publish's deadline.
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
             raise KafkaUnavailable("still connecting to Kafka")
         try:
             if self._producer is None:
+                if self.guard.is_open:  # the thread we waited for has just failed to connect
+                    raise KafkaUnavailable("Kafka cannot be reached")
                 self._producer = self._new_producer()
             return self._producer
         finally:
@@ -138,7 +170,8 @@ class KafkaPublisher:
                 reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
             )
         except KafkaError as error:
-            raise KafkaUnavailable(f"cannot connect to Kafka: {error}") from error
+            log.warning("connecting to Kafka at %s failed: %r", self.bootstrap_servers, error)
+            raise KafkaUnavailable("Kafka cannot be reached") from error
 
     def _discard(self, producer: KafkaProducer) -> None:
         """Forget a failed producer and close it in the background (its closing can wait)."""

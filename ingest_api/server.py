@@ -1,17 +1,27 @@
-"""The API under gunicorn, bound to Settings.api_host:api_port: `python -m ingest_api`."""
+"""The API under gunicorn: `python -m ingest_api`, on Settings.api_host:api_internal_port.
+
+gunicorn is not the public front: its gthread workers read each request on a thread of a
+small pool, so slow clients would hold those threads. nginx (infra/nginx.py on the native
+stack, the `front` service in compose) listens on Settings.api_host:api_port, buffers every
+request whole and hands it on here.
+"""
 
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
 from ingest_api import create_app
+from ingest_api.image_records import MAX_INDEX_CALLS
+from ingest_api.publisher import MAX_KAFKA_CALLS
 from settings import Settings
 
-# Two processes of four threads each: uploads mostly wait on Kafka's acknowledgement.
+# Two processes; uploads mostly wait on Kafka's acknowledgement. Each process has threads for
+# its Kafka and Elasticsearch slots (ingest_api/guard.py) and as many again for everything
+# else, so /is_alive finds a free thread whatever Kafka and Elasticsearch are doing.
 GUNICORN_OPTIONS = {
     "worker_class": "gthread",
     "workers": 2,
-    "threads": 4,
+    "threads": 2 * (MAX_KAFKA_CALLS + MAX_INDEX_CALLS),
     "timeout": 30,
     # gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl, which a second server would share.
     "control_socket_disable": True,
@@ -24,7 +34,7 @@ class IngestServer(BaseApplication):
     def __init__(self, settings: Settings, options: dict | None = None):
         self.settings = settings
         self.options = {
-            "bind": f"{settings.api_host}:{settings.api_port}",
+            "bind": f"{settings.api_host}:{settings.api_internal_port}",
             **GUNICORN_OPTIONS,
             **(options or {}),
         }

@@ -55,9 +55,9 @@ def message_source(topic: str, partition: int, offset: int) -> str:
 
 
 @functools.cache
-def search_client(url: str):
+def search_client(url: str, auth: tuple[str, str] | None = None):
     """One Elasticsearch client per process (driver or Python worker)."""
-    return make_elasticsearch_client(url)
+    return make_elasticsearch_client(url, auth)
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class PartitionWriter:
     max_pixels: int
     elasticsearch_url: str
     index: str
+    elasticsearch_auth: tuple[str, str] | None = None
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         messages = (row for batch in batches for row in batch.to_pylist())
@@ -97,7 +98,7 @@ class PartitionWriter:
     def _indexed_sources(self, image_ids: list[str]) -> dict[str, str]:
         """The source message of each image the index already has."""
         try:
-            docs = search_client(self.elasticsearch_url).mget(
+            docs = search_client(self.elasticsearch_url, self.elasticsearch_auth).mget(
                 index=self.index, ids=image_ids, source_includes=["source"]
             )["docs"]
         except NotFoundError:  # the index is made by the first batch's documents
@@ -123,6 +124,7 @@ class ImageSink:
         self.writer = PartitionWriter(
             open_store(settings.dataset_root, settings.s3), settings.n_variants,
             settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
+            settings.elasticsearch_auth,
         )
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
@@ -133,7 +135,8 @@ class ImageSink:
         ]
         if rows:
             processed_at = datetime.now(UTC).isoformat()
-            search = search_client(self.settings.elasticsearch_url)
-            index_rows(search, self.settings.elasticsearch_index, rows, processed_at)
+            settings = self.settings
+            search = search_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+            index_rows(search, settings.elasticsearch_index, rows, processed_at)
         statuses = Counter(row["reason"] or row["status"] for row in rows)
         log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))

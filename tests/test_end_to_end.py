@@ -43,13 +43,14 @@ def pipeline(kafka_stack, es_stack, tmp_path_factory):
         elasticsearch_index=f"{es_stack.elasticsearch_index}-e2e-{suffix}",
         checkpoint_dir=str(tmp_path_factory.mktemp("checkpoint")),
         api_port=free_port(),
+        api_internal_port=free_port(),
         spark_master="local[2]",
         n_variants=2,
     )
     stack = LocalStack(settings)
-    stack.up(["api", "stream"])
+    stack.up(["nginx", "stream"])  # nginx in front of the API, as deployed
     yield settings
-    stack.down(["api", "stream"])
+    stack.down(["nginx", "api", "stream"])
 
 
 def api(settings) -> str:

@@ -1,4 +1,8 @@
-"""The real server: `python -m ingest_api` (gunicorn, gthread) on a free port, over real sockets."""
+"""The real server: `python -m ingest_api` (gunicorn, gthread) on a free port, over real sockets.
+
+These talk to gunicorn directly, on its internal port; tests/infra/test_nginx.py goes through
+the nginx in front of it.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ START_TIMEOUT_S = 30
 def server_url(ingest_settings, tmp_path_factory):
     """The base URL of gunicorn started with the environment, as in production."""
     port = free_port()
-    settings = replace(ingest_settings, api_host="127.0.0.1", api_port=port)
+    settings = replace(ingest_settings, api_host="127.0.0.1", api_internal_port=port)
     env = {**os.environ, **settings.to_env()}
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with open(log_path, "wb") as log:

@@ -1,0 +1,158 @@
+"""nginx from Debian, the API's public front: it buffers every request before gunicorn sees it.
+
+gunicorn's gthread workers read a request on one of a few threads, with no read timeout, so
+a handful of clients sending a byte a second would hold them all. nginx reads headers and
+bodies itself, event-driven, with timeouts, and hands gunicorn only whole requests: slow
+clients cost nginx a connection each, never a gunicorn thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+from infra.install import nginx_binary
+from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
+from infra.server import Server
+from ingest_api import FORM_OVERHEAD_BYTES
+from ingest_api.errors import RETRY_AFTER_SECONDS, too_large_message
+from settings import Settings
+
+# Request bodies over CLIENT_BODY_BUFFER go to temporary files, not memory; a client that
+# stays silent for a TIMEOUT (between two reads or writes, or for its whole header) is dropped.
+CLIENT_BODY_BUFFER = "256k"
+TIMEOUTS = {
+    "client_header_timeout": "10s",
+    "client_body_timeout": "10s",
+    "send_timeout": "10s",
+    "keepalive_timeout": "15s",
+    "proxy_connect_timeout": "2s",
+    "proxy_send_timeout": "10s",
+    # longer than a request can take in gunicorn, whose workers are recycled after 30 s
+    "proxy_read_timeout": "35s",
+}
+WORKER_CONNECTIONS = 4096
+
+
+def body_limit(settings: Settings) -> int:
+    """The largest request nginx passes on: the API's own limit (Flask's MAX_CONTENT_LENGTH)."""
+    return settings.max_upload_bytes + FORM_OVERHEAD_BYTES
+
+
+def error_bodies(settings: Settings) -> dict[int, dict]:
+    """The JSON nginx answers with itself, shaped like the API's own errors."""
+    return {
+        413: {"error": "too_large", "message": too_large_message(body_limit(settings))},
+        503: {
+            "error": "unavailable",
+            "message": "the service is restarting; retry in a few seconds",
+        },
+    }
+
+
+def render_config(settings: Settings, home, temp, worker_user: tuple[str, str] | None) -> str:
+    """nginx.conf: in the foreground, every path in `home` or `temp`, one server for the API."""
+    bodies = {code: _quoted(compact_json(body)) for code, body in error_bodies(settings).items()}
+    timeouts = "".join(f"    {name} {value};\n" for name, value in TIMEOUTS.items())
+    user = f"user {worker_user[0]} {worker_user[1]};\n" if worker_user else ""
+    host = settings.api_host
+    return f"""# Rendered by infra/nginx.py at each start; edits are lost.
+daemon off;
+{user}worker_processes 1;
+worker_rlimit_nofile {2 * WORKER_CONNECTIONS};
+pid {home}/master.pid;
+error_log stderr warn;
+
+events {{
+    worker_connections {WORKER_CONNECTIONS};
+}}
+
+http {{
+    server_tokens off;
+    access_log {home}/access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+
+    client_max_body_size {body_limit(settings)};
+    client_body_buffer_size {CLIENT_BODY_BUFFER};
+{timeouts}
+    proxy_request_buffering on;
+    proxy_buffering on;
+
+    server {{
+        listen {host}:{settings.api_port};
+
+        location / {{
+            proxy_pass http://{host}:{settings.api_internal_port};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+
+        error_page 413 @too_large;
+        location @too_large {{
+            default_type application/json;
+            return 413 {bodies[413]};
+        }}
+
+        error_page 502 504 =503 @unavailable;
+        location @unavailable {{
+            default_type application/json;
+            add_header Retry-After {RETRY_AFTER_SECONDS} always;
+            return 503 {bodies[503]};
+        }}
+    }}
+}}
+"""
+
+
+def compact_json(body: dict) -> str:
+    """JSON as Flask's jsonify writes it, so nginx's errors read like the API's."""
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _quoted(text: str) -> str:
+    """`text` as one single-quoted nginx string."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Nginx(Server):
+    """nginx on Settings.api_host:api_port, in front of gunicorn on api_internal_port.
+
+    It runs in the foreground (`daemon off`), so the pid file of this stack dir is its master.
+    Config, logs and pid live in <stack_dir>/nginx/; request bodies in transit in
+    <stack_dir>/nginx-temp/, which belongs to the workers' user. Started as root, the master
+    keeps root only to bind and open logs; its workers run as nobody.
+    """
+
+    name = "nginx"
+    start_timeout = 30.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    @property
+    def temp(self):
+        return self.home.parent / "nginx-temp"
+
+    def prepare(self) -> None:
+        private_dir(self.temp)
+        worker_user = UNPRIVILEGED if os.geteuid() == 0 else None
+        if worker_user is not None:
+            hand_over(self.temp)
+        config = render_config(self.settings, self.home, self.temp, worker_user)
+        write_private(self.home / "nginx.conf", config)
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        config = self.home / "nginx.conf"
+        return [str(nginx_binary()), "-p", str(self.home), "-c", str(config), "-e", "stderr"], {}
+
+    def is_ready(self) -> bool:
+        """The API answers through nginx."""
+        with urllib.request.urlopen(f"{self.url}/is_alive", timeout=5) as response:
+            return response.status == 200

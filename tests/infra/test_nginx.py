@@ -1,0 +1,158 @@
+"""nginx in front of gunicorn, on the real stack: slow clients cost nginx, not the API's threads.
+
+The front (nginx + gunicorn) runs from a stack dir of this module's own, on free ports, with a
+topic of its own on the session's broker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from bench.slow_clients import slow_clients
+from infra.nginx import body_limit, error_bodies
+from infra.processes import free_port
+from infra.schemas import remove_topics
+from infra.stack import LocalStack
+from ingest_api.errors import too_large_message
+from tests.ingest_api.samples import jpeg
+from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib
+
+SLOW_CLIENTS = 50
+# Generous bounds on the real, shared 2-core machine; bench/api_drill.py measures the figures.
+ANSWER_BOUND_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def front(kafka_stack, es_stack):
+    """Settings of a running nginx + gunicorn of this module's stack dir; stopped afterwards."""
+    stack_dir = Path(tempfile.mkdtemp(prefix="front-"))
+    settings = replace(
+        kafka_stack,
+        stack_dir=str(stack_dir),
+        api_port=free_port(),
+        api_internal_port=free_port(),
+        kafka_topic=f"front-test-{uuid.uuid4().hex[:8]}",
+    )
+    stack = LocalStack(settings)
+    try:
+        stack.up(["nginx"])  # the API with it; the session's Kafka and Elasticsearch answer
+        yield settings
+    finally:
+        stack.down()
+        remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
+        shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+def public_url(settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def timed(call):
+    """(seconds, result) of call()."""
+    start = time.monotonic()
+    result = call()
+    return time.monotonic() - start, result
+
+
+def is_alive(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/is_alive", timeout=10) as response:
+        return response.status
+
+
+def upload(url: str, seed: int) -> int:
+    files = {"file": ("p.jpg", jpeg(seed=seed))}
+    return requests.post(f"{url}/post_image", files=files, timeout=10).status_code
+
+
+def test_the_public_address_is_nginx_and_gunicorn_listens_on_the_internal_port(front):
+    server = urllib.request.urlopen(f"{public_url(front)}/is_alive", timeout=10)
+    assert server.status == 200
+    internal = f"http://{front.api_host}:{front.api_internal_port}/is_alive"
+    assert urllib.request.urlopen(internal, timeout=10).status == 200
+    status = {line.name: line for line in LocalStack(front).status(["api", "nginx"])}
+    assert status["nginx"].pid is not None and status["api"].pid is not None
+
+
+def test_nginx_runs_in_the_foreground_as_the_recorded_process_with_unprivileged_workers(front):
+    master = LocalStack(front).status(["nginx"])[0].pid
+    assert Path(f"/proc/{master}/exe").resolve().name == "nginx"
+    children = Path(f"/proc/{master}/task/{master}/children").read_text()
+    workers = [int(pid) for pid in children.split()]
+    assert workers
+    if os.geteuid() == 0:
+        for worker in workers:
+            assert Path(f"/proc/{worker}").stat().st_uid != 0
+
+
+def test_an_upload_through_nginx_is_accepted(front):
+    assert upload(public_url(front), seed=71) == 202
+
+
+def test_25_mb_get_the_apis_json_413_from_urllib_which_sends_everything_first(front):
+    status, body = post_with_urllib(public_url(front), b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
+
+    assert (status, body) == (413, error_bodies(front)[413])
+    assert body["message"] == too_large_message(body_limit(front))
+
+
+def test_25_mb_get_the_apis_json_413_from_requests(front):
+    big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
+
+    response = requests.post(f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)})
+
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == error_bodies(front)[413]
+    assert response.json()["message"] == too_large_message(body_limit(front))
+
+
+def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front):
+    data = b"\xff\xd8\xff" + bytes(front.max_upload_bytes)
+
+    response = requests.post(f"{public_url(front)}/post_image", files={"file": ("b.jpg", data)})
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+
+
+@pytest.mark.timeout(120)
+def test_50_slow_header_and_50_slow_body_clients_do_not_delay_other_clients(front):
+    host, port, url = front.api_host, front.api_port, public_url(front)
+    with (
+        slow_clients(host, port, SLOW_CLIENTS, "headers") as headers,
+        slow_clients(host, port, SLOW_CLIENTS, "body") as bodies,
+    ):
+        time.sleep(2)  # a couple of bytes each: gunicorn alone would have every thread taken
+        answers = [timed(lambda: is_alive(url)) for _ in range(3)]
+        answers += [timed(lambda seed=seed: upload(url, seed)) for seed in range(100, 103)]
+        held = (headers.open, bodies.open)
+
+    assert held == (SLOW_CLIENTS, SLOW_CLIENTS)
+    assert [status for _, status in answers] == [200] * 3 + [202] * 3
+    assert max(seconds for seconds, _ in answers) < ANSWER_BOUND_S, answers
+
+
+def test_nginx_answers_json_503_with_retry_after_while_gunicorn_is_down(front):
+    stack = LocalStack(front)
+    stack.down(["api"])
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{public_url(front)}/is_alive", timeout=10)
+    finally:
+        stack.up(["api"])
+
+    assert answer.value.code == 503
+    assert answer.value.headers["Retry-After"].isdigit()
+    assert json.load(answer.value) == error_bodies(front)[503]

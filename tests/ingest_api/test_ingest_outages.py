@@ -1,0 +1,187 @@
+"""Outages behind the real server: /is_alive answers within 1 s, uploads get their 503 within 5 s.
+
+The broker is this test's own (the `own_broker` pattern), stopped for real while uploads hammer
+nginx + gunicorn. For Elasticsearch, gunicorn is pointed at a port that accepts connections
+and never answers, as a hung server does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.processes import free_port
+from infra.stack import LocalStack
+from settings import PROJECT_ROOT
+from tests.ingest_api.samples import jpeg
+from tests.ingest_api.test_ingest_gunicorn import stop, wait_until_alive
+
+ALIVE_BOUND_S = 1.0
+UPLOAD_503_BOUND_S = 5.0
+# More clients than gunicorn has threads (2 workers x 12): without the bounds of
+# ingest_api/guard.py, requests waiting on the broken server would take every thread.
+HAMMER_THREADS = 32
+HAMMER_SECONDS = 8
+
+
+@pytest.fixture
+def front_on_own_broker(own_broker, es_stack):
+    """nginx + gunicorn of a stack dir of this test's own, publishing to its own broker."""
+    stack_dir = Path(tempfile.mkdtemp(prefix="outage-"))
+    settings = replace(
+        own_broker,
+        stack_dir=str(stack_dir),
+        api_port=free_port(),
+        api_internal_port=free_port(),
+    )
+    stack = LocalStack(settings)
+    try:
+        stack.up(["nginx"])  # starts the broker and the API with it
+        yield settings
+    finally:
+        stack.down()
+        shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+def url_of(settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def timed_upload(url: str, seed: int) -> tuple[float, int, dict]:
+    start = time.monotonic()
+    response = requests.post(
+        f"{url}/post_image", files={"file": ("p.jpg", jpeg(seed=seed))}, timeout=30
+    )
+    return time.monotonic() - start, response.status_code, response.headers
+
+
+def timed_get(url: str) -> float:
+    start = time.monotonic()
+    assert requests.get(url, timeout=30).status_code == 200
+    return time.monotonic() - start
+
+
+def poll_while(stop: threading.Event, url: str) -> list[float]:
+    """GET `url` every 0.25 s until `stop`; the latency of each."""
+    latencies = []
+    while not stop.is_set():
+        latencies.append(timed_get(url))
+        time.sleep(0.25)
+    return latencies
+
+
+def hammer(call, seconds: float) -> list:
+    """call(n) from HAMMER_THREADS threads, again and again for `seconds`; every result."""
+    deadline = time.monotonic() + seconds
+
+    def again(thread: int) -> list:
+        results, n = [], 0
+        while time.monotonic() < deadline:
+            results.append(call(thread * 10_000 + n))
+            n += 1
+        return results
+
+    with ThreadPoolExecutor(HAMMER_THREADS) as pool:
+        return [result for results in pool.map(again, range(HAMMER_THREADS)) for result in results]
+
+
+@pytest.mark.timeout(180)
+def test_during_a_broker_outage_uploads_get_503_within_5_s_and_is_alive_within_1_s(
+    front_on_own_broker,
+):
+    url = url_of(front_on_own_broker)
+    assert timed_upload(url, seed=1)[1] == 202  # the producer is connected when the broker goes
+    LocalStack(front_on_own_broker).down(["kafka"])
+
+    done = threading.Event()
+    with ThreadPoolExecutor(1) as poller:
+        alive = poller.submit(poll_while, done, f"{url}/is_alive")
+        uploads = hammer(lambda seed: timed_upload(url, seed), HAMMER_SECONDS)
+        done.set()
+        alive_latencies = alive.result()
+
+    assert {status for _, status, _ in uploads} == {503}
+    assert all(headers["Retry-After"].isdigit() for _, _, headers in uploads)
+    assert max(seconds for seconds, _, _ in uploads) < UPLOAD_503_BOUND_S, uploads
+    assert len(alive_latencies) >= 5
+    assert max(alive_latencies) < ALIVE_BOUND_S, alive_latencies
+
+
+@pytest.mark.timeout(180)
+def test_uploads_are_accepted_again_within_seconds_of_the_broker_returning(front_on_own_broker):
+    url = url_of(front_on_own_broker)
+    stack = LocalStack(front_on_own_broker)
+    stack.down(["kafka"])
+    assert timed_upload(url, seed=2)[1] == 503
+
+    stack.up(["kafka"])
+    back = time.monotonic()
+    while timed_upload(url, seed=3)[1] != 202:
+        assert time.monotonic() - back < 10, "uploads still refused 10 s after the broker returned"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def hung_elasticsearch():
+    """The address of a server that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.fixture
+def api_with_hung_elasticsearch(ingest_settings, hung_elasticsearch, tmp_path):
+    """gunicorn (`python -m ingest_api`) whose Elasticsearch never answers."""
+    settings = replace(
+        ingest_settings, elasticsearch_url=hung_elasticsearch, api_internal_port=free_port()
+    )
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ingest_api"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **settings.to_env()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://{settings.api_host}:{settings.api_internal_port}"
+    try:
+        wait_until_alive(url, server, log_path)
+        yield url
+    finally:
+        stop(server)
+
+
+@pytest.mark.timeout(120)
+def test_is_alive_answers_within_1_s_while_lookups_wait_on_a_hung_elasticsearch(
+    api_with_hung_elasticsearch,
+):
+    url = api_with_hung_elasticsearch
+
+    def lookup(seed: int) -> tuple[float, int]:
+        start = time.monotonic()
+        response = requests.get(f"{url}/images/{'a' * 63}{seed % 10}", timeout=60)
+        return time.monotonic() - start, response.status_code
+
+    done = threading.Event()
+    with ThreadPoolExecutor(1) as poller:
+        alive = poller.submit(poll_while, done, f"{url}/is_alive")
+        lookups = hammer(lookup, HAMMER_SECONDS)
+        done.set()
+        alive_latencies = alive.result()
+
+    assert {status for _, status in lookups} == {503}
+    assert max(alive_latencies) < ALIVE_BOUND_S, alive_latencies
