@@ -1,4 +1,5 @@
-"""Elasticsearch: the 9.x client talks to the local 7.x server; the template maps images."""
+"""Elasticsearch: the 9.x client talks to the local 7.x server; the template maps images;
+indices are deleted only by name."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import urllib.request
 import uuid
 
 import pytest
+from elasticsearch import ApiError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from infra.schemas import ensure_index
+from infra.schemas import ensure_index, remove_index
 
 
 @pytest.fixture
@@ -68,3 +70,38 @@ def test_an_index_named_under_another_ones_pattern_gets_its_own_template(es, es_
     finally:
         es.indices.delete(index=nested)
         es.indices.delete_index_template(name=nested)
+
+
+@pytest.fixture
+def nameless_deletes_refused(es):
+    """Skip where the server answering was not started with infra/'s configuration."""
+    nodes = es.nodes.info(metric="settings")["nodes"].values()
+    configured = [node["settings"].get("action", {}) for node in nodes]
+    if not all(action.get("destructive_requires_name") == "true" for action in configured):
+        pytest.skip("this Elasticsearch was started elsewhere, without infra/'s configuration")
+
+
+def test_a_wildcard_delete_is_refused_and_deletes_nothing(es, es_stack, nameless_deletes_refused):
+    prefix = f"{es_stack.elasticsearch_index}-wildcard-{uuid.uuid4().hex[:8]}"
+    names = [f"{prefix}-a", f"{prefix}-b"]
+    for name in names:
+        es.indices.create(index=name)
+    try:
+        for pattern in (f"{prefix}-*", "_all"):
+            with pytest.raises(ApiError) as refused:
+                es.indices.delete(index=pattern)
+            assert refused.value.meta.status == 400
+        assert all(es.indices.exists(index=name) for name in names)
+    finally:
+        for name in names:
+            es.indices.delete(index=name)
+
+
+def test_remove_index_deletes_an_index_and_its_template_by_name(es, es_stack):
+    name = f"{es_stack.elasticsearch_index}-removed-{uuid.uuid4().hex[:8]}"
+    ensure_index(es, name)
+
+    remove_index(es, name)
+
+    assert not es.indices.exists(index=name)
+    assert not es.indices.exists_index_template(name=name)
