@@ -27,6 +27,7 @@ RUN useradd --uid 10001 --user-group --create-home --home-dir /home/pipeline \
 COPY . .
 
 USER 10001:10001
-EXPOSE 8000
-CMD ["gunicorn", "ingest_api:create_app()", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", \
-     "--workers", "2", "--threads", "4", "--timeout", "30", "--no-control-socket"]
+# gunicorn's internal port (API_INTERNAL_PORT); clients reach it through nginx (docker-compose.yml).
+EXPOSE 8001
+CMD ["gunicorn", "ingest_api:create_app()", "--bind", "0.0.0.0:8001", "--worker-class", "gthread", \
+     "--workers", "2", "--threads", "12", "--timeout", "30", "--no-control-socket"]

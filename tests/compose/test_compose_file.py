@@ -8,6 +8,7 @@ on the PATH (`docker compose`, or a `docker-compose` of v2), it validates the fi
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import pyspark
 import pytest
 import yaml
 
+from infra.nginx import TIMEOUTS, error_bodies, render_config
 from infra.schemas import IMAGE_MAPPINGS
 from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
 from ingest_api.server import GUNICORN_OPTIONS
@@ -29,11 +31,15 @@ COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 COMPOSE_DIR = PROJECT_ROOT / "infra" / "compose"
 INDEX_PLACEHOLDER = "__ELASTICSEARCH_INDEX__"
 
-SERVERS = {"kafka", "minio", "elasticsearch", "kibana"}
+SERVERS = {"kafka", "minio", "elasticsearch", "kibana", "nginx"}
 PIPELINE = {"api", "streaming"}
 ONE_SHOTS = {"kafka-init", "minio-init", "es-init", "kibana-init"}
 SETTINGS_VARIABLES = set(VARIABLES.values()) | set(S3_VARIABLES.values())
 INTERPOLATION = re.compile(r"\$\{(\w+):-([^}]*)\}")
+# ${NAME:?why}: a variable compose refuses to start without; only for passwords.
+REQUIRED = re.compile(r"\$\{(\w+):\?[^}]*\}")
+SECRETS = {"ELASTICSEARCH_PASSWORD", "KIBANA_PASSWORD"}
+PASSWORDS_FOR_CONFIG = {name: f"test-{name.lower()}" for name in SECRETS}
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +48,10 @@ def services() -> dict:
 
 
 def resolved(value) -> str:
-    """A value as Compose reads it without a .env file: each ${NAME:-default} is its default."""
-    return INTERPOLATION.sub(lambda m: m.group(2), str(value))
+    """A value as Compose reads it with only the passwords set: each ${NAME:-default} is its
+    default, each required ${NAME:?...} the password of PASSWORDS_FOR_CONFIG."""
+    value = INTERPOLATION.sub(lambda m: m.group(2), str(value))
+    return REQUIRED.sub(lambda m: PASSWORDS_FOR_CONFIG[m.group(1)], value)
 
 
 def environment(service: dict) -> dict[str, str]:
@@ -149,7 +157,18 @@ def test_host_ports_are_those_of_the_settings_defaults(services):
     assert urlsplit(f"//{defaults.kafka_bootstrap_servers}").port in host_ports["kafka"]
     assert urlsplit(defaults.s3.endpoint_url).port in host_ports["minio"]
     assert urlsplit(defaults.elasticsearch_url).port in host_ports["elasticsearch"]
-    assert published(services["api"]) == [("127.0.0.1", defaults.api_port, defaults.api_port)]
+    assert [(address, host) for address, host, _ in published(services["nginx"])] == [
+        ("127.0.0.1", defaults.api_port)
+    ]
+
+
+def test_the_api_is_reached_only_through_nginx(services):
+    assert published(services["api"]) == []
+    [(_, _, container_port)] = published(services["nginx"])
+    config = (COMPOSE_DIR / "nginx" / "api.conf").read_text()
+    assert f"listen {container_port};" in config
+    assert f"set $api http://api:{Settings().api_internal_port};" in config
+    assert services["nginx"]["depends_on"] == {"api": {"condition": "service_healthy"}}
 
 
 def test_kafka_advertises_to_the_host_the_address_it_is_published_on(services):
@@ -183,14 +202,25 @@ def test_the_pipeline_reaches_the_servers_by_their_service_names(services, name)
 
 
 def test_every_interpolated_variable_is_a_setting_defaulting_to_the_settings_default():
-    """So `docker compose config` needs no .env, and a .env changes only those settings."""
+    """So `docker compose config` needs no .env but the passwords, and a .env changes only
+    those settings."""
     defaults = Settings().to_env()
-    interpolated = INTERPOLATION.findall(COMPOSE_FILE.read_text())
+    text = COMPOSE_FILE.read_text()
+    interpolated = INTERPOLATION.findall(text)
     assert interpolated
     for name, default in interpolated:
         assert name in SETTINGS_VARIABLES
         assert default == defaults[name], name
-    assert "${" not in INTERPOLATION.sub("", COMPOSE_FILE.read_text())
+    assert set(REQUIRED.findall(text)) == SECRETS
+    assert "${" not in REQUIRED.sub("", INTERPOLATION.sub("", text))
+
+
+def test_passwords_come_from_env_without_any_default_and_are_documented():
+    """Compose refuses to start without them; .env.example names them, with no value."""
+    example = (PROJECT_ROOT / ".env.example").read_text()
+    assert Settings().elasticsearch_password == ""
+    for name in SECRETS:
+        assert re.search(rf"^#? ?{name}=$", example, re.MULTILINE), name
 
 
 def test_kafka_init_creates_the_settings_topic_with_its_partitions(services):
@@ -214,13 +244,40 @@ def test_minio_is_run_with_the_pipelines_s3_keys(services):
 def test_the_api_serves_as_python_m_ingest_api_does(services):
     command = services["api"]["command"]
     assert command[:2] == ["gunicorn", "ingest_api:create_app()"]
-    assert option(command, "--bind") == f"0.0.0.0:{Settings().api_port}"
+    assert option(command, "--bind") == f"0.0.0.0:{Settings().api_internal_port}"
     assert option(command, "--worker-class") == GUNICORN_OPTIONS["worker_class"]
     assert int(option(command, "--workers")) == GUNICORN_OPTIONS["workers"]
     assert int(option(command, "--threads")) == GUNICORN_OPTIONS["threads"]
     assert int(option(command, "--timeout")) == GUNICORN_OPTIONS["timeout"]
     assert ("--no-control-socket" in command) == GUNICORN_OPTIONS["control_socket_disable"]
-    assert f":{Settings().api_port}/is_alive" in " ".join(services["api"]["healthcheck"]["test"])
+    healthcheck = " ".join(services["api"]["healthcheck"]["test"])
+    assert f":{Settings().api_internal_port}/is_alive" in healthcheck
+
+
+# nginx in front of the API
+
+
+def directives(config: str) -> dict[str, str]:
+    """`name value;` lines of an nginx config, first occurrence of each name."""
+    found: dict[str, str] = {}
+    for name, value in re.findall(r"^\s*(\w+) ([^;{]+);$", config, re.MULTILINE):
+        found.setdefault(name, value)
+    return found
+
+
+def test_nginx_buffers_and_times_out_as_the_native_stacks_does():
+    native = directives(render_config(Settings(), Path("/home"), Path("/temp"), None))
+    compose = directives((COMPOSE_DIR / "nginx" / "api.conf").read_text())
+    shared = [*TIMEOUTS, "client_max_body_size", "client_body_buffer_size"]
+    shared += ["proxy_request_buffering", "proxy_buffering", "error_page"]
+    assert {name: compose.get(name) for name in shared} == {name: native[name] for name in shared}
+
+
+def test_nginx_answers_its_own_errors_with_the_apis_json():
+    config = (COMPOSE_DIR / "nginx" / "api.conf").read_text()
+    answers = dict(re.findall(r"return (\d+) '(.*)';", config))
+    bodies = {str(status): body for status, body in error_bodies(Settings()).items()}
+    assert {status: json.loads(body) for status, body in answers.items()} == bodies
 
 
 # The streaming job and Spark's Kafka connector
@@ -283,6 +340,30 @@ def test_the_index_template_is_the_one_the_native_stack_installs():
     assert template["template"]["mappings"] == IMAGE_MAPPINGS
     assert template["template"]["settings"] == {"number_of_shards": 1, "number_of_replicas": 0}
     assert template["template"]["mappings"]["properties"]["location"] == {"type": "geo_point"}
+
+
+def test_elasticsearch_has_security_on_with_the_password_from_env(services):
+    elasticsearch = environment(services["elasticsearch"])
+    assert elasticsearch["xpack.security.enabled"] == "true"
+    assert elasticsearch["ELASTIC_PASSWORD"] == PASSWORDS_FOR_CONFIG["ELASTICSEARCH_PASSWORD"]
+    assert "$$ELASTIC_PASSWORD" in " ".join(services["elasticsearch"]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", ["api", "streaming", "es-init", "kibana-init"])
+def test_the_pipeline_and_the_one_shots_log_in_as_elastic(services, name):
+    settings = Settings.from_env(environment(services[name]))
+    password = PASSWORDS_FOR_CONFIG["ELASTICSEARCH_PASSWORD"]
+    assert settings.elasticsearch_auth == ("elastic", password)
+
+
+def test_kibana_logs_in_as_kibana_system_whose_password_es_init_sets(services):
+    kibana = environment(services["kibana"])
+    assert kibana["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert kibana["ELASTICSEARCH_PASSWORD"] == PASSWORDS_FOR_CONFIG["KIBANA_PASSWORD"]
+    assert environment(services["es-init"])["KIBANA_PASSWORD"] == kibana["ELASTICSEARCH_PASSWORD"]
+    assert services["kibana"]["depends_on"]["es-init"]["condition"] == (
+        "service_completed_successfully"
+    )
 
 
 def test_kibana_gets_a_data_view_of_the_index_timed_by_capture():
@@ -360,9 +441,11 @@ def test_compose_accepts_the_file():
     client = compose_client()
     if client is None:
         pytest.skip("no Compose v2 client (docker compose, docker-compose) on the PATH")
+    command = [*client, "--project-directory", str(PROJECT_ROOT), "config", "--quiet"]
+    without = {k: v for k, v in os.environ.items() if k not in SECRETS}
     result = subprocess.run(
-        [*client, "--project-directory", str(PROJECT_ROOT), "config", "--quiet"],
-        capture_output=True,
-        text=True,
+        command, capture_output=True, text=True, env={**without, **PASSWORDS_FOR_CONFIG}
     )
     assert result.returncode == 0, result.stderr
+    refused = subprocess.run(command, capture_output=True, text=True, env=without)
+    assert "required variable ELASTICSEARCH_PASSWORD is missing" in refused.stderr

@@ -69,16 +69,23 @@ def calls(tmp_path) -> Calls:
     return Calls(tmp_path)
 
 
-ES = {"ELASTICSEARCH_URL": "http://es:9200", "ELASTICSEARCH_INDEX": "crops"}
+ES = {
+    "ELASTICSEARCH_URL": "http://es:9200",
+    "ELASTICSEARCH_INDEX": "crops",
+    "ELASTICSEARCH_USERNAME": "elastic",
+    "ELASTICSEARCH_PASSWORD": "es-secret",
+}
+KIBANA_PASSWORD = {"KIBANA_PASSWORD": "kibana-secret"}
 ACKNOWLEDGED = '{"acknowledged":true}'
+AS_ELASTIC = ["-sS", "-u", "elastic:es-secret"]
 
 
-def test_es_init_puts_the_image_template_for_the_index_then_the_index(calls):
-    result = calls.run("es-init.sh", ACKNOWLEDGED, **ES)
+def test_es_init_puts_the_template_then_the_index_then_kibanas_password_as_elastic(calls):
+    result = calls.run("es-init.sh", ACKNOWLEDGED, ACKNOWLEDGED, "{}", **ES, **KIBANA_PASSWORD)
     assert result.returncode == 0, result.stderr
-    template, index = calls.made()
-    assert template["args"][:3] == ["-sS", "-X", "PUT"]
-    assert template["args"][3] == "http://es:9200/_index_template/crops"
+    template, index, password = calls.made()
+    assert template["args"][:5] == [*AS_ELASTIC, "-X", "PUT"]
+    assert template["args"][5] == "http://es:9200/_index_template/crops"
     [body] = template["uploads"].values()
     assert json.loads(body) == {
         "index_patterns": ["crops", "crops-*"],
@@ -87,19 +94,30 @@ def test_es_init_puts_the_image_template_for_the_index_then_the_index(calls):
             "mappings": IMAGE_MAPPINGS,
         },
     }
-    assert index["args"] == ["-sS", "-X", "PUT", "http://es:9200/crops"]
+    assert index["args"] == [*AS_ELASTIC, "-X", "PUT", "http://es:9200/crops"]
+    assert password["args"][:5] == [*AS_ELASTIC, "-X", "POST"]
+    assert password["args"][5] == "http://es:9200/_security/user/kibana_system/_password"
+    [body] = password["uploads"].values()
+    assert json.loads(body) == {"password": "kibana-secret"}
 
 
 def test_es_init_accepts_an_index_that_already_exists(calls):
     exists = '{"error":{"type":"resource_already_exists_exception"},"status":400}'
-    assert calls.run("es-init.sh", ACKNOWLEDGED, exists, **ES).returncode == 0
+    result = calls.run("es-init.sh", ACKNOWLEDGED, exists, "{}", **ES, **KIBANA_PASSWORD)
+    assert result.returncode == 0
 
 
 def test_es_init_fails_when_elasticsearch_refuses(calls):
     refused = '{"error":{"type":"mapper_parsing_exception"},"status":400}'
-    result = calls.run("es-init.sh", refused, **ES)
+    result = calls.run("es-init.sh", refused, **ES, **KIBANA_PASSWORD)
     assert result.returncode != 0
     assert len(calls.made()) == 1
+
+
+def test_es_init_fails_when_kibanas_password_is_not_set(calls):
+    refused = '{"error":{"type":"security_exception"},"status":401}'
+    result = calls.run("es-init.sh", ACKNOWLEDGED, ACKNOWLEDGED, refused, **ES, **KIBANA_PASSWORD)
+    assert result.returncode != 0
 
 
 def test_kibana_init_imports_the_saved_objects_for_the_index_overwriting(calls):
@@ -108,6 +126,7 @@ def test_kibana_init_imports_the_saved_objects_for_the_index_overwriting(calls):
     assert result.returncode == 0, result.stderr
     [call] = calls.made()
     args = call["args"]
+    assert args[args.index("-u") + 1] == "elastic:es-secret"
     assert args[args.index("-X") + 1] == "POST"
     assert "http://kb:5601/api/saved_objects/_import?overwrite=true" in args
     assert args[args.index("-H") + 1] == "kbn-xsrf: true"
