@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 KINDS = ("headers", "body")
 ANNOUNCED_BODY_BYTES = 10_000_000
 BOUNDARY = "slow-client-boundary"
+# Connections open this far apart, as clients arrive; all at once, a single gunicorn worker
+# would accept nearly all of them.
+OPENING_GAP_S = 0.02
 
 
 def opening(kind: str) -> bytes:
@@ -73,6 +77,7 @@ def slow_clients(
             connection = socket.create_connection((host, port), timeout=5)
             connection.sendall(opening(kind))
             clients.sockets.append(connection)
+            time.sleep(OPENING_GAP_S)
         feeder.start()
         yield clients
     finally:

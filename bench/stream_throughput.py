@@ -79,7 +79,7 @@ from streaming.job import EVERY_TWO_SECONDS, MAX_OFFSETS_PER_TRIGGER
 from streaming.sink import LOOKUP_CHUNK
 
 SERVERS = ["s3", "kafka", "es"]
-SERVICES = ["api", "stream"]
+SERVICES = ["api", "nginx", "stream"]
 API_THREADS = 8
 API_PRODUCERS = 2  # gunicorn workers, each with one producer shared by its threads
 PACED_THREADS = 32
@@ -175,6 +175,7 @@ def main() -> int:
         dataset_root=f"s3://bench-{suffix}/dataset",
         elasticsearch_index=f"{base.elasticsearch_index}-bench-{suffix}",
         api_port=free_port(),
+        api_internal_port=free_port(),
         spark_master="local[2]",
     )
     raw_topic = f"bench-raw-{suffix}"
@@ -184,7 +185,7 @@ def main() -> int:
         began = time.monotonic()
         for name in SERVERS:  # one by one, so a failure still leaves the names started so far
             started += stack.up([name])
-        stack.up(["api"])
+        stack.up(["nginx"])  # the API behind its nginx, as deployed
         reused = [name for name in SERVERS if name not in started]
         print(f"stack        started {started or 'no server'}, reused {reused or 'none'}; "
               f"servers + api up in {time.monotonic() - began:.0f} s (dir {stack_dir})")
@@ -207,7 +208,7 @@ def main() -> int:
         # The stack dir is this run's own: a pid file in it is a server this run started.
         ours = [name for name in SERVERS if stack.servers[name].process.pid() is not None]
         stopped = stack.down(sorted(set(started) | set(ours)))
-        print(f"\nstopped      api, stream{''.join(', ' + n for n in stopped)}; "
+        print(f"\nstopped      api, nginx, stream{''.join(', ' + n for n in stopped)}; "
               f"load average at end {load_average()}")
         if args.keep_logs:
             print(f"logs kept in {stack_dir}")

@@ -70,7 +70,9 @@ events {{
 
 http {{
     server_tokens off;
-    access_log {home}/access.log;
+    log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                     'request $request_time s, upstream $upstream_response_time s';
+    access_log {home}/access.log timed;
     client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
