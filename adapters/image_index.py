@@ -19,14 +19,14 @@ MAX_ERROR_CHARS = 1000
 
 @dataclass(frozen=True)
 class Refusal:
-    """Elasticsearch refused one document (a 4xx bulk item): the photo's fault, not the server's."""
+    """Elasticsearch refused one document (a 400 bulk item): the photo's fault, not the server's."""
 
     image_id: str
     error: str
 
 
 class IndexingFailed(Exception):
-    """The server could not take documents (throttled, failing): retry the whole batch later."""
+    """The index could not take documents (blocked, throttled, failing): retry the whole batch."""
 
 
 def document_of(row: dict, processed_at: str) -> dict:
@@ -47,9 +47,10 @@ def index_rows(
 ) -> list[Refusal]:
     """Bulk-index manifest rows; return the documents the server refused one by one.
 
-    A refused document (a 4xx item: a field the mapping cannot take) belongs to its photo and
-    is returned. Throttling (429) and server errors (5xx) on any item raise IndexingFailed, and
-    an unreachable server raises the client's error: both concern the whole batch.
+    A refused document (a 400 item: a field the mapping cannot take) belongs to its photo and
+    is returned. Any other failed item (403 a write block such as a full disk's, 429
+    throttling, 5xx) raises IndexingFailed, and an unreachable server raises the client's
+    error: those concern the whole batch.
 
     No refresh is forced: a get by id sees the documents at once, searches within the index's
     refresh interval (1 s), and waiting for it cost the stream ~0.9 s per micro-batch.
@@ -62,7 +63,7 @@ def index_rows(
     refusals = []
     for failure in failures:
         item = next(iter(failure.values()))
-        if item["status"] == 429 or item["status"] >= 500:
+        if item["status"] != 400:
             raise IndexingFailed(f"Elasticsearch answered {item['status']}: {item.get('error')}")
         refusals.append(Refusal(item["_id"], _error_text(item.get("error"))))
     return refusals

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import Refusal, get_image, index_rows
+from adapters.image_index import IndexingFailed, Refusal, get_image, index_rows
 
 PROCESSED_AT = "2026-11-23T10:00:00+00:00"
 
@@ -95,3 +95,13 @@ def test_a_document_the_server_refuses_is_returned_and_the_others_are_indexed(st
     assert "captured_at" in refusals[0].error
     assert get_image(client, name, "a" * 64) is None
     assert get_image(client, name, "b" * 64)["label"] == "maize"
+
+
+def test_a_write_blocked_index_fails_the_whole_call_rather_than_refusing_each_photo(index):
+    client, name = index
+    client.indices.put_settings(index=name, settings={"index.blocks.write": True})
+    try:
+        with pytest.raises(IndexingFailed, match="403"):
+            index_rows(client, name, [row("a" * 64)], PROCESSED_AT)
+    finally:
+        client.indices.put_settings(index=name, settings={"index.blocks.write": False})

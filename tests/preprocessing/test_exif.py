@@ -130,7 +130,9 @@ def test_an_offset_beyond_what_elasticsearch_takes_still_gives_a_utc_time():
     assert facts.captured_at == "2024-03-04T18:37:09Z"
 
 
-@pytest.mark.parametrize("taken", ["0001:01:01 00:00:00", "1899:12:31 23:59:59", "2100:01:01 00:00:00"])
+@pytest.mark.parametrize(
+    "taken", ["0001:01:01 00:00:00", "1899:12:31 23:59:59", "2100:01:01 00:00:00"]
+)
 def test_a_capture_time_outside_1900_to_2099_is_none(taken):
     assert read_exif(_jpeg_with(taken=taken)).captured_at is None
 
