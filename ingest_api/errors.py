@@ -1,18 +1,26 @@
-"""Every failure becomes a JSON answer {"error": code, "message": sentence} here, and only here.
+"""Every failure becomes a JSON answer here, and only here:
+{"error": code, "message": sentence, "request_id": id}.
 
-Typed errors come from the image core (ImageRejected), the form (ApiError subclasses), the
-publisher and the image index (their *Unavailable errors) and Werkzeug (HTTPException); this
-module gives each its HTTP status once.
+Typed errors come from the image core (ImageRejected), the form and routes (ApiError
+subclasses), the publisher and the image index (their *Unavailable errors) and Werkzeug
+(HTTPException); this module gives each its HTTP status once. Messages are written for the
+person using the API; what only an operator needs (a library's words, an address, the cause)
+goes to the log under the request id.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ingest_api.image_records import IndexUnavailable
 from ingest_api.publisher import KafkaUnavailable
+from ingest_api.request_ids import current_request_id
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
+
+log = logging.getLogger(__name__)
 
 # The core's refusals: the format is not ours (415) or the image cannot be used (422).
 REJECTION_STATUS = {UnsupportedFormat: 415, CorruptImage: 422, TooManyPixels: 422}
@@ -42,8 +50,13 @@ class PayloadTooLarge(ApiError):
     code = "too_large"
 
 
+class UnknownImage(ApiError):
+    status = 404
+    code = "not_found"
+
+
 def error_response(status: int, code: str, message: str, headers=None) -> Response:
-    response = jsonify(error=code, message=message)
+    response = jsonify(error=code, message=message, request_id=current_request_id())
     response.status_code = status
     response.headers.extend(headers or {})
     return response
@@ -60,25 +73,44 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(IndexUnavailable, _index_unavailable)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(Exception, _unexpected)
 
 
 def _api_error(error: ApiError) -> Response:
+    log.info("refused %s %s: %s: %s", request.method, request.path, error.code, error)
     if error.status == 413:
         _drain_request_body()
     return error_response(error.status, error.code, str(error))
 
 
 def _image_rejected(error: ImageRejected) -> Response:
+    log.info("refused the image: %s: %s (cause: %r)", error.reason, error, error.__cause__)
     status = next((code for kind, code in REJECTION_STATUS.items() if isinstance(error, kind)), 422)
     return error_response(status, error.reason, str(error))
 
 
 def _kafka_unavailable(error: KafkaUnavailable) -> Response:
-    return unavailable_response("kafka_unavailable", str(error))
+    log.warning("Kafka is unavailable: %s (cause: %r)", error, error.__cause__)
+    if request.endpoint == "ingest.readyz":
+        return unavailable_response(
+            "kafka_unavailable",
+            "not ready: Kafka does not answer or has no such topic; the API's log says which, "
+            "under this request id",
+        )
+    return unavailable_response(
+        "kafka_unavailable",
+        "the upload could not be confirmed as stored right now; send it again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)",
+    )
 
 
 def _index_unavailable(error: IndexUnavailable) -> Response:
-    return unavailable_response("elasticsearch_unavailable", str(error))
+    log.warning("Elasticsearch is unavailable: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        "elasticsearch_unavailable",
+        f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
+        "seconds (uploads still work)",
+    )
 
 
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
@@ -89,11 +121,20 @@ def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     )
 
 
+def _unexpected(error: Exception) -> Response:
+    """A bug of ours: JSON all the same, the details only in the log."""
+    log.exception("unexpected failure on %s %s", request.method, request.path)
+    return error_response(
+        500, "internal_error",
+        "something went wrong on our side; if it happens again, report the request id",
+    )
+
+
 def _http_exception(error: HTTPException) -> Response:
     """404, 405 and the rest of Werkzeug's errors, as JSON, keeping their headers (Allow)."""
     response = error.get_response()
     code = (error.name or "error").lower().replace(" ", "_")
-    json = jsonify(error=code, message=error.description)
+    json = jsonify(error=code, message=error.description, request_id=current_request_id())
     response.set_data(json.get_data())
     response.content_type = json.content_type
     return response
