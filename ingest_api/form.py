@@ -1,7 +1,8 @@
 """The upload form: one photo in the field `file`, and optional facts the phone adds to it.
 
 Every optional field that is sent must be valid; nothing is silently dropped. The facts are
-returned with the header names of adapters/kafka_messages.py.
+returned with the header names of adapters/kafka_messages.py. The device is not a form field:
+it comes from the request's token (auth.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from ingest_api.errors import ApiError, PayloadTooLarge
 
 FILE_FIELD = "file"
 LABEL = re.compile(r"[a-z0-9_-]{1,64}")
-MAX_DEVICE_ID_CHARS = 128
 MAX_CAPTURED_AT_CHARS = 64
 MAX_FILENAME_CHARS = 255
 
@@ -56,7 +56,6 @@ def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
         data=data,
         facts={
             "label": _label(form.get("label")),
-            "device_id": _device_id(form.get("device_id")),
             "client_lat": lat,
             "client_lon": lon,
             "client_captured_at": _captured_at(form.get("captured_at")),
@@ -91,15 +90,6 @@ def _degrees(name: str, value: str, bound: float) -> str:
             f"{name} must be a number of degrees between -{bound} and {bound}", "invalid_location"
         )
     return repr(degrees)
-
-
-def _device_id(value: str | None) -> str | None:
-    if value is not None and not (0 < len(value) <= MAX_DEVICE_ID_CHARS and value.isprintable()):
-        raise ApiError(
-            f"device_id must be 1 to {MAX_DEVICE_ID_CHARS} printable characters",
-            "invalid_device_id",
-        )
-    return value
 
 
 def _captured_at(value: str | None) -> str | None:
