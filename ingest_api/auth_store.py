@@ -64,12 +64,26 @@ def open_database(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     if not path.parent.is_dir():
         path.parent.mkdir(mode=0o700, parents=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    _create_owner_only(path)
     if path.stat().st_uid == os.geteuid():
-        path.chmod(0o600)
+        path.chmod(0o600)  # by name: no descriptor of the file is opened or closed
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     return connection
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create the file empty with mode 0600 unless it exists; never open an existing one.
+
+    POSIX locks belong to the process, and closing any descriptor of a file drops all of the
+    process's locks on it. Opening and closing the file here while another thread's SQLite
+    connection holds it would let a closing process delete the WAL under that connection.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def now_utc() -> str:
