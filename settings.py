@@ -42,7 +42,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     auth: bool = True
-    api_token_store: str = str(PROJECT_ROOT / ".stack" / "api" / "tokens.sqlite3")
+    api_token_store: str = str(PROJECT_ROOT / ".stack" / "auth" / "tokens.sqlite3")
     upload_rate_limit: str = "60/minute"
     lookup_rate_limit: str = "600/minute"
     spark_master: str = "local[*]"

@@ -136,7 +136,7 @@ def main() -> int:
     suffix = uuid.uuid4().hex[:8]
     settings = replace(
         Settings.from_env(), api_port=free_port(), kafka_topic=f"bench-auth-{suffix}",
-        api_token_store=str(state / "api" / "tokens.sqlite3"),
+        api_token_store=str(state / "auth" / "tokens.sqlite3"),
         upload_rate_limit="1000000/minute", lookup_rate_limit="1000000/minute",
     )
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)

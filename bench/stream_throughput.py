@@ -178,7 +178,7 @@ def main() -> int:
         elasticsearch_index=f"{base.elasticsearch_index}-bench-{suffix}",
         api_port=free_port(),
         spark_master="local[2]",
-        api_token_store=str(stack_dir / "api" / "tokens.sqlite3"),
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
         # The benchmark is many phones' worth of uploads from one device token.
         upload_rate_limit="1000000/minute",
         lookup_rate_limit="1000000/minute",

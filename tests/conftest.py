@@ -33,7 +33,7 @@ def stack_settings():
         Settings.from_env(),
         stack_dir=str(stack_dir),
         checkpoint_dir=str(stack_dir / "checkpoints"),
-        api_token_store=str(stack_dir / "api" / "tokens.sqlite3"),
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
     )
     yield settings
     LocalStack(settings).down()

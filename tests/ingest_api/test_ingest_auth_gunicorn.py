@@ -35,7 +35,7 @@ def settings(ingest_settings, tmp_path_factory) -> Settings:
     return replace(
         ingest_settings,
         api_port=free_port(),
-        api_token_store=str(state / "api" / "tokens.sqlite3"),
+        api_token_store=str(state / "auth" / "tokens.sqlite3"),
         lookup_rate_limit=f"{LOOKUP_LIMIT}/minute",
         stack_dir=str(state),
     )

@@ -47,7 +47,7 @@ def test_what_a_worker_writes_after_another_process_closed_the_store_is_seen_by_
 
 
 def test_a_store_the_worker_did_not_create_keeps_its_owner_only_mode(tmp_path):
-    path = tmp_path / "api" / "tokens.sqlite3"
+    path = tmp_path / "auth" / "tokens.sqlite3"
     tokens_cli(path, "issue", "--device", "phone")
     path.chmod(0o644)
 

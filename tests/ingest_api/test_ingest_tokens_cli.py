@@ -19,7 +19,7 @@ TOKEN_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 
 @pytest.fixture
 def store_path(tmp_path) -> Path:
-    return tmp_path / "state" / "api" / "tokens.sqlite3"
+    return tmp_path / "state" / "auth" / "tokens.sqlite3"
 
 
 @pytest.fixture
