@@ -2,10 +2,11 @@
 {"error": code, "message": sentence, "request_id": id}.
 
 Typed errors come from the image core (ImageRejected), the form and routes (ApiError
-subclasses), the publisher and the image index (their *Unavailable errors) and Werkzeug
-(HTTPException); this module gives each its HTTP status once. Messages are written for the
-person using the API; what only an operator needs (a library's words, an address, the cause)
-goes to the log under the request id.
+subclasses), the publisher and the image index (their *Unavailable errors), authentication
+(auth.py), the rate limits (flask-limiter's RateLimitExceeded) and Werkzeug (HTTPException);
+this module gives each its HTTP status once. Messages are written for the person using the API;
+what only an operator needs (a library's words, an address, the cause) goes to the log under the
+request id.
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ingest_api.auth import (
+    MissingToken,
+    NotAuthenticated,
+    RevokedToken,
+    TokenStoreUnavailable,
+)
+from ingest_api.auth_limits import retry_after_seconds
 from ingest_api.image_records import IndexUnavailable
 from ingest_api.publisher import KafkaUnavailable
 from ingest_api.request_ids import current_request_id
@@ -27,6 +36,10 @@ REJECTION_STATUS = {UnsupportedFormat: 415, CorruptImage: 422, TooManyPixels: 42
 
 # Seconds a client should wait before retrying when a backing service is down.
 RETRY_AFTER_SECONDS = 5
+
+# RFC 6750's challenge: the scheme to use, and why the token sent was refused.
+BEARER_CHALLENGE = 'Bearer realm="ingest_api"'
+INVALID_TOKEN_CHALLENGE = f'{BEARER_CHALLENGE}, error="invalid_token"'
 
 # How much of an oversized body is read and thrown away so that the client, which is usually
 # still sending it, receives the 413 instead of a reset connection. Beyond this we close.
@@ -71,6 +84,10 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImageRejected, _image_rejected)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(NotAuthenticated, _not_authenticated)
+    app.register_error_handler(RevokedToken, _revoked_token)
+    app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
@@ -110,6 +127,37 @@ def _index_unavailable(error: IndexUnavailable) -> Response:
         "elasticsearch_unavailable",
         f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
         "seconds (uploads still work)",
+    )
+
+
+def _not_authenticated(error: NotAuthenticated) -> Response:
+    _drain_request_body()  # refused before the body was read, like the 413s
+    challenge = BEARER_CHALLENGE if isinstance(error, MissingToken) else INVALID_TOKEN_CHALLENGE
+    return error_response(401, error.code, str(error), {"WWW-Authenticate": challenge})
+
+
+def _revoked_token(error: RevokedToken) -> Response:
+    _drain_request_body()
+    return error_response(403, error.code, str(error))
+
+
+def _token_store_unavailable(error: TokenStoreUnavailable) -> Response:
+    log.error("the token store cannot be read: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        "auth_unavailable",
+        f"tokens cannot be checked right now; retry in {RETRY_AFTER_SECONDS} seconds",
+    )
+
+
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    _drain_request_body()
+    seconds = retry_after_seconds()
+    return error_response(
+        429,
+        "rate_limited",
+        f"this device sent more than {error.limit.limit} of these requests; "
+        f"retry in {seconds} s",
+        {"Retry-After": str(seconds)},
     )
 
 

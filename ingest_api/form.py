@@ -1,8 +1,9 @@
 """The upload form: one photo in the field `file`, and optional facts the phone adds to it.
 
-Every optional field that is sent must be valid (dataset/rules.py holds the rules the
-stream applies to the same facts); nothing is silently dropped. The facts are returned with the
-header names of adapters/kafka_messages.py.
+Every optional field that is sent must be valid (dataset/client_facts.py holds the rules, which
+the stream applies to the same facts); nothing is silently dropped. The facts are returned with
+the header names of adapters/kafka_messages.py. The device is not a form field: it comes from
+the request's token (auth.py).
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ def _facts(form, filename: str | None) -> dict[str, str | None]:
     rules.location(lat, lon)
     return {
         "label": rules.optional(rules.label, form.get("label")),
-        "device_id": rules.optional(rules.device_id, form.get("device_id")),
         "client_lat": lat,
         "client_lon": lon,
         "client_captured_at": rules.optional(rules.captured_at, form.get("captured_at")),

@@ -8,6 +8,7 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.kafka_messages import encode_headers
+from ingest_api.auth import current_device
 from ingest_api.errors import ApiError, UnknownImage
 from ingest_api.form import parse_upload
 from ingest_api.image_records import get_image_records
@@ -37,12 +38,16 @@ def readyz():
 
 @bp.post("/post_image")
 def post_image():
-    """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it."""
+    """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it.
+
+    The device id sent with it is the one the request's token was issued to.
+    """
     settings = current_app.config["SETTINGS"]
     upload = parse_upload(request, settings.max_upload_bytes)
     metadata = checked_image(upload.data, settings.max_pixels)
+    facts = {**upload.facts, "device_id": current_device()}
     receipt = get_publisher().publish(
-        key=metadata.image_id, value=upload.data, headers=encode_headers(upload.facts)
+        key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
     body = {
         "image_id": metadata.image_id,

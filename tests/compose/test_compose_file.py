@@ -223,6 +223,17 @@ def test_the_api_serves_as_python_m_ingest_api_does(services):
     assert f":{Settings().api_port}/is_alive" in " ".join(services["api"]["healthcheck"]["test"])
 
 
+def test_the_apis_token_store_lives_on_a_named_volume_the_image_prepares(services):
+    """Tokens are shared by both workers and survive a new container, as on the native stack."""
+    api = services["api"]
+    mounts = dict(volume.split(":")[::-1] for volume in api["volumes"])
+    store = Path(environment(api)["API_TOKEN_STORE"])
+    assert str(store.parent) in mounts
+    assert mounts[str(store.parent)] in yaml.safe_load(COMPOSE_FILE.read_text())["volumes"]
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert f"-m 0700 -o pipeline -g pipeline {store.parent}" in dockerfile
+
+
 # The streaming job and Spark's Kafka connector
 
 

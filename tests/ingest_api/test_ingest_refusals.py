@@ -133,10 +133,6 @@ class TestTheFormIsChecked:
 
         assert_refused(response, 400, "invalid_captured_at")
 
-    @pytest.mark.parametrize("device_id", ["", "a\nb", "x" * 129])
-    def test_a_bad_device_id_is_400(self, client, device_id):
-        assert_refused(post_file(client, jpeg(), device_id=device_id), 400, "invalid_device_id")
-
 
     def test_a_multipart_body_without_a_boundary_is_400_invalid_multipart(self, client):
         response = client.post(
