@@ -41,6 +41,7 @@ from bench.slow_clients import KINDS, slow_clients
 from infra.processes import free_port
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
+from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 TIMEOUT_S = 5.0
@@ -55,7 +56,9 @@ class Answer:
     status: int  # 0: no answer within TIMEOUT_S
 
 
-def ask(method: str, url: str, seed: int = 0, timeout: float = TIMEOUT_S) -> Answer:
+def ask(
+    method: str, url: str, seed: int = 0, timeout: float = TIMEOUT_S, headers=None
+) -> Answer:
     """One request on a new connection; a POST uploads PHOTO made distinct by `seed`.
 
     Status 0: no answer within `timeout` (or the connection failed)."""
@@ -67,6 +70,7 @@ def ask(method: str, url: str, seed: int = 0, timeout: float = TIMEOUT_S) -> Ans
                 method,
                 url,
                 fields=fields if method == "POST" else None,
+                headers=headers,
                 timeout=urllib3.Timeout(total=timeout),
                 retries=False,
             )
@@ -104,7 +108,7 @@ def statuses(answers: list[Answer]) -> str:
     return ", ".join(f"{count}x {status or 'none'}" for status, count in sorted(counts.items()))
 
 
-def slow_client_rows(settings: Settings, requests: int, slow: int) -> None:
+def slow_client_rows(settings: Settings, auth: dict, requests: int, slow: int) -> None:
     print(f"\n## A normal client among slow ones ({requests} requests each; ms p50 / p95 / max)\n")
     print("| front | slow clients | GET /is_alive | POST /post_image |")
     print("| --- | --- | ---: | ---: |")
@@ -120,7 +124,8 @@ def slow_client_rows(settings: Settings, requests: int, slow: int) -> None:
                 time.sleep(2)  # the slow clients have sent a few bytes each
                 alive = measure(lambda _, url=f"{base}/is_alive": ask("GET", url), requests)
                 posts = measure(
-                    lambda seed, url=f"{base}/post_image": ask("POST", url, seed), requests
+                    lambda seed, url=f"{base}/post_image": ask("POST", url, seed, headers=auth),
+                    requests,
                 )
             label = f"{count} ({kind})" if kind else "0"
             print(f"| {front} | {label} | {summary(alive)} | {summary(posts)} |", flush=True)
@@ -137,7 +142,7 @@ def poll(url: str, seconds: float) -> list[Answer]:
     return answers
 
 
-def hammer(url: str, threads: int, seconds: float) -> list[Answer]:
+def hammer(url: str, auth: dict, threads: int, seconds: float) -> list[Answer]:
     """Uploads from `threads` threads for `seconds`. Run it in a process of its own, so that
     its threads do not delay the measuring thread (Python's GIL)."""
     deadline = time.monotonic() + seconds
@@ -145,7 +150,7 @@ def hammer(url: str, threads: int, seconds: float) -> list[Answer]:
     def uploads(thread: int) -> list[Answer]:
         answers, n = [], 0
         while time.monotonic() < deadline:
-            answers.append(ask("POST", url, thread * 100_000 + n, timeout=30))
+            answers.append(ask("POST", url, thread * 100_000 + n, timeout=30, headers=auth))
             n += 1
         return answers
 
@@ -153,14 +158,14 @@ def hammer(url: str, threads: int, seconds: float) -> list[Answer]:
         return [answer for batch in pool.map(uploads, range(threads)) for answer in batch]
 
 
-def accepted_again(url: str, within_s: float) -> tuple[float | None, float | None]:
+def accepted_again(url: str, auth: dict, within_s: float) -> tuple[float | None, float | None]:
     """Seconds until the first 202, and until the first of STEADY 202s in a row; None: never."""
     start = time.monotonic()
     first = steady_from = None
     streak = 0
     while time.monotonic() - start < within_s:
         now = time.monotonic() - start
-        if ask("POST", url, seed=int(now * 1000), timeout=30).status == 202:
+        if ask("POST", url, seed=int(now * 1000), timeout=30, headers=auth).status == 202:
             first = now if first is None else first
             steady_from = now if streak == 0 else steady_from
             streak += 1
@@ -172,27 +177,27 @@ def accepted_again(url: str, within_s: float) -> tuple[float | None, float | Non
     return first, None
 
 
-def outage_rows(settings: Settings, outage: str, threads: int, seconds: float) -> None:
+def outage_rows(settings: Settings, auth: dict, outage: str, threads: int, seconds: float) -> None:
     """Break the broker (`down` or `hung`), measure, restore it, measure the recovery."""
     stack = LocalStack(settings)
     url = f"http://{settings.api_host}:{settings.api_port}"
-    first_ok, steady = accepted_again(f"{url}/post_image", 60)
+    first_ok, steady = accepted_again(f"{url}/post_image", auth, 60)
     assert steady is not None, "the API does not accept uploads before the drill"
     broker = stack.servers["kafka"].process.pid()
     if outage == "down":
         stack.down(["kafka"])
     else:
         os.kill(broker, signal.SIGSTOP)
-    first = ask("POST", f"{url}/post_image", seed=-2, timeout=30)
+    first = ask("POST", f"{url}/post_image", seed=-2, timeout=30, headers=auth)
     with ProcessPoolExecutor(1) as hammering:
-        hammered = hammering.submit(hammer, f"{url}/post_image", threads, seconds)
+        hammered = hammering.submit(hammer, f"{url}/post_image", auth, threads, seconds)
         alive_answers = poll(f"{url}/is_alive", seconds)
         uploads = hammered.result()
     if outage == "down":
         stack.up(["kafka"])
     else:
         os.kill(broker, signal.SIGCONT)
-    first_ok, steady = accepted_again(f"{url}/post_image", 60)
+    first_ok, steady = accepted_again(f"{url}/post_image", auth, 60)
     name = {"down": "broker stopped", "hung": "broker frozen (SIGSTOP)"}[outage]
     back = "not within 60 s" if first_ok is None else f"{first_ok:.1f} s"
     back += "" if steady is None else f" ({STEADY} in a row from {steady:.1f} s)"
@@ -219,6 +224,8 @@ def main() -> int:
         kafka_log_bucket=f"kafka-log-drill-{uuid.uuid4().hex[:8]}",
         api_port=free_port(),
         api_internal_port=free_port(),
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        upload_rate_limit="1000000/minute",  # the drill is one device sending for many
     )
     stack = LocalStack(settings)
     print(f"# API drill, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
@@ -226,14 +233,15 @@ def main() -> int:
     try:
         started = stack.up(["nginx"])
         print(f"started {started} from {stack_dir}")
-        slow_client_rows(settings, args.requests, args.slow)
+        auth = {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue('drill')}"}
+        slow_client_rows(settings, auth, args.requests, args.slow)
         print(f"\n## Broker outages ({args.hammer} threads uploading for {args.seconds:g} s; "
               f"ms p50 / p95 / max)\n")
         print("| outage | first upload | uploads during it | GET /is_alive during it "
               "| back to 202 after the broker returns |")
         print("| --- | --- | --- | --- | --- |")
         for outage in ("down", "hung"):
-            outage_rows(settings, outage, args.hammer, args.seconds)
+            outage_rows(settings, auth, outage, args.hammer, args.seconds)
     finally:
         stack.down()
         remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)

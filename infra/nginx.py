@@ -40,13 +40,23 @@ def body_limit(settings: Settings) -> int:
     return settings.max_upload_bytes + FORM_OVERHEAD_BYTES
 
 
+# The request id nginx hands the API (X-Request-ID): the client's if well formed, as the API
+# itself takes it (ingest_api/request_ids.py), else nginx's own. nginx's own answers carry it.
+REQUEST_ID = "$api_request_id"
+
+
 def error_bodies(settings: Settings) -> dict[int, dict]:
     """The JSON nginx answers with itself, shaped like the API's own errors."""
     return {
-        413: {"error": "too_large", "message": too_large_message(body_limit(settings))},
+        413: {
+            "error": "too_large",
+            "message": too_large_message(body_limit(settings)),
+            "request_id": REQUEST_ID,
+        },
         503: {
             "error": "unavailable",
             "message": "the service is restarting; retry in a few seconds",
+            "request_id": REQUEST_ID,
         },
     }
 
@@ -70,8 +80,13 @@ events {{
 
 http {{
     server_tokens off;
+    map $http_x_request_id {REQUEST_ID} {{
+        "~^[A-Za-z0-9._-]{{8,64}}$" $http_x_request_id;
+        default $request_id;
+    }}
     log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
-                     'request $request_time s, upstream $upstream_response_time s';
+                     'request $request_time s, upstream $upstream_response_time s, '
+                     'id {REQUEST_ID}';
     access_log {home}/access.log timed;
     client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
@@ -93,17 +108,20 @@ http {{
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Request-ID {REQUEST_ID};
         }}
 
         error_page 413 @too_large;
         location @too_large {{
             default_type application/json;
+            add_header X-Request-ID {REQUEST_ID} always;
             return 413 {bodies[413]};
         }}
 
         error_page 502 504 =503 @unavailable;
         location @unavailable {{
             default_type application/json;
+            add_header X-Request-ID {REQUEST_ID} always;
             add_header Retry-After {RETRY_AFTER_SECONDS} always;
             return 503 {bodies[503]};
         }}

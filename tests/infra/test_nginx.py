@@ -1,7 +1,7 @@
 """nginx in front of gunicorn, on the real stack: slow clients cost nginx, not the API's threads.
 
 The front (nginx + gunicorn) runs from a stack dir of this module's own, on free ports, with a
-topic of its own on the session's broker.
+topic of its own on the session's broker. Uploads carry the session's device token.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import pytest
 import requests
 
 from bench.slow_clients import slow_clients
-from infra.nginx import body_limit, error_bodies
+from infra.nginx import REQUEST_ID, body_limit, error_bodies
 from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
 from ingest_api.errors import too_large_message
+from tests.ingest_api.apps import device_token
 from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib
 
@@ -44,6 +45,7 @@ def front(kafka_stack, es_stack):
         api_port=free_port(),
         api_internal_port=free_port(),
         kafka_topic=f"front-test-{uuid.uuid4().hex[:8]}",
+        upload_rate_limit="10000/minute",
     )
     stack = LocalStack(settings)
     try:
@@ -71,9 +73,21 @@ def is_alive(url: str) -> int:
         return response.status
 
 
-def upload(url: str, seed: int) -> int:
+def auth(settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
+
+
+def upload(settings, seed: int) -> int:
     files = {"file": ("p.jpg", jpeg(seed=seed))}
-    return requests.post(f"{url}/post_image", files=files, timeout=10).status_code
+    url = f"{public_url(settings)}/post_image"
+    return requests.post(url, files=files, headers=auth(settings), timeout=10).status_code
+
+
+def as_nginx_answers(settings, status: int, request_id: str) -> dict:
+    """nginx's own error body for `status`, with the request id it filled in."""
+    body = error_bodies(settings)[status]
+    assert body["request_id"] == REQUEST_ID
+    return {**body, "request_id": request_id}
 
 
 def test_the_public_address_is_nginx_and_gunicorn_listens_on_the_internal_port(front):
@@ -97,34 +111,56 @@ def test_nginx_runs_in_the_foreground_as_the_recorded_process_with_unprivileged_
 
 
 def test_an_upload_through_nginx_is_accepted(front):
-    assert upload(public_url(front), seed=71) == 202
+    assert upload(front, seed=71) == 202
 
 
 def test_25_mb_get_the_apis_json_413_from_urllib_which_sends_everything_first(front):
-    status, body = post_with_urllib(public_url(front), b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
+    big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    assert (status, body) == (413, error_bodies(front)[413])
+    status, body = post_with_urllib(public_url(front), big, auth(front))
+
+    assert status == 413
+    assert body == as_nginx_answers(front, 413, body["request_id"])
     assert body["message"] == too_large_message(body_limit(front))
 
 
 def test_25_mb_get_the_apis_json_413_from_requests(front):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    response = requests.post(f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)})
+    response = requests.post(
+        f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)}, headers=auth(front)
+    )
 
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/json"
-    assert response.json() == error_bodies(front)[413]
-    assert response.json()["message"] == too_large_message(body_limit(front))
+    request_id = response.headers["X-Request-ID"]
+    assert response.json() == as_nginx_answers(front, 413, request_id)
 
 
 def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front):
     data = b"\xff\xd8\xff" + bytes(front.max_upload_bytes)
 
-    response = requests.post(f"{public_url(front)}/post_image", files={"file": ("b.jpg", data)})
+    response = requests.post(
+        f"{public_url(front)}/post_image", files={"file": ("b.jpg", data)}, headers=auth(front)
+    )
 
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_the_api_gets_the_clients_request_id_through_nginx_or_else_nginxs_own(front):
+    url = f"{public_url(front)}/no/such/page"
+
+    given_id = {"X-Request-ID": "phone-1234-abcd"}
+    given = requests.get(url, headers={**auth(front), **given_id}, timeout=10)
+    made = requests.get(url, headers=auth(front), timeout=10)
+
+    assert given.status_code == made.status_code == 404
+    assert given.json()["request_id"] == given.headers["X-Request-ID"] == "phone-1234-abcd"
+    assert len(made.json()["request_id"]) == 32  # nginx's $request_id, 32 hex digits
+    access_log = (Path(front.stack_dir) / "nginx" / "access.log").read_text()
+    assert f"id {made.json()['request_id']}" in access_log
 
 
 @pytest.mark.timeout(120)
@@ -136,7 +172,7 @@ def test_50_slow_header_and_50_slow_body_clients_do_not_delay_other_clients(fron
     ):
         time.sleep(2)  # a couple of bytes each: gunicorn alone would have every thread taken
         answers = [timed(lambda: is_alive(url)) for _ in range(3)]
-        answers += [timed(lambda seed=seed: upload(url, seed)) for seed in range(100, 103)]
+        answers += [timed(lambda seed=seed: upload(front, seed)) for seed in range(100, 103)]
         held = (headers.open, bodies.open)
 
     assert held == (SLOW_CLIENTS, SLOW_CLIENTS)
@@ -155,4 +191,5 @@ def test_nginx_answers_json_503_with_retry_after_while_gunicorn_is_down(front):
 
     assert answer.value.code == 503
     assert answer.value.headers["Retry-After"].isdigit()
-    assert json.load(answer.value) == error_bodies(front)[503]
+    request_id = answer.value.headers["X-Request-ID"]
+    assert json.load(answer.value) == as_nginx_answers(front, 503, request_id)

@@ -2,7 +2,8 @@
 
 The broker is this test's own (the `own_broker` pattern), stopped for real while uploads hammer
 nginx + gunicorn. For Elasticsearch, gunicorn is pointed at a port that accepts connections
-and never answers, as a hung server does.
+and never answers, as a hung server does. Requests carry the session's device token; the rate
+limits are raised, since one hammer sends far more than a phone would.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ import requests
 from infra.processes import free_port
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
+from tests.ingest_api.apps import device_token
 from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import stop, wait_until_alive
 
@@ -33,6 +35,7 @@ UPLOAD_503_BOUND_S = 5.0
 # ingest_api/guard.py, requests waiting on the broken server would take every thread.
 HAMMER_THREADS = 32
 HAMMER_SECONDS = 8
+UNLIMITED = {"upload_rate_limit": "1000000/minute", "lookup_rate_limit": "1000000/minute"}
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def front_on_own_broker(own_broker, es_stack):
         stack_dir=str(stack_dir),
         api_port=free_port(),
         api_internal_port=free_port(),
+        **UNLIMITED,
     )
     stack = LocalStack(settings)
     try:
@@ -54,34 +58,51 @@ def front_on_own_broker(own_broker, es_stack):
         shutil.rmtree(stack_dir, ignore_errors=True)
 
 
-def url_of(settings) -> str:
-    return f"http://{settings.api_host}:{settings.api_port}"
+@dataclass(frozen=True)
+class Client:
+    """Where the API is, and the token a client sends it."""
+
+    url: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
-def upload(url: str, seed: int) -> tuple[float, int, str | None]:
+def client_of(settings, url: str | None = None) -> Client:
+    url = url or f"http://{settings.api_host}:{settings.api_port}"
+    return Client(url, device_token(settings.api_token_store))
+
+
+def upload(client: Client, seed: int) -> tuple[float, int, str | None]:
     """(seconds, status, Retry-After) of one upload."""
     start = time.monotonic()
     response = requests.post(
-        f"{url}/post_image", files={"file": ("p.jpg", jpeg(seed=seed))}, timeout=30
+        f"{client.url}/post_image",
+        files={"file": ("p.jpg", jpeg(seed=seed))},
+        headers=client.auth,
+        timeout=30,
     )
     return time.monotonic() - start, response.status_code, response.headers.get("Retry-After")
 
 
-def lookup(url: str, seed: int) -> tuple[float, int, str | None]:
+def lookup(client: Client, seed: int) -> tuple[float, int, str | None]:
     """(seconds, status, Retry-After) of one GET /images/<id>."""
     start = time.monotonic()
-    response = requests.get(f"{url}/images/{'a' * 63}{seed % 10}", timeout=60)
+    image = f"{'a' * 63}{seed % 10}"
+    response = requests.get(f"{client.url}/images/{image}", headers=client.auth, timeout=60)
     return time.monotonic() - start, response.status_code, response.headers.get("Retry-After")
 
 
-def hammer(call, url: str) -> list:
-    """call(url, n) from HAMMER_THREADS threads, again and again for HAMMER_SECONDS."""
+def hammer(call, client: Client) -> list:
+    """call(client, n) from HAMMER_THREADS threads, again and again for HAMMER_SECONDS."""
     deadline = time.monotonic() + HAMMER_SECONDS
 
     def again(thread: int) -> list:
         results, n = [], 0
         while time.monotonic() < deadline:
-            results.append(call(url, thread * 10_000 + n))
+            results.append(call(client, thread * 10_000 + n))
             n += 1
         return results
 
@@ -89,19 +110,19 @@ def hammer(call, url: str) -> list:
         return [result for results in pool.map(again, range(HAMMER_THREADS)) for result in results]
 
 
-def alive_while_hammered(call, url: str) -> tuple[list, list[float]]:
+def alive_while_hammered(call, client: Client) -> tuple[list, list[float]]:
     """The hammer's results, and the latency of GET /is_alive every 0.25 s meanwhile.
 
     The hammer runs in a process of its own, so its threads do not delay the measuring
     thread here (Python's GIL).
     """
     with ProcessPoolExecutor(1) as other_process:
-        hammered = other_process.submit(hammer, call, url)
+        hammered = other_process.submit(hammer, call, client)
         deadline = time.monotonic() + HAMMER_SECONDS
         latencies = []
         while time.monotonic() < deadline:
             start = time.monotonic()
-            assert requests.get(f"{url}/is_alive", timeout=30).status_code == 200
+            assert requests.get(f"{client.url}/is_alive", timeout=30).status_code == 200
             latencies.append(time.monotonic() - start)
             time.sleep(0.25)
         return hammered.result(), latencies
@@ -111,11 +132,11 @@ def alive_while_hammered(call, url: str) -> tuple[list, list[float]]:
 def test_during_a_broker_outage_uploads_get_503_within_5_s_and_is_alive_within_1_s(
     front_on_own_broker,
 ):
-    url = url_of(front_on_own_broker)
-    assert upload(url, seed=1)[1] == 202  # the producer is connected when the broker goes
+    client = client_of(front_on_own_broker)
+    assert upload(client, seed=1)[1] == 202  # the producer is connected when the broker goes
     LocalStack(front_on_own_broker).down(["kafka"])
 
-    uploads, alive_latencies = alive_while_hammered(upload, url)
+    uploads, alive_latencies = alive_while_hammered(upload, client)
 
     assert {status for _, status, _ in uploads} == {503}
     assert all(retry_after.isdigit() for _, _, retry_after in uploads)
@@ -126,16 +147,16 @@ def test_during_a_broker_outage_uploads_get_503_within_5_s_and_is_alive_within_1
 
 @pytest.mark.timeout(180)
 def test_uploads_are_accepted_again_within_seconds_of_the_broker_returning(front_on_own_broker):
-    url = url_of(front_on_own_broker)
+    client = client_of(front_on_own_broker)
     stack = LocalStack(front_on_own_broker)
     stack.down(["kafka"])
-    assert upload(url, seed=2)[1] == 503
+    assert upload(client, seed=2)[1] == 503
 
     stack.up(["kafka"])
     back, in_a_row, seed = time.monotonic(), 0, 3
     while in_a_row < 10:  # every gunicorn worker has its own breaker: each must close
         assert time.monotonic() - back < 10, "uploads still refused 10 s after the broker returned"
-        in_a_row = in_a_row + 1 if upload(url, seed)[1] == 202 else 0
+        in_a_row = in_a_row + 1 if upload(client, seed)[1] == 202 else 0
         seed += 1
 
 
@@ -151,7 +172,10 @@ def hung_elasticsearch():
 def api_with_hung_elasticsearch(ingest_settings, hung_elasticsearch, tmp_path):
     """gunicorn (`python -m ingest_api`) whose Elasticsearch never answers."""
     settings = replace(
-        ingest_settings, elasticsearch_url=hung_elasticsearch, api_internal_port=free_port()
+        ingest_settings,
+        elasticsearch_url=hung_elasticsearch,
+        api_internal_port=free_port(),
+        **UNLIMITED,
     )
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
@@ -166,7 +190,7 @@ def api_with_hung_elasticsearch(ingest_settings, hung_elasticsearch, tmp_path):
     url = f"http://{settings.api_host}:{settings.api_internal_port}"
     try:
         wait_until_alive(url, server, log_path)
-        yield url
+        yield client_of(settings, url)
     finally:
         stop(server)
 
