@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.auth_overhead [--requests 400] [--threads 8] [--rounds 3]
 
-`python -m ingest_api` (gunicorn, 2 workers x 4 threads) runs on a free port with AUTH=on, then
+`python -m ingest_api` (gunicorn alone, no nginx) runs on a free port with AUTH=on, then
 AUTH=off, --rounds times in turn, on a token store and a Kafka topic of this run's own (the
 broker of the Settings, which must answer). Each time --requests requests go out from
 --threads threads on keep-alive connections, per kind:
@@ -42,6 +42,7 @@ from infra.processes import NotReady, free_port, wait_until
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.auth_limits import SqliteStorage
 from ingest_api.auth_store import TokenStore
+from ingest_api.server import GUNICORN_OPTIONS
 from settings import PROJECT_ROOT, Settings
 
 MICRO_CALLS = 2000
@@ -60,7 +61,7 @@ def serve(settings: Settings) -> subprocess.Popen:
         env={**os.environ, **settings.to_env()},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    url = f"http://{settings.api_host}:{settings.api_port}/readyz"
+    url = f"http://{settings.api_host}:{settings.api_internal_port}/readyz"
     wait_until(lambda: urllib3.request("GET", url, retries=False).status == 200, 60, "the API",
                None)
     return server
@@ -88,7 +89,7 @@ def row(name: str, rates: list[float], latencies: list[float], statuses: set) ->
 
 
 def measure(settings: Settings, token: str | None, requests: int, threads: int, tag: str):
-    base = f"http://{settings.api_host}:{settings.api_port}"
+    base = f"http://{settings.api_host}:{settings.api_internal_port}"
     http = urllib3.PoolManager(maxsize=threads, block=True, retries=False, timeout=30)
     auth = {"Authorization": f"Bearer {token}"} if token else {}
     data = photo()
@@ -135,14 +136,15 @@ def main() -> int:
     state = Path(tempfile.mkdtemp(prefix="bench-auth-"))
     suffix = uuid.uuid4().hex[:8]
     settings = replace(
-        Settings.from_env(), api_port=free_port(), kafka_topic=f"bench-auth-{suffix}",
+        Settings.from_env(), api_internal_port=free_port(), kafka_topic=f"bench-auth-{suffix}",
         api_token_store=str(state / "auth" / "tokens.sqlite3"),
         upload_rate_limit="1000000/minute", lookup_rate_limit="1000000/minute",
     )
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     try:
         print(f"{os.cpu_count()} cores, {args.requests} requests per kind from {args.threads} "
-              f"threads, keep-alive, {args.rounds} rounds; gunicorn 2 workers x 4 threads; "
+              f"threads, keep-alive, {args.rounds} rounds; gunicorn alone, 2 workers x "
+              f"{GUNICORN_OPTIONS['threads']} threads; "
               f"load average at start {os.getloadavg()[0]:.1f}\n")
         results: dict[str, tuple[list, list, set]] = {}
         for round_ in range(args.rounds):

@@ -34,7 +34,7 @@ def settings(ingest_settings, tmp_path_factory) -> Settings:
     state = tmp_path_factory.mktemp("gunicorn-auth")
     return replace(
         ingest_settings,
-        api_port=free_port(),
+        api_internal_port=free_port(),  # gunicorn's own port, talked to directly here
         api_token_store=str(state / "auth" / "tokens.sqlite3"),
         lookup_rate_limit=f"{LOOKUP_LIMIT}/minute",
         stack_dir=str(state),
@@ -77,7 +77,7 @@ def request(settings: Settings, path: str, token: str | None = None, data: bytes
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if content_type:
         headers["Content-Type"] = content_type
-    url = f"http://{settings.api_host}:{settings.api_port}{path}"
+    url = f"http://{settings.api_host}:{settings.api_internal_port}{path}"
     try:
         with urllib.request.urlopen(
             urllib.request.Request(url, data=data, headers=headers), timeout=30
@@ -142,7 +142,7 @@ def test_a_token_revoked_while_serving_is_refused_by_every_worker_at_once(settin
 
 @pytest.mark.timeout(180)
 def test_tokens_and_revocations_survive_a_restart_of_the_server(settings):
-    own_port = replace(settings, api_port=free_port())
+    own_port = replace(settings, api_internal_port=free_port())
     with serving(own_port):
         kept = tokens(settings, "issue", "--device", "kept-phone")
         revoked = tokens(settings, "issue", "--device", "gone-phone")
