@@ -108,6 +108,7 @@ def _image_rejected(error: ImageRejected) -> Response:
 
 def _kafka_unavailable(error: KafkaUnavailable) -> Response:
     log.warning("Kafka is unavailable: %s (cause: %r)", error, error.__cause__)
+    _drain_request_body()  # refused during an outage maybe before the body was read
     if request.endpoint == "ingest.readyz":
         return unavailable_response(
             "kafka_unavailable",

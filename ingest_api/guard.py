@@ -51,14 +51,18 @@ class ServiceGuard:
         """Whether requests are refused without calling the service."""
         return self._open_since is not None
 
+    def refuse_while_open(self) -> None:
+        """Raise `unavailable` at once while the breaker is open."""
+        if self.is_open:
+            raise self.unavailable(f"{self.service} is unavailable at the moment")
+
     @contextmanager
     def call(self) -> Iterator[None]:
         """Hold a slot for one call; refuse at once if the breaker is open or no slot frees up.
 
         A failure of the call (the `unavailable` exception) opens the breaker.
         """
-        if self.is_open:
-            raise self.unavailable(f"{self.service} is unavailable at the moment")
+        self.refuse_while_open()
         if not self._slots.acquire(timeout=self.slot_wait_s):
             raise self.unavailable(f"{self.service} is too busy at the moment")
         try:

@@ -89,6 +89,11 @@ class KafkaPublisher:
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
 
+    def refuse_while_unavailable(self) -> None:
+        """Raise KafkaUnavailable at once during a known outage (the guard's breaker is open),
+        so that a refused upload costs no parsing or decoding."""
+        self.guard.refuse_while_open()
+
     def publish(self, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]) -> Receipt:
         """Send one message and wait for the broker's acknowledgement; raise KafkaUnavailable."""
         with self.guard.call():

@@ -43,6 +43,7 @@ def post_image():
     The device id sent with it is the one the request's token was issued to.
     """
     settings = current_app.config["SETTINGS"]
+    get_publisher().refuse_while_unavailable()  # Kafka known down: 503 before reading the photo
     upload = parse_upload(request, settings.max_upload_bytes)
     metadata = checked_image(upload.data, settings.max_pixels)
     facts = {**upload.facts, "device_id": current_device()}

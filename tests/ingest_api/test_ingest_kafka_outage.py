@@ -68,3 +68,13 @@ def test_the_same_app_publishes_again_once_the_broker_is_back(own_broker):
 
         broker.up(["kafka"])
         assert accepted_within(client, 4, seconds=10)
+
+
+@pytest.mark.timeout(30)
+def test_once_kafka_failed_uploads_are_refused_before_the_photo_is_read(kafka_down_client):
+    assert_unavailable(post(kafka_down_client))  # the failure that opens the breaker
+
+    text = {"file": (io.BytesIO(b"not a photo at all"), "a.jpg")}
+    response = kafka_down_client.post("/post_image", data=text)
+
+    assert_unavailable(response)  # not 415: the photo was never looked at
