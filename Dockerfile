@@ -32,4 +32,4 @@ USER 10001:10001
 # gunicorn's internal port (API_INTERNAL_PORT); clients reach it through nginx (docker-compose.yml).
 EXPOSE 8001
 CMD ["gunicorn", "ingest_api:create_app()", "--bind", "0.0.0.0:8001", "--worker-class", "gthread", \
-     "--workers", "2", "--threads", "12", "--timeout", "30", "--no-control-socket"]
+     "--workers", "2", "--threads", "20", "--timeout", "30", "--no-control-socket"]

@@ -1,6 +1,6 @@
 """The API against slow clients and outages, on the native stack: latencies other clients see.
 
-    .venv/bin/python -m bench.api_drill [--requests 20] [--slow 50] [--hammer 32] [--seconds 10]
+    .venv/bin/python -m bench.api_drill [--requests 20] [--slow 50] [--hammer 48] [--seconds 10]
 
 nginx + gunicorn run as the native deploy runs them, from a stack dir of this run's own, on
 free ports, with a broker of this run's own (its log in a bucket of its own on the S3 that
@@ -210,7 +210,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--slow", type=int, default=50)
-    parser.add_argument("--hammer", type=int, default=32)
+    parser.add_argument("--hammer", type=int, default=48, help="more than gunicorn's 40 threads")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--keep-logs", action="store_true", help="keep the stack dir")
     args = parser.parse_args()

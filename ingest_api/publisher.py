@@ -44,7 +44,7 @@ PUBLISH_TIMEOUT_S = 2.5
 
 # Requests of one process waiting on Kafka at once (uploads and readiness checks), how long a
 # request waits for one of those slots, and how often a broken broker is probed.
-MAX_KAFKA_CALLS = 4
+MAX_KAFKA_CALLS = 8
 SLOT_WAIT_S = 0.25
 PROBE_INTERVAL_S = 1.0
 

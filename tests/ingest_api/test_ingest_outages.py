@@ -24,6 +24,7 @@ import requests
 
 from infra.processes import free_port
 from infra.stack import LocalStack
+from ingest_api.server import GUNICORN_OPTIONS
 from settings import PROJECT_ROOT
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.samples import jpeg
@@ -31,9 +32,9 @@ from tests.ingest_api.test_ingest_gunicorn import stop, wait_until_alive
 
 ALIVE_BOUND_S = 1.0
 UPLOAD_503_BOUND_S = 5.0
-# More clients than gunicorn has threads (2 workers x 12): without the bounds of
-# ingest_api/guard.py, requests waiting on the broken server would take every thread.
-HAMMER_THREADS = 32
+# More clients than gunicorn has threads: without the bounds of ingest_api/guard.py, requests
+# waiting on the broken server would take every thread.
+HAMMER_THREADS = GUNICORN_OPTIONS["workers"] * GUNICORN_OPTIONS["threads"] + 8
 HAMMER_SECONDS = 8
 UNLIMITED = {"upload_rate_limit": "1000000/minute", "lookup_rate_limit": "1000000/minute"}
 
