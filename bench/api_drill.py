@@ -11,6 +11,8 @@ slow clients  latency of a normal client (GET /is_alive, POST of a 320x240 JPEG)
               then separately bodies, at one byte a second), through nginx and straight to
               gunicorn's internal port. A request that gets no answer in 5 s counts as timed
               out; a row stops after two. The slow clients are let go before the next row.
+healthy       uploads from 8, 16 and 48 threads without pause for --seconds each, the broker
+              answering: how many are accepted, how many refused 503 "too busy".
 broker down   the broker stopped (SIGTERM): the first upload's answer; then --hammer threads
               uploading for --seconds while /is_alive is polled every 0.25 s; then, from the
               broker answering again, the time to the first 202 and to 10 in a row (each
@@ -48,6 +50,7 @@ TIMEOUT_S = 5.0
 PHOTO = next((PROJECT_ROOT / "img").glob("*/*.jpg"))
 POLL_EVERY_S = 0.25
 STEADY = 10  # uploads accepted in a row: every gunicorn worker publishes again
+HEALTHY_THREADS = (8, 16, 48)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,20 @@ def hammer(url: str, auth: dict, threads: int, seconds: float) -> list[Answer]:
         return [answer for batch in pool.map(uploads, range(threads)) for answer in batch]
 
 
+def healthy_rows(settings: Settings, auth: dict, seconds: float) -> None:
+    """Uploads from 8, 16 and 48 threads without pause, the broker answering."""
+    print(f"\n## Concurrent uploads, the broker answering ({seconds:g} s each; ms p50 / p95 / "
+          "max)\n")
+    print("| threads | uploads | statuses | latency |")
+    print("| ---: | ---: | --- | ---: |")
+    url = f"http://{settings.api_host}:{settings.api_port}/post_image"
+    for threads in HEALTHY_THREADS:
+        with ProcessPoolExecutor(1) as hammering:
+            uploads = hammering.submit(hammer, url, auth, threads, seconds).result()
+        print(f"| {threads} | {len(uploads)} | {statuses(uploads)} | {summary(uploads)} |",
+              flush=True)
+
+
 def accepted_again(url: str, auth: dict, within_s: float) -> tuple[float | None, float | None]:
     """Seconds until the first 202, and until the first of STEADY 202s in a row; None: never."""
     start = time.monotonic()
@@ -235,6 +252,7 @@ def main() -> int:
         print(f"started {started} from {stack_dir}")
         auth = {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue('drill')}"}
         slow_client_rows(settings, auth, args.requests, args.slow)
+        healthy_rows(settings, auth, args.seconds)
         print(f"\n## Broker outages ({args.hammer} threads uploading for {args.seconds:g} s; "
               f"ms p50 / p95 / max)\n")
         print("| outage | first upload | uploads during it | GET /is_alive during it "
