@@ -54,8 +54,8 @@ OPTIONS = {
     "endingOffsets": "batch reads only: latest (default) or a JSON like startingOffsets",
     "maxOffsetsPerTrigger": "rows per micro-batch at most, split over the partitions",
     "includeHeaders": "true to add the headers column; default false",
-    "kafkaConsumer.pollTimeoutMs": "how long a read waits for records it knows exist; "
-    "default 120000",
+    "kafkaConsumer.pollTimeoutMs": "how long a read waits for records it knows exist, and "
+    "the end-offset probe for the broker; default 120000",
 }
 
 Offsets = dict[str, dict[str, int]]  # topic -> partition (as a string) -> offset
@@ -209,9 +209,11 @@ def high_watermarks(options: SourceOptions, probe_at: Offsets) -> Offsets:
     """The end offset of every partition of the subscribed topics, from Fetch responses.
 
     Each partition is fetched from `probe_at` (where its end was last seen, else 0), so a
-    partition without new records answers with its high watermark and no data.
+    partition without new records answers with its high watermark and no data. An unreachable
+    broker is waited for as long as a poll may wait (kafkaConsumer.pollTimeoutMs).
     """
-    client = consumer(options, fetch_max_wait_ms=50, auto_offset_reset="earliest")
+    client = consumer(options, fetch_max_wait_ms=50, auto_offset_reset="earliest",
+                      bootstrap_timeout_ms=options.poll_timeout_ms)
     try:
         partitions = [
             TopicPartition(topic, p)
