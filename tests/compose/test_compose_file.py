@@ -105,9 +105,10 @@ def test_the_api_and_the_job_share_one_image_built_from_the_project(services):
     assert services["api"]["image"] == services["streaming"]["image"]
 
 
-def test_long_running_services_have_healthchecks_and_one_shots_do_not_restart(services):
+def test_long_running_services_have_healthchecks_and_restart_and_one_shots_do_not(services):
     for name in SERVERS | PIPELINE:
         assert services[name]["healthcheck"]["test"], name
+        assert services[name]["restart"] == "unless-stopped", name
     for name in ONE_SHOTS:
         assert services[name]["restart"] == "no", name
 
