@@ -1,10 +1,14 @@
 """Outage drill: Kafka, S3 and Elasticsearch each stopped for 60 s under a steady flow of photos.
 
     .venv/bin/python -m bench.outage_drill [--outage-s 60] [--servers kafka,s3,es] [--rate 2]
+                                           [--broker-on-own-s3]
 
-A stack of the drill's own (tests/streaming/spare_stack.py) on free ports: SeaweedFS, a Tansu
-broker whose log lives on that S3 (as deployed, so an S3 outage reaches Kafka too),
-Elasticsearch, and the streaming job under the stack dir's supervisord, as `./deploy.sh` runs it.
+A stack of the drill's own (tests/streaming/spare_stack.py) on free ports: SeaweedFS (the
+dataset), a Tansu broker, Elasticsearch, and the streaming job under the stack dir's
+supervisord, as `./deploy.sh` runs it. The broker keeps its log on the S3 that answers on the
+Settings' port (the shared one), so an S3 outage is the dataset store's alone and photos keep
+arriving; with --broker-on-own-s3 it keeps it on the drill's S3, as deployed, and an S3 outage
+stops Kafka too.
 Photos are published the way the API publishes them (ingest_api.publisher, acks=all) at --rate
 per second from start to end; a publish that fails (the API would answer 503) is counted as
 refused, not as lost.
@@ -25,6 +29,7 @@ index, with no human action in between.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import sys
@@ -44,6 +49,7 @@ from tests.streaming.field_messages import manifest_rows_written, photo_messages
 from tests.streaming.spare_stack import SpareStack
 
 CATCH_UP_TIMEOUT_S = 600
+WARM_UP_S = 20
 
 
 @dataclass
@@ -157,12 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outage-s", type=float, default=60)
     parser.add_argument("--servers", default="kafka,s3,es")
     parser.add_argument("--rate", type=float, default=2, help="photos per second")
+    parser.add_argument("--broker-on-own-s3", action="store_true",
+                        help="the broker's log on the drill's S3, as deployed")
     args = parser.parse_args(argv)
+    logging.getLogger("ingest_api.publisher").setLevel(logging.ERROR)  # refusals are counted
 
+    where = "the drill's S3" if args.broker_on_own_s3 else "the shared S3"
     print(f"outage_drill {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
-          f"{os.cpu_count()} cores, {platform.python_version()}, load average "
-          f"{os.getloadavg()[0]:.2f}; photos 320x240 JPEG at {args.rate:g}/s", flush=True)
-    stack = SpareStack(Settings.from_env(), broker_on_own_s3=True)
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
+          f"{os.getloadavg()[0]:.2f}; photos 320x240 JPEG at {args.rate:g}/s; the broker's "
+          f"log on {where}", flush=True)
+    stack = SpareStack(Settings.from_env(), broker_on_own_s3=args.broker_on_own_s3)
     flow = Flow(stack.settings, args.rate)
     publisher = threading.Thread(target=flow.run, daemon=True)
     try:
@@ -171,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack up in {time.monotonic() - began:.0f} s in {stack.settings.stack_dir}",
               flush=True)
         publisher.start()
+        time.sleep(WARM_UP_S)  # the job's Python workers start with its first batches
         results = [drill(stack, flow, name, args.outage_s) for name in args.servers.split(",")]
         flow.stop.set()
         publisher.join()

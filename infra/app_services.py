@@ -99,7 +99,7 @@ class StreamingJob(_PipelineService):
         return f"checkpoint {self.settings.checkpoint_dir}"
 
     def answering(self) -> bool:
-        """A job has no port: only this stack dir's pid file tells that it runs."""
+        """A job has no port: only this stack dir's supervisord tells that it runs."""
         return False
 
     def is_ready(self) -> bool:

@@ -3,8 +3,9 @@
 up      docker compose when a Docker daemon answers, else the native stack of infra/ (servers,
         the API and the streaming job); then posts img/'s photos through the API, waits until
         each is processed, renders the map from Elasticsearch and prints where everything is.
-status  what runs.
-down    stops what ./deploy.sh started (compose, or the pid files of the stack dir).
+status  what runs (supervisord's account of each process); for the stream also its last
+        completed batch, how many messages it is behind the topic's end, and its restarts.
+down    stops what ./deploy.sh started (compose, or the supervisord of the stack dir).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ BASE_SCHEMA = (
 HEADERS_SCHEMA = "headers array<struct<key: string, value: binary>>"
 
 EARLIEST, LATEST = -2, -1  # the connector's codes in a startingOffsets / endingOffsets JSON
+RECONNECT_BACKOFF_MAX_MS = 1000
 
 OPTIONS = {
     "kafka.bootstrap.servers": "host:port[,host:port]; required",
@@ -195,12 +196,17 @@ class KafkaBatchReader(DataSourceReader):
 
 
 def consumer(options: SourceOptions, **config) -> KafkaConsumer:
-    """A group-less consumer: partitions are assigned, never joined (JoinGroup is slow on Tansu)."""
+    """A group-less consumer: partitions are assigned, never joined (JoinGroup is slow on Tansu).
+
+    While the broker is away it tries to reconnect every second at most, not every 30 s
+    (kafka-python's default), so a read or probe waiting for it goes on soon after it is back.
+    """
     return KafkaConsumer(
         bootstrap_servers=options.bootstrap_servers.split(","),
         client_id=NAME,
         group_id=None,
         enable_auto_commit=False,
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
         **config,
     )
 
