@@ -44,17 +44,20 @@ def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None)
     224 px tensor.
     """
     fmt = sniff_format(data)
+    name = FORMATS[fmt][0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[FORMATS[fmt][0]])
-    except Image.DecompressionBombError as error:
-        raise TooManyPixels(str(error)) from error
+            image = Image.open(io.BytesIO(data), formats=[name])
+    except Image.DecompressionBombError as error:  # Pillow's own cap: twice MAX_IMAGE_PIXELS
+        cap = min(max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or max_pixels))
+        raise TooManyPixels(f"the image declares more than {cap:,} pixels, over the cap") from error
     except Exception as error:
-        raise CorruptImage(f"cannot read the {fmt} header: {error}") from error
+        damaged = f"the file starts like a {name} image but its header is damaged"
+        raise CorruptImage(damaged) from error
     width, height = image.size
     if width < 1 or height < 1:
-        raise CorruptImage(f"the {fmt} header declares an empty {width}x{height} image")
+        raise CorruptImage(f"the {name} header declares an empty {width}x{height} image")
     if width * height > max_pixels:
         raise TooManyPixels(
             f"{width}x{height} is {width * height:,} pixels, over the cap of {max_pixels:,}"
@@ -68,7 +71,7 @@ def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None)
     try:
         image.load()
     except Exception as error:
-        raise CorruptImage(f"the {fmt} data cannot be decoded: {error}") from error
+        raise CorruptImage(f"the {name} image data is damaged or cut short") from error
     if not oriented_by_reader:
         orientation = stored_orientation(image)
     elif orientation >= 5:
