@@ -98,7 +98,7 @@ class Server:
             self.prepare()
             argv, env = self.command()
             self.process.start(argv, env, cwd=self.home, stop_timeout=self.stop_timeout)
-        owned = self.process if self.process.supervised() else None
+        owned = self.process if started or self.process.supervised() else None
         try:
             wait_until(self.is_ready, self.start_timeout, self.name, owned, starting=started)
         except NotReady:

@@ -30,7 +30,7 @@ LOG_MAX_BYTES = "50MB"
 SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to 107 bytes
 ALIVE = ("STARTING", "RUNNING")
 RESTARTING = ("BACKOFF", "EXITED")  # supervisord starts it again by itself
-STARTED_AT_ONCE_TIMEOUT_S = 10
+SUPERVISORD_START_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Supervisor:
             [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.config)],
             env=BASE_ENV, capture_output=True, text=True, check=False,
         )
-        deadline = time.monotonic() + STARTED_AT_ONCE_TIMEOUT_S
+        deadline = time.monotonic() + SUPERVISORD_START_TIMEOUT_S
         while not self.running():
             if launched.returncode != 0 or time.monotonic() > deadline:
                 raise NotReady(f"supervisord did not start ({launched.stderr.strip()}); "
@@ -113,12 +113,11 @@ class Supervisor:
         if state is None:
             return False
         rpc = self._rpc()
-        if state.state not in ("STOPPED", "EXITED", "FATAL"):
-            try:
-                rpc.stopProcess(name, True)
-            except xmlrpc.client.Fault as fault:  # it stopped on its own meanwhile
-                if "NOT_RUNNING" not in fault.faultString:
-                    raise
+        try:
+            rpc.stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:  # it was not running (stopped, exited, gave up)
+            if "NOT_RUNNING" not in fault.faultString:
+                raise
         rpc.removeProcessGroup(name)
         (self.programs / f"{name}.conf").unlink(missing_ok=True)
         if not rpc.getAllProcessInfo():
