@@ -99,7 +99,7 @@ class Supervisor:
         rpc = self._rpc()
         _, changed, _ = rpc.reloadConfig()[0]
         if name in changed:
-            rpc.stopProcess(name, True)
+            _stop(rpc, name)
             rpc.removeProcessGroup(name)
         if name in [group["group"] for group in rpc.getAllProcessInfo()]:
             rpc.startProcess(name, False)
@@ -113,11 +113,7 @@ class Supervisor:
         if state is None:
             return False
         rpc = self._rpc()
-        try:
-            rpc.stopProcess(name, True)
-        except xmlrpc.client.Fault as fault:  # it was not running (stopped, exited, gave up)
-            if "NOT_RUNNING" not in fault.faultString:
-                raise
+        _stop(rpc, name)
         rpc.removeProcessGroup(name)
         (self.programs / f"{name}.conf").unlink(missing_ok=True)
         if not rpc.getAllProcessInfo():
@@ -191,6 +187,15 @@ def program_section(
         "stdout_logfile_backups=2",
         "",
     ])
+
+
+def _stop(rpc, name: str) -> None:
+    """Stop the program and wait until it has; fine if it was not running."""
+    try:
+        rpc.stopProcess(name, True)
+    except xmlrpc.client.Fault as fault:  # NOT_RUNNING: stopped, exited or gave up already
+        if "NOT_RUNNING" not in fault.faultString:
+            raise
 
 
 def _escaped(value) -> str:

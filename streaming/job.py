@@ -81,7 +81,6 @@ def run_stream(settings: Settings, **options) -> None:
             failures_in_a_row += 1
             reason = failure_summary(failure)
             log.warning("the query failed (%s); starting it again in %d s", reason, delay)
-            log.info("the query's failure in full: %s", failure)
             progress.query_restarted(reason)
             time.sleep(delay)
 
