@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
 from ingest_api.publisher import KafkaPublisher
@@ -44,6 +45,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
 
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
+    DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)
     app.register_blueprint(bp)
     return app

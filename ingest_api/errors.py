@@ -7,12 +7,17 @@ module gives each its HTTP status once.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexUnavailable
 from ingest_api.publisher import KafkaUnavailable
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
+
+log = logging.getLogger(__name__)
 
 # The core's refusals: the format is not ours (415) or the image cannot be used (422).
 REJECTION_STATUS = {UnsupportedFormat: 415, CorruptImage: 422, TooManyPixels: 422}
@@ -58,6 +63,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImageRejected, _image_rejected)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(DecodeBusy, _decode_busy)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
 
@@ -79,6 +85,13 @@ def _kafka_unavailable(error: KafkaUnavailable) -> Response:
 
 def _index_unavailable(error: IndexUnavailable) -> Response:
     return unavailable_response("elasticsearch_unavailable", str(error))
+
+
+def _decode_busy(error: DecodeBusy) -> Response:
+    log.warning("upload refused, worker busy decoding: %s", error)
+    return unavailable_response(
+        "decoder_busy", "the server is busy decoding other large photos; retry in a few seconds"
+    )
 
 
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
