@@ -3,7 +3,7 @@
 Before a pixel is decoded, the header's size is checked against the pixel cap and the memory the
 decode will take (preprocessing/memory.py) against the memory cap. With a draft size, the
 picture is then brought to its working size in RGB (working.py) and the full-size decode is
-freed at once, its memory handed back to the operating system.
+freed as the decode returns; its blocks go back to the operating system (memory.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,7 @@ from PIL import Image
 
 from preprocessing.errors import CorruptImage, TooManyPixels
 from preprocessing.formats import FORMATS, sniff_format
-from preprocessing.memory import (
-    MB,
-    RELEASE_ABOVE_BYTES,
-    decoder_bytes,
-    release_freed_memory,
-    working_bytes,
-)
+from preprocessing.memory import MB, decoder_bytes, return_large_blocks_when_freed, working_bytes
 from preprocessing.orientation import stored_orientation
 from preprocessing.working import band_rows, reduction_factor, working_rgb
 
@@ -85,14 +79,11 @@ def decode_image(
     (or its full size when smaller): JPEG is decoded at a DCT scale (1/2, 1/4, 1/8), so a 12 MP
     photo is never fully decoded to make a 224 px tensor, and every format is then reduced.
     """
+    return_large_blocks_when_freed()
     header = read_header(
         data, max_pixels=max_pixels, max_decode_mb=max_decode_mb, draft_size=draft_size
     )
-    decoded = _decode(header, draft_size)
-    del header  # the last reference to the full-size picture and its decoder
-    if decoded.decode_bytes > RELEASE_ABOVE_BYTES:
-        release_freed_memory()
-    return decoded
+    return _decode(header, draft_size)
 
 
 def decode_cost(

@@ -1,4 +1,4 @@
-"""What a decode costs in memory, known from the header alone, and giving freed memory back.
+"""What a decode costs in memory, known from the header alone; and freed memory given back.
 
 The figures are the peaks measured per pixel by bench/memory_drill.py (docs/performance.md §4):
 - PNG and TIFF decode straight into Pillow's image: 1 byte per pixel for 1-bit, grey and palette
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 
 from PIL import Image
@@ -30,8 +31,9 @@ DECODER_BYTES_PER_PIXEL = {"webp": 17, "heif": 9}
 # band itself and up to three converted copies of 4 bytes a pixel (RGBA, composite, RGB).
 BAND_BYTES_PER_PIXEL = 16
 
-# Decodes below this never pin much memory: glibc serves and keeps them in its heaps anyway.
-RELEASE_ABOVE_BYTES = 32 * MB
+# Blocks at least this large are mapped on their own and unmapped when freed (glibc's mallopt).
+MMAP_THRESHOLD_BYTES = 1 * MB
+_M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
 
 _JPEG_COEFFICIENT_BYTES = 64 * 2
 
@@ -67,26 +69,30 @@ def working_bytes(size: tuple[int, int], factor: int, band_rows: int) -> int:
     return reduced * 4 + min(band_rows, height) * width * BAND_BYTES_PER_PIXEL
 
 
-def release_freed_memory() -> None:
-    """Hand the memory freed by a large decode back to the operating system.
+@functools.cache
+def return_large_blocks_when_freed() -> bool:
+    """Make glibc give every block of MMAP_THRESHOLD_BYTES or more back to the OS when freed.
 
-    glibc keeps freed blocks in its heaps (one arena per thread): a worker that decoded a large
-    picture would otherwise keep its peak for good. malloc_trim(0) returns the free pages of
-    every arena. A no-op where the C library is not glibc.
+    glibc serves such blocks with mappings of their own, but by default it raises that threshold
+    each time one is freed (up to 32 MB), so the next decode's buffers come from its heaps, one
+    per thread, which keep them after they are freed: a worker that decoded a large picture kept
+    its peak for good. Setting the threshold turns that raising off (mallopt(3)). Done once per
+    process; False where the C library is not glibc.
     """
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+    if _mallopt is None:
+        return False
+    return bool(_mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
-def _find_malloc_trim():
+def _find_mallopt():
     name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(name).mallopt if name else None
     except (OSError, AttributeError):
         return None
 
 
-_malloc_trim = _find_malloc_trim()
+_mallopt = _find_mallopt()
 
 
 def _tiff_buffer_bytes(image: Image.Image) -> int:
