@@ -8,7 +8,9 @@ the source of REV (by default the commit before decode memory budgets came in, c
 post every flood file `--rounds` times at once, on a topic of the drill's own on the stack's
 Kafka (`python -m infra up kafka`, or the test stack). It prints per run: the answers by status
 and error, seconds per request, each worker's peak RSS (VmHWM) during the flood, and its RSS
-before, just after, and 5 s after the flood. Results: docs/performance.md §4.
+before, just after, and 5 s after the flood. Then, for each tree, what one stream (or batch)
+worker spends on each file: dataset.records.process_upload in a fresh process per file, its peak
+RSS above its RSS at rest, and the seconds it took. Results: docs/performance.md §4.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import platform
 import signal
@@ -54,6 +57,7 @@ class FloodFile:
 def flood_files() -> list[FloodFile]:
     """Large pictures that compress to little, in the formats decoded at full size."""
     specs = [
+        ("png 9000x9000 RGB", (9000, 9000), "RGB", "PNG", {}),
         ("png 9000x9000 RGBA", (9000, 9000), "RGBA", "PNG", {"compress_level": 1}),
         ("tiff 9000x9000 RGB", (9000, 9000), "RGB", "TIFF", {"compression": "tiff_adobe_deflate"}),
         ("webp 5000x5000", (5000, 5000), "RGB", "WEBP", {"lossless": True, "method": 0}),
@@ -147,6 +151,45 @@ def default_before() -> str:
     return f"{added[-1]}^"
 
 
+# --- one stream worker -----------------------------------------------------------------------
+
+CORE_PROBE = """
+import json, sys, time
+from pathlib import Path
+from dataset.records import Upload, process_upload
+
+def memory():
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return {n: int(v.split()[0]) / 1024 for n, _, v in (l.partition(":") for l in lines)
+            if n in ("VmRSS", "VmHWM")}
+
+def run(data):
+    return process_upload(Upload(data, "drill"), n_variants=4, max_pixels=100_000_000).reason
+
+run(Path(sys.argv[1]).read_bytes())
+data = Path(sys.argv[2]).read_bytes()
+before, started = memory()["VmRSS"], time.monotonic()
+reason = run(data)
+seconds = time.monotonic() - started
+print(json.dumps({"spent": memory()["VmHWM"] - before, "seconds": seconds, "reason": reason}))
+"""
+
+
+def core_costs(source: Path, files: list[FloodFile], scratch: Path) -> dict[str, dict]:
+    """Per file: a fresh process from `source` runs process_upload on it after a small warm-up."""
+    warm = scratch / "warm.jpg"
+    warm.write_bytes(small_jpeg())
+    costs = {}
+    for n, flood_file in enumerate(files):
+        path = scratch / f"flood-{n}"
+        path.write_bytes(flood_file.data)
+        done = subprocess.run([sys.executable, "-c", CORE_PROBE, str(warm), str(path)],
+                              cwd=source, env={**os.environ, "PYTHONPATH": str(source)},
+                              capture_output=True, text=True, check=True)
+        costs[flood_file.name] = json.loads(done.stdout.splitlines()[-1])
+    return costs
+
+
 # --- the flood --------------------------------------------------------------------------------
 
 
@@ -214,6 +257,15 @@ def run_flood(source: Path, settings: Settings, files: list[FloodFile], clients:
             "settled": settled, "alive": alive}
 
 
+def report_core(label: str, costs: dict[str, dict]) -> None:
+    print(f"\n## {label}: one stream worker, process_upload per file")
+    print("| file | outcome | peak above rest | seconds |")
+    print("| --- | --- | ---: | ---: |")
+    for name, cost in costs.items():
+        print(f"| {name} | {cost['reason'] or 'processed'} | {cost['spent']:,.0f} MB | "
+              f"{cost['seconds']:.1f} |")
+
+
 def report(label: str, result: dict) -> None:
     answers = result["answers"]
     print(f"\n## {label}")
@@ -254,20 +306,24 @@ def main(argv: list[str] | None = None) -> int:
     files = flood_files()
     for flood_file in files:
         print(f"- {flood_file.name}: {len(flood_file.data):,} bytes")
-    try:
-        runs = []
+    trees = []
+    with contextlib.ExitStack() as stack:
         if args.before != "none":
             revision = args.before or default_before()
-            with tempfile.TemporaryDirectory(prefix="memory-drill-before-") as scratch:
-                label = f"before ({revision}, {git_short(revision)})"
-                runs.append((label, run_flood(source_of(revision, Path(scratch)), settings,
-                                              files, args.clients, args.rounds)))
-        runs.append(("after (this tree)", run_flood(PROJECT_ROOT, settings, files, args.clients,
-                                                    args.rounds)))
-    finally:
-        remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
-    for label, result in runs:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            trees.append((f"before ({git_short(revision)})", source_of(revision, scratch)))
+        trees.append(("after (this tree)", PROJECT_ROOT))
+        try:
+            floods = [(label, run_flood(tree, settings, files, args.clients, args.rounds))
+                      for label, tree in trees]
+        finally:
+            remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        cores = [(label, core_costs(tree, files, scratch)) for label, tree in trees]
+    for label, result in floods:
         report(label, result)
+    for label, costs in cores:
+        report_core(label, costs)
     return 0
 
 
