@@ -20,10 +20,12 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 # The code stays root-owned, read-only to the service user; only its state is writable:
-# the streaming checkpoints and Spark's cache of the Kafka connector's jars (named volumes).
+# the streaming checkpoints, Spark's cache of the Kafka connector's jars and the API's token
+# store (named volumes; the token store's folder is the owner's alone).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/pipeline \
       --shell /usr/sbin/nologin pipeline \
- && install -d -o pipeline -g pipeline /var/lib/pipeline/checkpoints /var/lib/pipeline/ivy
+ && install -d -o pipeline -g pipeline /var/lib/pipeline/checkpoints /var/lib/pipeline/ivy \
+ && install -d -m 0700 -o pipeline -g pipeline /var/lib/pipeline/api
 COPY . .
 
 USER 10001:10001

@@ -44,6 +44,10 @@ class Settings:
     api_port: int = 8000
     api_decode_budget_mb: int = 640
     api_decode_wait_s: float = 1.0
+    auth: bool = True
+    api_token_store: str = str(PROJECT_ROOT / ".stack" / "auth" / "tokens.sqlite3")
+    upload_rate_limit: str = "60/minute"
+    lookup_rate_limit: str = "600/minute"
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stack_dir: str = str(PROJECT_ROOT / ".stack")
@@ -78,5 +82,19 @@ def _read(defaults, variables: dict[str, str], env) -> object:
     changes = {}
     for attr, name in variables.items():
         if name in env:
-            changes[attr] = type(getattr(defaults, attr))(env[name])
+            changes[attr] = _convert(type(getattr(defaults, attr)), name, env[name])
     return replace(defaults, **changes)
+
+
+# The words a yes/no setting may be written with (case does not matter).
+SWITCH_WORDS = {"on": True, "true": True, "yes": True, "1": True,
+                "off": False, "false": False, "no": False, "0": False}
+
+
+def _convert(kind: type, name: str, text: str):
+    if kind is not bool:
+        return kind(text)
+    try:
+        return SWITCH_WORDS[text.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{name} must be on or off, not {text!r}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
@@ -12,10 +13,27 @@ DOCUMENT_FIELDS = (
     "altitude", "captured_at", "camera", "source", "raw_key", "shard_key", "device_id",
 )
 
+# Characters of an error text kept in a document: enough to read, never a whole traceback.
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Elasticsearch refused one document (a 400 bulk item): the photo's fault, not the server's."""
+
+    image_id: str
+    error: str
+
+
+class IndexingFailed(Exception):
+    """The index could not take documents (blocked, throttled, failing): retry the whole batch."""
+
 
 def document_of(row: dict, processed_at: str) -> dict:
     """The search document of a manifest row; `location` only when GPS is known."""
     doc = {field: row.get(field) for field in DOCUMENT_FIELDS}
+    if doc["error"]:
+        doc["error"] = doc["error"][:MAX_ERROR_CHARS]
     doc["processed_at"] = processed_at
     if row.get("lat") is not None and row.get("lon") is not None:
         doc["location"] = {"lat": row["lat"], "lon": row["lon"]}
@@ -24,8 +42,15 @@ def document_of(row: dict, processed_at: str) -> dict:
     return doc
 
 
-def index_rows(client: Elasticsearch, index: str, rows: Iterable[dict], processed_at: str) -> int:
-    """Bulk-index manifest rows; returns how many were written. Raises on any failure.
+def index_rows(
+    client: Elasticsearch, index: str, rows: Iterable[dict], processed_at: str
+) -> list[Refusal]:
+    """Bulk-index manifest rows; return the documents the server refused one by one.
+
+    A refused document (a 400 item: a field the mapping cannot take) belongs to its photo and
+    is returned. Any other failed item (403 a write block such as a full disk's, 429
+    throttling, 5xx) raises IndexingFailed, and an unreachable server raises the client's
+    error: those concern the whole batch.
 
     No refresh is forced: a get by id sees the documents at once, searches within the index's
     refresh interval (1 s), and waiting for it cost the stream ~0.9 s per micro-batch.
@@ -34,8 +59,25 @@ def index_rows(client: Elasticsearch, index: str, rows: Iterable[dict], processe
         {"_index": index, "_id": row["image_id"], "_source": document_of(row, processed_at)}
         for row in rows
     )
-    written, _ = helpers.bulk(client, actions)
-    return written
+    _, failures = helpers.bulk(client, actions, raise_on_error=False)
+    refusals = []
+    for failure in failures:
+        item = next(iter(failure.values()))
+        if item["status"] != 400:
+            raise IndexingFailed(f"Elasticsearch answered {item['status']}: {item.get('error')}")
+        refusals.append(Refusal(item["_id"], _error_text(item.get("error"))))
+    return refusals
+
+
+def _error_text(error) -> str:
+    """`type: reason (caused by type: reason)` of a bulk item's error, bounded."""
+    if not isinstance(error, dict):
+        return str(error)[:MAX_ERROR_CHARS]
+    text = f"{error.get('type')}: {error.get('reason')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text[:MAX_ERROR_CHARS]
 
 
 def get_image(client: Elasticsearch, index: str, image_id: str) -> dict | None:

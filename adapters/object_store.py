@@ -6,6 +6,7 @@ knows which one it is writing to. Stores are picklable: Spark ships them to its 
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -13,8 +14,19 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from botocore.exceptions import ClientError
+
 from adapters.s3 import make_s3_client
 from settings import S3Settings
+
+# Answers that concern the object, not the store: a bad key or body. Credentials (401, 403), a
+# missing bucket (404), throttling (429) and server errors concern every write alike.
+_OBJECT_STATUSES = {400, 411, 413, 414}
+_OBJECT_ERRNOS = {errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
+
+
+class ObjectRefused(Exception):
+    """The store refused this one object (its key or its bytes); other writes may still work."""
 
 
 class ObjectStore(Protocol):
@@ -32,7 +44,12 @@ class LocalStore:
         self.root = Path(root).resolve()
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        self.put_stream(key, io.BytesIO(data))
+        try:
+            self.put_stream(key, io.BytesIO(data))
+        except OSError as error:
+            if error.errno in _OBJECT_ERRNOS:
+                raise ObjectRefused(f"{key}: {error.strerror}") from error
+            raise
 
     def put_stream(self, key: str, stream: BinaryIO) -> None:
         path = self.root / key
@@ -74,7 +91,12 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data)
+        except ClientError as error:
+            if error.response["ResponseMetadata"].get("HTTPStatusCode") in _OBJECT_STATUSES:
+                raise ObjectRefused(f"{key}: {error.response['Error'].get('Code')}") from error
+            raise
 
     def put_stream(self, key: str, stream: BinaryIO) -> None:
         self.client.upload_fileobj(stream, self.bucket, self._full(key))

@@ -40,6 +40,7 @@ from PIL import Image
 
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
+from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 pillow_heif.register_heif_opener()
@@ -201,10 +202,10 @@ class Answer:
     seconds: float
 
 
-def post(url: str, flood_file: FloodFile) -> Answer:
+def post(url: str, auth: dict, flood_file: FloodFile) -> Answer:
     started = time.monotonic()
     try:
-        response = requests.post(f"{url}/post_image", timeout=120,
+        response = requests.post(f"{url}/post_image", timeout=120, headers=auth,
                                  files={"file": ("upload", flood_file.data)})
     except requests.RequestException as failure:
         return Answer(flood_file.name, None, type(failure).__name__, time.monotonic() - started)
@@ -236,18 +237,18 @@ class PeakSampler:
                 self.peaks[pid] = max(self.peaks[pid], memory_mb(pid)["VmRSS"])
 
 
-def run_flood(source: Path, settings: Settings, files: list[FloodFile], clients: int,
-              rounds: int) -> dict:
+def run_flood(source: Path, settings: Settings, auth: dict, files: list[FloodFile],
+              clients: int, rounds: int) -> dict:
     with running_api(source, settings) as (url, master):
         for _ in range(4):  # each worker imports and builds its producer
             requests.post(f"{url}/post_image", files={"file": ("warm.jpg", small_jpeg())},
-                          timeout=60)
+                          headers=auth, timeout=60)
         pids = worker_pids(master)
         before = {pid: memory_mb(pid) for pid in pids}
         jobs = [f for _ in range(rounds) for f in files for _ in range(clients)]
         started = time.monotonic()
         with PeakSampler(pids), ThreadPoolExecutor(clients) as pool:
-            answers = list(pool.map(lambda f: post(url, f), jobs))
+            answers = list(pool.map(lambda f: post(url, auth, f), jobs))
         wall = time.monotonic() - started
         just_after = {pid: memory_mb(pid) for pid in pids}
         time.sleep(SETTLE_S)
@@ -297,8 +298,13 @@ def main(argv: list[str] | None = None) -> int:
                              "none: skip)")
     args = parser.parse_args(argv)
 
+    state = Path(tempfile.mkdtemp(prefix="memory-drill-"))
     settings = replace(Settings.from_env(), api_port=free_port(),
-                       kafka_topic=f"memory-drill-{uuid.uuid4().hex[:8]}")
+                       kafka_topic=f"memory-drill-{uuid.uuid4().hex[:8]}",
+                       api_token_store=str(state / "auth" / "tokens.sqlite3"),
+                       upload_rate_limit="100000/minute")
+    # A tree from before authentication ignores the header.
+    auth = {"Authorization": f"Bearer {TokenStore(settings.api_token_store).issue('drill')}"}
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     print(f"# Memory drill: {platform.node()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
@@ -314,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             trees.append((f"before ({git_short(revision)})", source_of(revision, scratch)))
         trees.append(("after (this tree)", PROJECT_ROOT))
         try:
-            floods = [(label, run_flood(tree, settings, files, args.clients, args.rounds))
+            floods = [(label, run_flood(tree, settings, auth, files, args.clients, args.rounds))
                       for label, tree in trees]
         finally:
             remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])

@@ -55,7 +55,9 @@ def distinct_payloads(photos: list[Path], count: int, tag: str) -> list[Payload]
     return payloads
 
 
-def post_all(url: str, payloads: list[Payload], threads: int, rate: float | None) -> list[Sent]:
+def post_all(
+    url: str, headers: dict, payloads: list[Payload], threads: int, rate: float | None
+) -> list[Sent]:
     """POST every payload from `threads` threads, upload n at start + n / rate (None: at once).
 
     A POST that falls behind its slot goes out as soon as a thread is free; its real send time
@@ -70,7 +72,8 @@ def post_all(url: str, payloads: list[Payload], threads: int, rate: float | None
         fields = {"label": LABEL, "file": (payload.name, payload.data, "image/jpeg")}
         sent_at, began = time.time(), time.perf_counter()
         try:
-            status = http.request("POST", f"{url}/post_image", fields=fields).status
+            status = http.request("POST", f"{url}/post_image", fields=fields,
+                                  headers=headers).status
         except urllib3.exceptions.HTTPError:
             status = 0
         return Sent(payload.image_id, sent_at, time.perf_counter() - began, status)

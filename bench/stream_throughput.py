@@ -67,6 +67,7 @@ from dataset.writer import write_group
 from infra.processes import NotReady, free_port
 from infra.schemas import ensure_topic, remove_schemas, remove_topics
 from infra.stack import LocalStack
+from ingest_api.auth_store import TokenStore
 from ingest_api.publisher import (
     DELIVERY_TIMEOUT_MS,
     MAX_BLOCK_MS,
@@ -86,6 +87,7 @@ PACED_THREADS = 32
 STALL_S = 60.0  # give up waiting for documents when none has appeared for this long
 PROGRESS_EVERY_S = 15.0
 TARGET_RATE, TARGET_P99_S, TARGET_API_RATIO = 60.0, 5.0, 0.5
+BENCH_DEVICE = "bench"
 TRIGGER_S = float(EVERY_TWO_SECONDS["processingTime"].split()[0])
 
 
@@ -176,6 +178,10 @@ def main() -> int:
         elasticsearch_index=f"{base.elasticsearch_index}-bench-{suffix}",
         api_port=free_port(),
         spark_master="local[2]",
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        # The benchmark is many phones' worth of uploads from one device token.
+        upload_rate_limit="1000000/minute",
+        lookup_rate_limit="1000000/minute",
     )
     raw_topic = f"bench-raw-{suffix}"
     stack = LocalStack(settings)
@@ -221,12 +227,13 @@ def run(settings: Settings, raw_topic: str, gps, phone, args, suffix: str) -> No
     search = make_elasticsearch_client(settings.elasticsearch_url).options(request_timeout=30)
     stack = LocalStack(settings)
     stream_log = Path(settings.stack_dir) / "stream" / "stream.log"
+    auth = {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue(BENCH_DEVICE)}"}
 
     # 1. The API against a raw producer, on the same payloads, the streaming job not running.
     payloads = distinct_payloads(gps, args.api_uploads, f"api-{suffix}")
-    post_all(url, distinct_payloads(gps, API_THREADS, f"warm-{suffix}"), API_THREADS, None)
+    post_all(url, auth, distinct_payloads(gps, API_THREADS, f"warm-{suffix}"), API_THREADS, None)
     began = time.perf_counter()
-    api_sent = post_all(url, payloads, API_THREADS, None)
+    api_sent = post_all(url, auth, payloads, API_THREADS, None)
     api_s = time.perf_counter() - began
     ensure_topic(settings.kafka_bootstrap_servers, raw_topic, settings.kafka_partitions)
     sync_s, acks, sync_failed = raw_waiting(settings, raw_topic, payloads)
@@ -253,7 +260,7 @@ def run(settings: Settings, raw_topic: str, gps, phone, args, suffix: str) -> No
             threads = PACED_THREADS if group == "gps" else API_THREADS
             before = meter.snapshot()
             print(f"  {group} at {rate:g}/s: posting {count} ...", flush=True)
-            sent = post_all(url, batch, threads, rate)
+            sent = post_all(url, auth, batch, threads, rate)
             rows.append(wait_row(settings, search, meter, group, f"{rate:g}/s", sent, before,
                                  stream_log))
             if not rows[-1].complete:
@@ -316,8 +323,8 @@ def raw_producer(settings: Settings) -> KafkaProducer:
 
 
 def message(payload: Payload) -> dict:
-    """The API's message for this upload: key, value, and the headers of its form fields."""
-    headers = encode_headers({"label": LABEL, "filename": payload.name})
+    """The API's message for this upload: key, value, the headers of its form and its token."""
+    headers = encode_headers({"label": LABEL, "device_id": BENCH_DEVICE, "filename": payload.name})
     return {"key": payload.image_id.encode(), "value": payload.data, "headers": headers}
 
 

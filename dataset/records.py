@@ -7,7 +7,7 @@ outcome with its reason (the dead-letter record), never an exception that stops 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -71,6 +71,17 @@ def process_upload(
     return Outcome(upload, image_id, processed=processed)
 
 
+def invalid_message(data: bytes, source: str, error: str) -> Outcome:
+    """A message that is not an upload of ours (bad headers): a dead letter before the core."""
+    upload = Upload(data=data, source=source)
+    return Outcome(upload, image_id_of(data), reason="invalid_message", error=error)
+
+
+def refused_by_storage(outcome: Outcome, error: str) -> Outcome:
+    """An outcome whose original bytes the store refused to keep: a dead letter after all."""
+    return replace(outcome, processed=None, reason="storage_refused", error=error)
+
+
 def thumbnail_jpeg(outcome: Outcome) -> bytes | None:
     """A small JPEG of the base tensor, for map popups."""
     if not outcome.ok:
@@ -116,3 +127,18 @@ def manifest_row(outcome: Outcome, raw_key: str, shard_key: str | None) -> dict:
         "variants": variants,
         "thumbnail": thumbnail_jpeg(outcome),
     }
+
+
+# What a row keeps when its search document is refused: what the pipeline itself wrote and what
+# the client facts rules checked. Whatever the photo's EXIF said is dropped: the culprit is there.
+TRUSTED_FIELDS = ("image_id", "label", "device_id", "source", "raw_key", "shard_key", "size_bytes")
+
+
+def index_refused_row(row: dict, error: str) -> dict:
+    """The dead letter of a photo whose search document Elasticsearch refused.
+
+    Its tensors stay in the dataset (its manifest row is unchanged); the index gets this row.
+    """
+    kept = {name: row.get(name) for name in TRUSTED_FIELDS}
+    return {**dict.fromkeys(row), **kept, "status": "rejected", "reason": "index_refused",
+            "error": error}

@@ -6,13 +6,14 @@ import json
 import tempfile
 from collections.abc import Iterable
 
-from adapters.object_store import ObjectStore
+from adapters.object_store import ObjectRefused, ObjectStore
 from dataset.layout import manifest_key, raw_key, rejected_key, shard_key
 from dataset.manifest import to_parquet_bytes
-from dataset.records import Outcome, manifest_row
+from dataset.records import Outcome, manifest_row, refused_by_storage
 from dataset.shards import open_shard_writer, samples_of
 
 SPOOL_BYTES = 64 * 1024 * 1024  # a shard larger than this is spooled to a temporary file
+DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key")
 
 
 def write_group(
@@ -24,20 +25,26 @@ def write_group(
     reason: the dead-letter record). Processed tensors go to shards/<group>/<name>.tar and all
     rows to manifest/<group>/<name>.parquet. `outcomes` is consumed lazily, so only one image's
     tensors are in memory at a time. Same outcomes, same names, same bytes: replays overwrite.
+    A photo whose bytes the store refuses (ObjectRefused) becomes a dead letter, `raw_key` None;
+    any other store failure raises, for the whole group to be written again.
     """
     rows, target_shard, wrote_samples = [], shard_key(group, name), False
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         shard = open_shard_writer(spool)
         for outcome in outcomes:
             raw = raw_key(outcome.image_id, outcome.extension)
-            store.put_bytes(raw, outcome.upload.data)
+            try:
+                store.put_bytes(raw, outcome.upload.data)
+            except ObjectRefused as error:
+                outcome, raw = refused_by_storage(outcome, f"the store refused {error}"), None
             if outcome.ok:
                 for sample in samples_of(outcome):
                     shard.write(sample)
                 wrote_samples = True
-            else:
-                store.put_bytes(rejected_key(outcome.image_id), dead_letter(outcome, raw))
-            rows.append(manifest_row(outcome, raw, target_shard if outcome.ok else None))
+            row = manifest_row(outcome, raw, target_shard if outcome.ok else None)
+            if not outcome.ok:
+                store.put_bytes(rejected_key(outcome.image_id), dead_letter(row))
+            rows.append(row)
         shard.close()
         if wrote_samples:
             spool.seek(0)
@@ -47,15 +54,8 @@ def write_group(
     return rows
 
 
-def dead_letter(outcome: Outcome, raw: str) -> bytes:
-    """The rejected/ record: why the photo was refused and where its original bytes are."""
-    upload = outcome.upload
-    record = {
-        "image_id": outcome.image_id,
-        "reason": outcome.reason,
-        "error": outcome.error,
-        "source": upload.source,
-        "label": upload.label,
-        "raw_key": raw,
-    }
+def dead_letter(row: dict) -> bytes:
+    """The rejected/ record of a manifest row: why the photo was refused, where it came from
+    (its Kafka position, for the stream) and where its original bytes are."""
+    record = {name: row[name] for name in DEAD_LETTER_FIELDS}
     return json.dumps(record, indent=2).encode()

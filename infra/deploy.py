@@ -1,8 +1,9 @@
 """`./deploy.sh [up|status|down]`: the whole pipeline on this machine, then the samples through it.
 
 up      docker compose when a Docker daemon answers, else the native stack of infra/ (servers,
-        the API and the streaming job); then posts img/'s photos through the API, waits until
-        each is processed, renders the map from Elasticsearch and prints where everything is.
+        the API and the streaming job); then issues a token for the device `deploy`, posts
+        img/'s photos through the API with it, waits until each is processed, renders the map
+        from Elasticsearch and prints where everything is, and how to get a token.
 status  what runs.
 down    stops what ./deploy.sh started (compose, or the pid files of the stack dir).
 """
@@ -21,12 +22,15 @@ import urllib3
 from batch.map import render
 from infra.processes import NotReady
 from infra.stack import LocalStack
+from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 SAMPLES = PROJECT_ROOT / "img"
 MAP_PATH = PROJECT_ROOT / "out" / "map.html"
 COMPOSE = ["docker", "compose", "--project-directory", str(PROJECT_ROOT)]
 PROCESSING_TIMEOUT_S = 600
+DEPLOY_DEVICE = "deploy"
+ISSUE_TOKEN = ["-m", "ingest_api", "tokens", "issue", "--device"]
 
 
 def docker_answers() -> bool:
@@ -41,9 +45,32 @@ def api_url(settings: Settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
-def image_record(url: str, image_id: str) -> dict | None:
+def deploy_token(settings: Settings, compose: bool) -> str | None:
+    """A new token for the device `deploy` (None with auth off), in the store the API reads."""
+    if not settings.auth:
+        return None
+    if compose:
+        command = [*COMPOSE, "exec", "-T", "api", "python", *ISSUE_TOKEN, DEPLOY_DEVICE]
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+    return TokenStore.from_settings(settings).issue(DEPLOY_DEVICE)
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+def api_request(method: str, url: str, headers: dict, **kwargs) -> urllib3.BaseHTTPResponse:
+    """One request to the API; past the device's rate limit, wait its Retry-After and resend."""
+    while True:
+        response = urllib3.request(method, url, headers=headers, **kwargs)
+        if response.status != 429:
+            return response
+        time.sleep(int(response.headers.get("Retry-After", "1")))
+
+
+def image_record(url: str, headers: dict, image_id: str) -> dict | None:
     """GET /images/<id>: the record once processed, None while unknown."""
-    response = urllib3.request("GET", f"{url}/images/{image_id}", timeout=10)
+    response = api_request("GET", f"{url}/images/{image_id}", headers, timeout=10)
     if response.status == 404:
         return None
     if response.status != 200:
@@ -51,29 +78,29 @@ def image_record(url: str, image_id: str) -> dict | None:
     return response.json()
 
 
-def post_samples(url: str, folder: Path) -> dict[str, str]:
+def post_samples(url: str, headers: dict, folder: Path) -> dict[str, str]:
     """POST every <crop>/<photo> not yet processed, labelled by its folder; {image_id: path}."""
     posted = {}
     for path in sorted(folder.glob("*/*.jpg")):
         data = path.read_bytes()
         image_id = hashlib.sha256(data).hexdigest()
         posted[image_id] = str(path.relative_to(folder))
-        if image_record(url, image_id) is not None:
+        if image_record(url, headers, image_id) is not None:
             continue  # a second ./deploy.sh does not post the same photo again
         fields = {"label": path.parent.name, "file": (path.name, data)}
-        response = urllib3.request("POST", f"{url}/post_image", fields=fields, timeout=30)
+        response = api_request("POST", f"{url}/post_image", headers, fields=fields, timeout=30)
         if response.status != 202:
             raise NotReady(f"POST {path} answered {response.status}: {response.data!r}")
     return posted
 
 
-def wait_processed(url: str, image_ids, timeout: float) -> dict[str, dict]:
+def wait_processed(url: str, headers: dict, image_ids, timeout: float) -> dict[str, dict]:
     """Poll GET /images/<id> until every image has a record; returns them."""
     records: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
     while len(records) < len(image_ids):
         for image_id in set(image_ids) - set(records):
-            record = image_record(url, image_id)
+            record = image_record(url, headers, image_id)
             if record is not None:
                 records[image_id] = record
         print(f"\r  processed {len(records)}/{len(image_ids)}", end="", flush=True)
@@ -85,22 +112,38 @@ def wait_processed(url: str, image_ids, timeout: float) -> dict[str, dict]:
     return records
 
 
+def how_to_upload(settings: Settings, compose: bool) -> tuple[str, str]:
+    """The printout's lines on getting a device token, and on uploading with it."""
+    curl = f'curl -F "file=@photo.jpg" -F label=maize {api_url(settings)}/post_image'
+    if not settings.auth:
+        return "none needed: AUTH=off, anyone who reaches the API may use it", curl
+    python = "docker compose exec -T api python" if compose else ".venv/bin/python"
+    token = f"TOKEN=$({python} {' '.join(ISSUE_TOKEN)} my-phone)"
+    return token, curl.replace("curl", 'curl -H "Authorization: Bearer $TOKEN"', 1)
+
+
 def up(settings: Settings) -> None:
-    if docker_answers():
+    compose = docker_answers()
+    if compose:
         print("deploy: Docker answers: docker compose up")
         subprocess.run([*COMPOSE, "up", "-d", "--build", "--wait"], check=True)
     else:
         print("deploy: no Docker daemon: the native stack of infra/ (servers, API, streaming job)")
         LocalStack(settings).up()
     url = api_url(settings)
-    print(f"deploy: posting the samples of {SAMPLES.relative_to(PROJECT_ROOT)}/ to {url}")
-    posted = post_samples(url, SAMPLES)
-    records = wait_processed(url, posted, PROCESSING_TIMEOUT_S)
+    headers = auth_headers(deploy_token(settings, compose))
+    print(f"deploy: posting the samples of {SAMPLES.relative_to(PROJECT_ROOT)}/ to {url}"
+          + (f" as device {DEPLOY_DEVICE!r}" if headers else ""))
+    posted = post_samples(url, headers, SAMPLES)
+    records = wait_processed(url, headers, posted, PROCESSING_TIMEOUT_S)
     rejected = [posted[i] for i, record in records.items() if record.get("status") != "processed"]
     summary = render("es", MAP_PATH, settings)
+    token, curl = how_to_upload(settings, compose)
     print(f"""
 The pipeline is up.
-  API            {url}   (curl -F "file=@photo.jpg" -F label=maize {url}/post_image)
+  API            {url}
+  a token        {token}
+  upload         {curl}
   photos         {len(records)} processed, {len(rejected)} rejected {rejected or ''}
   map            {MAP_PATH}  ({summary.mapped} placed, {summary.without_gps} without GPS)
   dataset        {settings.dataset_root}  at {settings.s3.endpoint_url}

@@ -20,27 +20,35 @@ from settings import Settings
 
 _BUCKET_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 
+# Second line of defence behind the values the core and the client facts rules make safe: a
+# keyword over 256 characters is kept in _source but not indexed (Lucene refuses terms over
+# 32,766 bytes, and would refuse the whole document), and a malformed date, number or point
+# is dropped from the index, not the document. Elasticsearch refusing a document would make
+# its photo a dead letter; these make that a field without a search instead.
+KEYWORD = {"type": "keyword", "ignore_above": 256}
+LENIENT = {"ignore_malformed": True}
+
 IMAGE_MAPPINGS = {
     "properties": {
-        "image_id": {"type": "keyword"},
-        "label": {"type": "keyword"},
-        "status": {"type": "keyword"},
-        "reason": {"type": "keyword"},
+        "image_id": KEYWORD,
+        "label": KEYWORD,
+        "status": KEYWORD,
+        "reason": KEYWORD,
         "error": {"type": "text"},
-        "location": {"type": "geo_point"},
-        "lat": {"type": "double"},
-        "lon": {"type": "double"},
-        "altitude": {"type": "float"},
-        "captured_at": {"type": "date"},
+        "location": {"type": "geo_point", **LENIENT},
+        "lat": {"type": "double", **LENIENT},
+        "lon": {"type": "double", **LENIENT},
+        "altitude": {"type": "float", **LENIENT},
+        "captured_at": {"type": "date", **LENIENT},
         "processed_at": {"type": "date"},
-        "camera": {"type": "keyword"},
-        "format": {"type": "keyword"},
-        "width": {"type": "integer"},
-        "height": {"type": "integer"},
-        "source": {"type": "keyword"},
-        "raw_key": {"type": "keyword"},
-        "shard_key": {"type": "keyword"},
-        "device_id": {"type": "keyword"},
+        "camera": KEYWORD,
+        "format": KEYWORD,
+        "width": {"type": "integer", **LENIENT},
+        "height": {"type": "integer", **LENIENT},
+        "source": KEYWORD,
+        "raw_key": KEYWORD,
+        "shard_key": KEYWORD,
+        "device_id": KEYWORD,
         "thumbnail": {"type": "binary"},
     }
 }
@@ -104,7 +112,9 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
             "mappings": IMAGE_MAPPINGS,
         },
     )
-    if not es.indices.exists(index=index):
+    if es.indices.exists(index=index):
+        es.indices.put_mapping(index=index, **IMAGE_MAPPINGS)  # harden an older index
+    else:
         es.indices.create(index=index)
 
 

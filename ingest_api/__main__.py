@@ -1,5 +1,7 @@
-"""`python -m ingest_api`: serve the API with gunicorn on Settings.api_host:api_port."""
+"""`python -m ingest_api`: serve the API with gunicorn, or manage device tokens (see cli.py)."""
 
-from ingest_api.server import main
+import sys
 
-main()
+from ingest_api.cli import main
+
+sys.exit(main())

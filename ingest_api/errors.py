@@ -1,8 +1,12 @@
-"""Every failure becomes a JSON answer {"error": code, "message": sentence} here, and only here.
+"""Every failure becomes a JSON answer here, and only here:
+{"error": code, "message": sentence, "request_id": id}.
 
-Typed errors come from the image core (ImageRejected), the form (ApiError subclasses), the
-publisher and the image index (their *Unavailable errors) and Werkzeug (HTTPException); this
-module gives each its HTTP status once.
+Typed errors come from the image core (ImageRejected), the form and routes (ApiError
+subclasses), the publisher and the image index (their *Unavailable errors), authentication
+(auth.py), the rate limits (flask-limiter's RateLimitExceeded) and Werkzeug (HTTPException);
+this module gives each its HTTP status once. Messages are written for the person using the API;
+what only an operator needs (a library's words, an address, the cause) goes to the log under the
+request id.
 """
 
 from __future__ import annotations
@@ -10,11 +14,20 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ingest_api.auth import (
+    MissingToken,
+    NotAuthenticated,
+    RevokedToken,
+    TokenStoreUnavailable,
+)
+from ingest_api.auth_limits import retry_after_seconds
 from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexUnavailable
 from ingest_api.publisher import KafkaUnavailable
+from ingest_api.request_ids import current_request_id
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
 
 log = logging.getLogger(__name__)
@@ -24,6 +37,10 @@ REJECTION_STATUS = {UnsupportedFormat: 415, CorruptImage: 422, TooManyPixels: 42
 
 # Seconds a client should wait before retrying when a backing service is down.
 RETRY_AFTER_SECONDS = 5
+
+# RFC 6750's challenge: the scheme to use, and why the token sent was refused.
+BEARER_CHALLENGE = 'Bearer realm="ingest_api"'
+INVALID_TOKEN_CHALLENGE = f'{BEARER_CHALLENGE}, error="invalid_token"'
 
 # How much of an oversized body is read and thrown away so that the client, which is usually
 # still sending it, receives the 413 instead of a reset connection. Beyond this we close.
@@ -47,8 +64,13 @@ class PayloadTooLarge(ApiError):
     code = "too_large"
 
 
+class UnknownImage(ApiError):
+    status = 404
+    code = "not_found"
+
+
 def error_response(status: int, code: str, message: str, headers=None) -> Response:
-    response = jsonify(error=code, message=message)
+    response = jsonify(error=code, message=message, request_id=current_request_id())
     response.status_code = status
     response.headers.extend(headers or {})
     return response
@@ -63,28 +85,82 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImageRejected, _image_rejected)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(NotAuthenticated, _not_authenticated)
+    app.register_error_handler(RevokedToken, _revoked_token)
+    app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(DecodeBusy, _decode_busy)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(Exception, _unexpected)
 
 
 def _api_error(error: ApiError) -> Response:
+    log.info("refused %s %s: %s: %s", request.method, request.path, error.code, error)
     if error.status == 413:
         _drain_request_body()
     return error_response(error.status, error.code, str(error))
 
 
 def _image_rejected(error: ImageRejected) -> Response:
+    log.info("refused the image: %s: %s (cause: %r)", error.reason, error, error.__cause__)
     status = next((code for kind, code in REJECTION_STATUS.items() if isinstance(error, kind)), 422)
     return error_response(status, error.reason, str(error))
 
 
 def _kafka_unavailable(error: KafkaUnavailable) -> Response:
-    return unavailable_response("kafka_unavailable", str(error))
+    log.warning("Kafka is unavailable: %s (cause: %r)", error, error.__cause__)
+    if request.endpoint == "ingest.readyz":
+        return unavailable_response(
+            "kafka_unavailable",
+            "not ready: Kafka does not answer or has no such topic; the API's log says which, "
+            "under this request id",
+        )
+    return unavailable_response(
+        "kafka_unavailable",
+        "the upload could not be confirmed as stored right now; send it again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)",
+    )
 
 
 def _index_unavailable(error: IndexUnavailable) -> Response:
-    return unavailable_response("elasticsearch_unavailable", str(error))
+    log.warning("Elasticsearch is unavailable: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        "elasticsearch_unavailable",
+        f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
+        "seconds (uploads still work)",
+    )
+
+
+def _not_authenticated(error: NotAuthenticated) -> Response:
+    _drain_request_body()  # refused before the body was read, like the 413s
+    challenge = BEARER_CHALLENGE if isinstance(error, MissingToken) else INVALID_TOKEN_CHALLENGE
+    return error_response(401, error.code, str(error), {"WWW-Authenticate": challenge})
+
+
+def _revoked_token(error: RevokedToken) -> Response:
+    _drain_request_body()
+    return error_response(403, error.code, str(error))
+
+
+def _token_store_unavailable(error: TokenStoreUnavailable) -> Response:
+    log.error("the token store cannot be read: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        "auth_unavailable",
+        f"tokens cannot be checked right now; retry in {RETRY_AFTER_SECONDS} seconds",
+    )
+
+
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    _drain_request_body()
+    seconds = retry_after_seconds()
+    return error_response(
+        429,
+        "rate_limited",
+        f"this device sent more than {error.limit.limit} of these requests; "
+        f"retry in {seconds} s",
+        {"Retry-After": str(seconds)},
+    )
 
 
 def _decode_busy(error: DecodeBusy) -> Response:
@@ -102,11 +178,20 @@ def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     )
 
 
+def _unexpected(error: Exception) -> Response:
+    """A bug of ours: JSON all the same, the details only in the log."""
+    log.exception("unexpected failure on %s %s", request.method, request.path)
+    return error_response(
+        500, "internal_error",
+        "something went wrong on our side; if it happens again, report the request id",
+    )
+
+
 def _http_exception(error: HTTPException) -> Response:
     """404, 405 and the rest of Werkzeug's errors, as JSON, keeping their headers (Allow)."""
     response = error.get_response()
     code = (error.name or "error").lower().replace(" ", "_")
-    json = jsonify(error=code, message=error.description)
+    json = jsonify(error=code, message=error.description, request_id=current_request_id())
     response.set_data(json.get_data())
     response.content_type = json.content_type
     return response

@@ -1,25 +1,22 @@
 """The upload form: one photo in the field `file`, and optional facts the phone adds to it.
 
-Every optional field that is sent must be valid; nothing is silently dropped. The facts are
-returned with the header names of adapters/kafka_messages.py.
+Every optional field that is sent must be valid (dataset/client_facts.py holds the rules, which
+the stream applies to the same facts); nothing is silently dropped. The facts are returned with
+the header names of adapters/kafka_messages.py. The device is not a form field: it comes from
+the request's token (auth.py).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from dataset import client_facts as rules
 from ingest_api.errors import ApiError, PayloadTooLarge
 
 FILE_FIELD = "file"
-LABEL = re.compile(r"[a-z0-9_-]{1,64}")
-MAX_DEVICE_ID_CHARS = 128
-MAX_CAPTURED_AT_CHARS = 64
-MAX_FILENAME_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,13 @@ def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
             f"not {request.mimetype or 'a body without a content type'}",
             "not_multipart",
         )
-    files = request.files.getlist(FILE_FIELD)
+    if not request.mimetype_params.get("boundary"):
+        raise ApiError(
+            "the Content-Type multipart/form-data has no boundary, so the form cannot be read; "
+            "let your HTTP library build the multipart body",
+            "invalid_multipart",
+        )
+    files = _files(request)
     if not files:
         sent = sorted(set(request.files) | set(request.form))
         raise ApiError(
@@ -50,77 +53,36 @@ def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
     data = files[0].stream.read(max_upload_bytes + 1)
     if len(data) > max_upload_bytes:
         raise PayloadTooLarge(f"the file is larger than the limit of {max_upload_bytes:,} bytes")
-    form = request.form
-    lat, lon = _location(form.get("lat"), form.get("lon"))
-    return Upload(
-        data=data,
-        facts={
-            "label": _label(form.get("label")),
-            "device_id": _device_id(form.get("device_id")),
-            "client_lat": lat,
-            "client_lon": lon,
-            "client_captured_at": _captured_at(form.get("captured_at")),
-            "filename": _filename(files[0].filename),
-        },
-    )
-
-
-def _label(value: str | None) -> str | None:
-    if value is not None and not LABEL.fullmatch(value):
-        raise ApiError(
-            "label must be 1 to 64 characters among a-z, 0-9, '_' and '-'", "invalid_label"
-        )
-    return value
-
-
-def _location(lat: str | None, lon: str | None) -> tuple[str | None, str | None]:
-    if lat is None and lon is None:
-        return None, None
-    if lat is None or lon is None:
-        raise ApiError("send lat and lon together, or neither", "invalid_location")
-    return _degrees("lat", lat, 90), _degrees("lon", lon, 180)
-
-
-def _degrees(name: str, value: str, bound: float) -> str:
     try:
-        degrees = float(value)
-    except ValueError:
-        degrees = math.nan
-    if not -bound <= degrees <= bound:  # also refuses nan and inf
-        raise ApiError(
-            f"{name} must be a number of degrees between -{bound} and {bound}", "invalid_location"
-        )
-    return repr(degrees)
+        return Upload(data=data, facts=_facts(request.form, files[0].filename))
+    except rules.InvalidFact as error:
+        raise ApiError(str(error), error.code) from error
 
 
-def _device_id(value: str | None) -> str | None:
-    if value is not None and not (0 < len(value) <= MAX_DEVICE_ID_CHARS and value.isprintable()):
-        raise ApiError(
-            f"device_id must be 1 to {MAX_DEVICE_ID_CHARS} printable characters",
-            "invalid_device_id",
-        )
-    return value
-
-
-def _captured_at(value: str | None) -> str | None:
-    """The time in ISO 8601, normalised (e.g. 20240601T1200Z -> 2024-06-01T12:00:00+00:00)."""
-    if value is None:
-        return None
+def _files(request: Request) -> list:
+    """The parts named `file`; a form within the size limit but over the parser's part count
+    or text size limits is a malformed form (400), not a large one (413)."""
     try:
-        if len(value) > MAX_CAPTURED_AT_CHARS:
-            raise ValueError(value)
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError as error:
+        return request.files.getlist(FILE_FIELD)
+    except RequestEntityTooLarge:
+        length, limit = request.content_length, request.max_content_length
+        if length is None or limit is None or length > limit:
+            raise
         raise ApiError(
-            "captured_at must be an ISO 8601 time, e.g. 2024-06-01T12:30:00+02:00",
-            "invalid_captured_at",
-        ) from error
+            f"the form has more than {request.max_form_parts:,} fields or a text field over "
+            f"{request.max_form_memory_size:,} bytes; an upload needs the file and a few short "
+            "fields",
+            "too_many_fields",
+        ) from None
 
 
-def _filename(value: str | None) -> str | None:
-    """The client's file name, for people reading the logs: printable, without a path."""
-    if not value:
-        return None
-    name = value.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())[:MAX_FILENAME_CHARS]
-    return name or None
+def _facts(form, filename: str | None) -> dict[str, str | None]:
+    lat, lon = form.get("lat"), form.get("lon")
+    rules.location(lat, lon)
+    return {
+        "label": rules.optional(rules.label, form.get("label")),
+        "client_lat": lat,
+        "client_lon": lon,
+        "client_captured_at": rules.optional(rules.captured_at, form.get("captured_at")),
+        "filename": rules.filename(filename),
+    }

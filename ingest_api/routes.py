@@ -8,11 +8,12 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.kafka_messages import encode_headers
+from ingest_api.auth import current_device
 from ingest_api.decode_budget import get_decode_budget
-from ingest_api.errors import ApiError, unavailable_response
+from ingest_api.errors import ApiError, UnknownImage
 from ingest_api.form import parse_upload
 from ingest_api.image_records import get_image_records
-from ingest_api.publisher import KafkaUnavailable, get_publisher
+from ingest_api.publisher import get_publisher
 from ingest_api.version import __version__
 from preprocessing import (
     CorruptImage,
@@ -39,21 +40,22 @@ def is_alive():
 @bp.get("/readyz")
 def readyz():
     """Ready when Kafka answers with the topic's metadata within about two seconds."""
-    try:
-        get_publisher().check()
-    except KafkaUnavailable as error:
-        return unavailable_response("kafka_unavailable", str(error))
+    get_publisher().check()
     return {"status": "ready"}
 
 
 @bp.post("/post_image")
 def post_image():
-    """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it."""
+    """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it.
+
+    The device id sent with it is the one the request's token was issued to.
+    """
     settings = current_app.config["SETTINGS"]
     upload = parse_upload(request, settings.max_upload_bytes)
     metadata = checked_image(upload.data, settings)
+    facts = {**upload.facts, "device_id": current_device()}
     receipt = get_publisher().publish(
-        key=metadata.image_id, value=upload.data, headers=encode_headers(upload.facts)
+        key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
     body = {
         "image_id": metadata.image_id,
@@ -73,10 +75,7 @@ def image_record(image_id: str):
     image_id = image_id.lower()
     record = get_image_records().get(image_id)
     if record is None:
-        return {
-            "error": "not_found",
-            "message": f"image {image_id} is unknown or not processed yet",
-        }, 404
+        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
     return record
 
 
@@ -107,4 +106,4 @@ def _refusing_failures(step, data: bytes, *limits: int):
         raise
     except Exception as error:
         log.exception("the image core failed on an upload of %d bytes", len(data))
-        raise CorruptImage("the image cannot be decoded") from error
+        raise CorruptImage("the image is damaged and cannot be decoded") from error

@@ -103,17 +103,20 @@ def read_header(
 ) -> _Header:
     """Open `data` without decoding it; refuse it when over the pixel cap or the memory cap."""
     fmt = sniff_format(data)
+    name = FORMATS[fmt][0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[FORMATS[fmt][0]])
-    except Image.DecompressionBombError as error:
-        raise TooManyPixels(str(error)) from error
+            image = Image.open(io.BytesIO(data), formats=[name])
+    except Image.DecompressionBombError as error:  # Pillow's own cap: twice MAX_IMAGE_PIXELS
+        cap = min(max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or max_pixels))
+        raise TooManyPixels(f"the image declares more than {cap:,} pixels, over the cap") from error
     except Exception as error:
-        raise CorruptImage(f"cannot read the {fmt} header: {error}") from error
+        damaged = f"the file starts like a {name} image but its header is damaged"
+        raise CorruptImage(damaged) from error
     width, height = image.size
     if width < 1 or height < 1:
-        raise CorruptImage(f"the {fmt} header declares an empty {width}x{height} image")
+        raise CorruptImage(f"the {name} header declares an empty {width}x{height} image")
     if width * height > max_pixels:
         raise TooManyPixels(
             f"{width}x{height} is {width * height:,} pixels, over the cap of {max_pixels:,}"
@@ -129,7 +132,7 @@ def read_header(
         cost += working_bytes(image.size, factor, band_rows(image.size[0], factor))
     if max_decode_mb is not None and cost > max_decode_mb * MB:
         raise TooManyPixels(
-            f"decoding this {width}x{height} {fmt.upper()} image would take about "
+            f"decoding this {width}x{height} {name} image would take about "
             f"{cost / MB:,.0f} MB of memory, over the limit of {max_decode_mb:,} MB"
         )
     return _Header(image, fmt, width, height, orientation, cost)
@@ -140,7 +143,7 @@ def _decode(header: _Header, draft_size: int | None) -> DecodedImage:
     try:
         image.load()
     except Exception as error:
-        raise CorruptImage(f"the {fmt} data cannot be decoded: {error}") from error
+        raise CorruptImage(f"the {FORMATS[fmt][0]} image data is damaged or cut short") from error
     if fmt == "jpeg":
         _refuse_missing_jpeg_data(image)
     width, height, orientation = header.width, header.height, header.orientation

@@ -11,6 +11,8 @@ import exifread
 import pillow_heif
 from PIL import Image
 
+from preprocessing.safe_values import ALTITUDE_RANGE, bounded_text, iso_time, number_in_range
+
 pillow_heif.register_heif_opener()
 
 
@@ -38,8 +40,8 @@ def read_exif(data: bytes) -> ExifFacts:
         lon=lon,
         altitude=_altitude(tags),
         captured_at=_capture_time(tags),
-        camera_make=_text(tags, "Image Make"),
-        camera_model=_text(tags, "Image Model"),
+        camera_make=bounded_text(_text(tags, "Image Make")),
+        camera_model=bounded_text(_text(tags, "Image Model")),
     )
 
 
@@ -103,11 +105,11 @@ def _altitude(tags) -> float | None:
         return None
     ref = tags.get("GPS GPSAltitudeRef")
     below = ref is not None and list(ref.values)[:1] == [1]
-    return -metres if below else metres
+    return number_in_range(-metres if below else metres, *ALTITUDE_RANGE)
 
 
 def _capture_time(tags) -> str | None:
-    """DateTimeOriginal (else DateTime) as ISO 8601, with its UTC offset when the file gives one."""
+    """DateTimeOriginal (else DateTime) as safe ISO 8601: in UTC when the file gives an offset."""
     for name, offset_name in (
         ("EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal"),
         ("Image DateTime", "EXIF OffsetTime"),
@@ -122,10 +124,10 @@ def _capture_time(tags) -> str | None:
         offset = _text(tags, offset_name)
         if offset:
             try:
-                return datetime.fromisoformat(moment.isoformat() + offset).isoformat()
+                return iso_time(datetime.fromisoformat(moment.isoformat() + offset))
             except ValueError:
                 pass
-        return moment.isoformat()
+        return iso_time(moment)
     return None
 
 

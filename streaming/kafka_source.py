@@ -341,9 +341,17 @@ def row_of(record, include_headers: bool) -> tuple:
         record.topic,
         record.partition,
         record.offset,
-        datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
+        timestamp_of(record.timestamp),
         record.timestamp_type,
     )
     if include_headers:
         row += ([(key, value) for key, value in record.headers or ()],)
     return row
+
+
+def timestamp_of(milliseconds: int | None) -> datetime | None:
+    """The record's time, None when a producer set one no calendar holds (its choice, any int)."""
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

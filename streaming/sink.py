@@ -6,6 +6,12 @@ through the core and the dataset writer as one group named after where it starts
 the very same objects; Elasticsearch documents are keyed by image id, so they are overwritten
 too. That is what makes foreachBatch's at-least-once delivery come out exactly once.
 
+No message can stop the job: a message that is not an upload of ours (headers the API would
+never write), a photo the core refuses or breaks on, a photo whose bytes the store refuses and
+a photo whose document Elasticsearch refuses each become a dead letter (rejected/<id>.json and a
+"rejected" document, with the reason and the Kafka position as `source`), and the batch commits.
+Only failures of a whole server (unreachable, throttling, 5xx) fail the batch, to be run again.
+
 A photo sent again (a phone retrying an upload) is a new message with the same image id: it is
 skipped when an earlier message of its range carried it, or when the index already holds it from
 another message. A replayed batch finds its own messages as the documents' source, so it
@@ -28,12 +34,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import index_rows
-from adapters.kafka_messages import upload_from_message
+from adapters.image_index import Refusal, index_rows
+from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
+from dataset.layout import rejected_key
 from dataset.manifest import SCHEMA
-from dataset.records import process_upload
-from dataset.writer import write_group
+from dataset.records import index_refused_row, invalid_message, process_upload
+from dataset.writer import dead_letter, write_group
 from preprocessing import image_id_of
 from settings import Settings
 
@@ -108,7 +115,11 @@ class PartitionWriter:
     def _process(self, message: dict):
         headers = [(header["key"], header["value"]) for header in message["headers"] or ()]
         source = message_source(message["topic"], message["partition"], message["offset"])
-        upload = upload_from_message(message["value"] or b"", headers, source)
+        data = message["value"] or b""
+        try:
+            upload = upload_from_message(data, headers, source)
+        except InvalidMessage as error:
+            return invalid_message(data, source, str(error))
         return process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels,
                               max_decode_mb=self.max_decode_mb)
 
@@ -116,8 +127,9 @@ class PartitionWriter:
 class ImageSink:
     """foreachBatch function: write a micro-batch's photos to the dataset, then index them.
 
-    Any failure, an Elasticsearch one included, fails the batch: Spark then stops the query
-    without committing the batch, and runs it again from the checkpoint on restart.
+    A document Elasticsearch refuses makes its photo a dead letter. Any other failure fails the
+    batch: Spark then stops the query without committing the batch, and runs it again from the
+    checkpoint on restart.
     """
 
     def __init__(self, settings: Settings):
@@ -136,7 +148,32 @@ class ImageSink:
         ]
         if rows:
             processed_at = datetime.now(UTC).isoformat()
-            search = search_client(self.settings.elasticsearch_url)
-            index_rows(search, self.settings.elasticsearch_index, rows, processed_at)
+            refusals = self._index(rows, processed_at)
+            if refusals:
+                rows = self._dead_letter(rows, refusals, processed_at)
         statuses = Counter(row["reason"] or row["status"] for row in rows)
         log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))
+        for row in rows:
+            if row["status"] != "ok":
+                log.warning("batch %d: dead letter %s from %s: %s: %s", batch_id,
+                            row["image_id"], row["source"], row["reason"], row["error"])
+
+    def _index(self, rows: list[dict], processed_at: str) -> list[Refusal]:
+        search = search_client(self.settings.elasticsearch_url)
+        return index_rows(search, self.settings.elasticsearch_index, rows, processed_at)
+
+    def _dead_letter(
+        self, rows: list[dict], refusals: list[Refusal], processed_at: str
+    ) -> list[dict]:
+        """Index dead letters for the refused documents, and keep their records in the store."""
+        errors = {refusal.image_id: refusal.error for refusal in refusals}
+        letters = [
+            index_refused_row(row, f"Elasticsearch refused the document: {errors[row['image_id']]}")
+            for row in rows if row["image_id"] in errors
+        ]
+        for letter in letters:
+            self.writer.store.put_bytes(rejected_key(letter["image_id"]), dead_letter(letter))
+        for refusal in self._index(letters, processed_at):
+            log.error("even the dead letter of %s was refused: %s", refusal.image_id, refusal.error)
+        letter_of = {letter["image_id"]: letter for letter in letters}
+        return [letter_of.get(row["image_id"], row) for row in rows]

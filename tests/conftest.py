@@ -26,13 +26,14 @@ from settings import Settings
 
 @pytest.fixture(scope="session")
 def stack_settings():
-    """Settings from the environment, with a stack dir and checkpoints of this session's own."""
+    """Settings from the environment, with a stack dir (checkpoints, tokens) of its own."""
     stack_dir = Path(tempfile.mkdtemp(prefix="local-stack-"))
     stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
     settings = replace(
         Settings.from_env(),
         stack_dir=str(stack_dir),
         checkpoint_dir=str(stack_dir / "checkpoints"),
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
     )
     yield settings
     LocalStack(settings).down()

@@ -1,7 +1,8 @@
 """The whole path on the real local stack: POST /post_image -> Kafka -> Spark -> S3 + Elasticsearch.
 
 The API and the streaming job run as the native deploy runs them (infra's services), on a topic,
-dataset, index and port of this module's own.
+dataset, index and port of this module's own. Requests carry a device token, as deploy's do;
+the rate limits are raised, since these tests send far more than one phone would.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataset.manifest import from_parquet_bytes
 from infra.processes import free_port
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
+from tests.ingest_api.apps import device_token
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
@@ -45,6 +47,8 @@ def pipeline(kafka_stack, es_stack, tmp_path_factory):
         api_port=free_port(),
         spark_master="local[2]",
         n_variants=2,
+        upload_rate_limit="10000/minute",
+        lookup_rate_limit="100000/minute",
     )
     stack = LocalStack(settings)
     stack.up(["api", "stream"])
@@ -56,9 +60,14 @@ def api(settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
+def auth(settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
+
+
 def post(settings, name: str, data: bytes, **fields) -> urllib3.BaseHTTPResponse:
     return urllib3.request(
-        "POST", f"{api(settings)}/post_image", fields={**fields, "file": (name, data)}, timeout=30
+        "POST", f"{api(settings)}/post_image", fields={**fields, "file": (name, data)},
+        headers=auth(settings), timeout=30,
     )
 
 
@@ -68,7 +77,9 @@ def wait_for_records(settings, image_ids) -> dict[str, dict]:
     deadline = time.monotonic() + PROCESSING_TIMEOUT_S
     while set(image_ids) - set(records) and time.monotonic() < deadline:
         for image_id in set(image_ids) - set(records):
-            response = urllib3.request("GET", f"{api(settings)}/images/{image_id}", timeout=10)
+            response = urllib3.request(
+                "GET", f"{api(settings)}/images/{image_id}", headers=auth(settings), timeout=10
+            )
             if response.status == 200:
                 records[image_id] = response.json()
         time.sleep(1)

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
 
 
@@ -24,3 +26,12 @@ def test_missing_variables_keep_the_local_stack_defaults():
 def test_to_env_rebuilds_the_same_settings_in_a_child_process():
     settings = Settings.from_env({"KAFKA_TOPIC": "other", "N_VARIANTS": "2"})
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_a_switch_reads_on_and_off_in_any_case_and_refuses_anything_else():
+    assert Settings().auth is True
+    assert Settings.from_env({"AUTH": "off"}).auth is False
+    assert Settings.from_env({"AUTH": "ON"}).auth is True
+    assert Settings.from_env(Settings(auth=False).to_env()).auth is False
+    with pytest.raises(ValueError, match="AUTH must be on or off"):
+        Settings.from_env({"AUTH": "disabled"})

@@ -223,6 +223,17 @@ def test_the_api_serves_as_python_m_ingest_api_does(services):
     assert f":{Settings().api_port}/is_alive" in " ".join(services["api"]["healthcheck"]["test"])
 
 
+def test_the_apis_token_store_lives_on_a_named_volume_the_image_prepares(services):
+    """Tokens are shared by both workers and survive a new container, as on the native stack."""
+    api = services["api"]
+    mounts = dict(volume.split(":")[::-1] for volume in api["volumes"])
+    store = Path(environment(api)["API_TOKEN_STORE"])
+    assert str(store.parent) in mounts
+    assert mounts[str(store.parent)] in yaml.safe_load(COMPOSE_FILE.read_text())["volumes"]
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert f"-m 0700 -o pipeline -g pipeline {store.parent}" in dockerfile
+
+
 # The streaming job and Spark's Kafka connector
 
 
@@ -282,7 +293,7 @@ def test_the_index_template_is_the_one_the_native_stack_installs():
     assert template["index_patterns"] == [index, f"{index}-*"]
     assert template["template"]["mappings"] == IMAGE_MAPPINGS
     assert template["template"]["settings"] == {"number_of_shards": 1, "number_of_replicas": 0}
-    assert template["template"]["mappings"]["properties"]["location"] == {"type": "geo_point"}
+    assert template["template"]["mappings"]["properties"]["location"]["type"] == "geo_point"
 
 
 def test_kibana_gets_a_data_view_of_the_index_timed_by_capture():

@@ -1,7 +1,8 @@
 """The API under test: app and client fixtures (as in Flask's tutorial) over the real servers.
 
 Uploads go to a topic of this session's own on the session's broker, so counting the topic's
-messages is not disturbed by other tests; Elasticsearch lookups use the session's index.
+messages is not disturbed by other tests; Elasticsearch lookups use the session's index. Test
+clients authenticate as TEST_DEVICE unless a test asks for an anonymous one (apps.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ def app(ingest_settings):
 
 @pytest.fixture
 def client(app):
+    """A client that sends the session's token of TEST_DEVICE (see apps.py)."""
     return app.test_client()
+
+
+@pytest.fixture
+def anonymous_client(app):
+    """A client of the same app that sends no Authorization header."""
+    return app.test_client(token=None)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import requests
 
 from infra.processes import free_port
 from settings import PROJECT_ROOT
+from tests.ingest_api.apps import device_token
 from tests.ingest_api.samples import jpeg
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
@@ -72,7 +73,13 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=10)
 
 
-def post_with_urllib(url: str, data: bytes, **fields) -> tuple[int, dict]:
+@pytest.fixture(scope="module")
+def auth(ingest_settings) -> dict[str, str]:
+    """The header of the session's test device token, in the store the server reads."""
+    return {"Authorization": f"Bearer {device_token(ingest_settings.api_token_store)}"}
+
+
+def post_with_urllib(url: str, data: bytes, headers: dict, **fields) -> tuple[int, dict]:
     """POST a multipart form with the standard library, which sends the whole body first."""
     boundary = "ingest-api-test-boundary"
     parts = [
@@ -88,7 +95,7 @@ def post_with_urllib(url: str, data: bytes, **fields) -> tuple[int, dict]:
     request = urllib.request.Request(
         f"{url}/post_image",
         data=b"".join(parts),
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **headers},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -98,10 +105,10 @@ def post_with_urllib(url: str, data: bytes, **fields) -> tuple[int, dict]:
 
 
 @pytest.mark.timeout(120)
-def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, topic):
+def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, auth, topic):
     photo = jpeg(seed=21)
 
-    status, body = post_with_urllib(server_url, photo, label="rice")
+    status, body = post_with_urllib(server_url, photo, auth, label="rice")
 
     assert status == 202, body
     record = topic.record_at(body["partition"], body["offset"])
@@ -111,21 +118,23 @@ def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, topic):
 
 @pytest.mark.timeout(120)
 def test_gunicorn_answers_25_mb_with_json_413_to_a_client_that_sends_everything_first(
-    server_url, topic
+    server_url, auth, topic
 ):
     before = topic.highwaters()
 
-    status, body = post_with_urllib(server_url, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
+    status, body = post_with_urllib(server_url, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB), auth)
 
     assert (status, body["error"]) == (413, "too_large")
     assert topic.highwaters() == before
 
 
 @pytest.mark.timeout(120)
-def test_gunicorn_answers_25_mb_with_json_413_to_requests(server_url):
+def test_gunicorn_answers_25_mb_with_json_413_to_requests(server_url, auth):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    response = requests.post(f"{server_url}/post_image", files={"file": ("big.jpg", big)})
+    response = requests.post(
+        f"{server_url}/post_image", files={"file": ("big.jpg", big)}, headers=auth
+    )
 
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"

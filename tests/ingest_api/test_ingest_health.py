@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ingest_api import FORM_OVERHEAD_BYTES, create_app
+from ingest_api.request_ids import RequestIdFilter
 from settings import Settings
 
 
@@ -55,13 +56,19 @@ def test_readyz_is_503_with_retry_after_when_nothing_listens_on_the_broker_port(
     assert response.get_json()["error"] == "kafka_unavailable"
 
 
-def test_readyz_is_503_when_the_topic_does_not_exist(ingest_settings):
+def test_readyz_is_503_when_the_topic_does_not_exist_and_the_log_names_it(
+    ingest_settings, caplog
+):
     app = create_app(replace(ingest_settings, kafka_topic="ingest-api-no-such-topic"))
+    caplog.handler.addFilter(RequestIdFilter())  # as the API's own log handler does
 
     response = app.test_client().get("/readyz")
 
     assert response.status_code == 503
-    assert "ingest-api-no-such-topic" in response.get_json()["message"]
+    body = response.get_json()
+    assert body["message"].startswith("not ready")
+    logged = [r for r in caplog.records if r.request_id == body["request_id"]]
+    assert any("ingest-api-no-such-topic" in r.getMessage() for r in logged)
 
 
 def test_unknown_routes_are_json_404(client):

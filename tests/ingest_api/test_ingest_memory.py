@@ -24,7 +24,7 @@ import requests
 from infra.processes import free_port
 from preprocessing.memory import MB
 from settings import PROJECT_ROOT
-from tests.ingest_api.apps import running_app
+from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.samples import jpeg
 from tests.preprocessing.synthetic import FLOOD, flood_file, jpeg_declaring, photo_like
 
@@ -116,8 +116,11 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 @pytest.fixture
 def gunicorn(ingest_settings, tmp_path):
-    """`python -m ingest_api` (2 workers of 4 threads); yields (url, worker pids)."""
-    settings = replace(ingest_settings, api_port=free_port())
+    """`python -m ingest_api` (2 workers of 4 threads) with a token store and upload limit of its
+    own; yields (url, the Authorization header of a device, worker pids)."""
+    settings = replace(ingest_settings, api_port=free_port(), upload_rate_limit="1000/minute",
+                       api_token_store=str(tmp_path / "auth" / "tokens.sqlite3"))
+    auth = {"Authorization": f"Bearer {device_token(settings.api_token_store, 'flood')}"}
     url = f"http://127.0.0.1:{settings.api_port}"
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
@@ -132,7 +135,7 @@ def gunicorn(ingest_settings, tmp_path):
             assert server.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.3)
-        yield url, worker_pids(server.pid)
+        yield url, auth, worker_pids(server.pid)
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -148,21 +151,22 @@ def _alive(url: str) -> bool:
     return False
 
 
-def _post(url: str, data: bytes) -> tuple[int, dict]:
-    response = requests.post(f"{url}/post_image", files={"file": ("upload", data)}, timeout=120)
+def _post(url: str, auth: dict, data: bytes) -> tuple[int, dict]:
+    response = requests.post(f"{url}/post_image", files={"file": ("upload", data)}, headers=auth,
+                             timeout=120)
     return response.status_code, response.json()
 
 
 @pytest.mark.timeout(600)
 def test_a_flood_of_large_pictures_keeps_each_worker_under_its_budget_and_gives_it_back(gunicorn):
-    url, workers = gunicorn
+    url, auth, workers = gunicorn
     floods = [flood_file(name) for name in FLOOD]  # made before the clock starts
     for seed in range(4):  # every worker has imported everything and built its producer
-        assert _post(url, jpeg(seed=40 + seed))[0] == 202
+        assert _post(url, auth, jpeg(seed=40 + seed))[0] == 202
     at_rest = {pid: memory_mb(pid)["VmRSS"] for pid in workers}
 
     with ThreadPoolExecutor(CLIENTS) as clients:
-        answers = list(clients.map(lambda data: _post(url, data),
+        answers = list(clients.map(lambda data: _post(url, auth, data),
                                    [data for data in floods for _ in range(CLIENTS)]))
 
     statuses = {(status, body.get("error")) for status, body in answers}

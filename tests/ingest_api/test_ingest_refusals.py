@@ -112,20 +112,48 @@ class TestTheFormIsChecked:
             {"lat": "nan", "lon": "7"},
             {"lat": "inf", "lon": "7"},
             {"lat": "north", "lon": "7"},
+            {"lat": "1_0", "lon": "7"},
+            {"lat": "1e-400", "lon": "7"},
+            {"lat": "45", "lon": "7e1"},
+            {"lat": " 45", "lon": "7"},
+            {"lat": "45", "lon": "7\n"},
+            {"lat": "0x2d", "lon": "7"},
+            {"lat": "٤٥", "lon": "7"},
         ],
     )
     def test_a_bad_location_is_400(self, client, location):
         assert_refused(post_file(client, jpeg(), **location), 400, "invalid_location")
 
-    @pytest.mark.parametrize("captured_at", ["yesterday", "2024-13-01", "", "1" * 100])
+    @pytest.mark.parametrize(
+        "captured_at",
+        ["yesterday", "2024-13-01", "", "1" * 100, "0001-01-01T00:00:00", "9999-12-31T23:59:59Z"],
+    )
     def test_a_captured_at_that_is_not_iso_8601_is_400(self, client, captured_at):
         response = post_file(client, jpeg(), captured_at=captured_at)
 
         assert_refused(response, 400, "invalid_captured_at")
 
-    @pytest.mark.parametrize("device_id", ["", "a\nb", "x" * 129])
-    def test_a_bad_device_id_is_400(self, client, device_id):
-        assert_refused(post_file(client, jpeg(), device_id=device_id), 400, "invalid_device_id")
+
+    def test_a_multipart_body_without_a_boundary_is_400_invalid_multipart(self, client):
+        response = client.post(
+            "/post_image", data=b"--x\r\n", content_type="multipart/form-data"
+        )
+
+        assert_refused(response, 400, "invalid_multipart")
+
+    def test_five_thousand_small_fields_are_400_too_many_fields(self, client):
+        fields = {f"f{n}": "x" for n in range(5000)}
+
+        response = post_file(client, jpeg(), **fields)
+
+        assert_refused(response, 400, "too_many_fields")
+
+
+def test_a_time_with_an_offset_beyond_what_elasticsearch_takes_is_sent_in_utc(client, topic):
+    response = post_file(client, jpeg(seed=12), captured_at="2024-06-01T12:30:00+19:30")
+
+    record = topic.record_at(response.get_json()["partition"], response.get_json()["offset"])
+    assert dict(record.headers)["client_captured_at"] == b"2024-05-31T17:00:00Z"
 
 
 def test_the_service_keeps_answering_after_refusals(client):

@@ -49,7 +49,7 @@ def test_a_file_cut_in_half_is_refused_as_corrupt(fmt):
         decode_image(data[: len(data) // 2], max_pixels=CAP)
 
     assert refused.value.reason == "corrupt"
-    assert fmt in str(refused.value)
+    assert fmt in str(refused.value).lower()
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png"])

@@ -94,6 +94,20 @@ def test_altitude_without_a_reference_is_above_sea_level():
     assert _altitude((100, 1)) == 100.0
 
 
+@pytest.mark.parametrize("metres", [(4_000_000_000, 1), (1, 4_000_000_000)], ids=["huge", "tiny"])
+def test_an_altitude_out_of_any_field_range_is_none_and_a_tiny_one_is_kept(metres):
+    expected = None if metres[0] > 100_000 else pytest.approx(0, abs=1e-6)
+
+    assert _altitude(metres, ref=0) == expected
+
+
+def test_a_camera_make_of_forty_thousand_characters_is_cut_to_128():
+    facts = read_exif(_jpeg_with(make="A" * 40_000, model="X\x01\x7f100"))
+
+    assert facts.camera_make == "A" * 128
+    assert facts.camera_model == "X100"
+
+
 def test_altitude_with_a_zero_denominator_is_none():
     assert _altitude((100, 0), ref=0) is None
 
@@ -104,10 +118,29 @@ def test_capture_time_is_iso_8601():
     assert facts.captured_at == "2024-03-05T14:07:09"
 
 
-def test_capture_time_carries_the_offset_the_file_gives():
+def test_a_capture_time_with_an_offset_is_given_in_utc():
     facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09", offset="+02:00"))
 
-    assert facts.captured_at == "2024-03-05T14:07:09+02:00"
+    assert facts.captured_at == "2024-03-05T12:07:09Z"
+
+
+def test_an_offset_beyond_what_elasticsearch_takes_still_gives_a_utc_time():
+    facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09", offset="+19:30"))
+
+    assert facts.captured_at == "2024-03-04T18:37:09Z"
+
+
+@pytest.mark.parametrize(
+    "taken", ["0001:01:01 00:00:00", "1899:12:31 23:59:59", "2100:01:01 00:00:00"]
+)
+def test_a_capture_time_outside_1900_to_2099_is_none(taken):
+    assert read_exif(_jpeg_with(taken=taken)).captured_at is None
+
+
+def test_a_capture_time_that_leaves_the_range_in_utc_is_none():
+    facts = read_exif(_jpeg_with(taken="1900:01:01 00:30:00", offset="+01:00"))
+
+    assert facts.captured_at is None
 
 
 def test_an_unreadable_offset_is_dropped():

@@ -94,7 +94,7 @@ def test_metadata_reports_the_files_facts(processed):
     assert meta.size_bytes == len(PHOTO)
     assert meta.lat == pytest.approx(48.8584, abs=1e-6)
     assert meta.lon == pytest.approx(2.2945, abs=1e-6)
-    assert meta.captured_at == "2024-03-05T14:07:09+01:00"
+    assert meta.captured_at == "2024-03-05T13:07:09Z"
     assert (meta.camera_make, meta.camera_model) == ("Acme", "Acme X100")
 
 

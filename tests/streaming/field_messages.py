@@ -31,10 +31,11 @@ class Message:
     headers: list[tuple[str, bytes]]
     partition: int
     gps: bool = False
+    timestamp_ms: int | None = None
 
     @property
     def image_id(self) -> str:
-        return image_id_of(self.value)
+        return image_id_of(self.value or b"")
 
 
 def photo_messages(count: int, *, first: int = 0, partitions: int = 3) -> list[Message]:
@@ -68,7 +69,7 @@ def produce(bootstrap_servers: str, topic: str, messages: list[Message]) -> None
         for message in messages:
             producer.send(
                 topic, message.value, key=message.key, headers=message.headers,
-                partition=message.partition,
+                partition=message.partition, timestamp_ms=message.timestamp_ms,
             )
         producer.flush()
     finally:

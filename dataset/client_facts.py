@@ -1,0 +1,97 @@
+"""What a sender tells about a photo (crop label, position, capture time, device), and its rules.
+
+One set of rules for both doors: the API checks its form fields with them, so a client hears
+about a bad field at once, and the stream checks the Kafka headers with them, so a message that
+bypassed the API cannot carry a value the stores would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from preprocessing.safe_values import EARLIEST_YEAR, LATEST_YEAR, iso_time
+
+LABEL = re.compile(r"[a-z0-9_-]{1,64}")
+# Plain decimal degrees: an optional sign, up to 3 digits, up to 12 decimals. No exponents,
+# underscores, spaces, "nan" or "inf", which float() would take.
+DEGREES = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{1,12})?")
+MAX_DEVICE_ID_CHARS = 128
+MAX_CAPTURED_AT_CHARS = 64
+MAX_FILENAME_CHARS = 255
+
+
+class InvalidFact(ValueError):
+    """A fact that breaks its rule; `code` names it for machines, str(self) for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def optional(rule, text: str | None):
+    """`rule(text)`, or None when nothing was sent."""
+    return None if text is None else rule(text)
+
+
+def label(text: str) -> str:
+    if not LABEL.fullmatch(text):
+        raise InvalidFact(
+            "invalid_label", "label must be 1 to 64 characters among a-z, 0-9, '_' and '-'"
+        )
+    return text
+
+
+def location(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
+    """Both coordinates or neither, each plain decimal degrees within range."""
+    if lat is None and lon is None:
+        return None, None
+    if lat is None or lon is None:
+        raise InvalidFact("invalid_location", "send lat and lon together, or neither")
+    return _degrees("lat", lat, 90), _degrees("lon", lon, 180)
+
+
+def _degrees(name: str, text: str, bound: int) -> float:
+    if not DEGREES.fullmatch(text) or not -bound <= float(text) <= bound:
+        raise InvalidFact(
+            "invalid_location",
+            f"{name} must be decimal degrees between -{bound} and {bound}, like 45.07",
+        )
+    return float(text)
+
+
+def captured_at(text: str) -> str:
+    """An ISO 8601 time, given back in UTC ("...Z") when it has an offset."""
+    problem = InvalidFact(
+        "invalid_captured_at",
+        "captured_at must be an ISO 8601 time between the years "
+        f"{EARLIEST_YEAR} and {LATEST_YEAR - 1}, e.g. 2024-06-01T12:30:00+02:00",
+    )
+    if len(text) > MAX_CAPTURED_AT_CHARS:
+        raise problem
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise problem from None
+    normalised = iso_time(moment)
+    if normalised is None:
+        raise problem
+    return normalised
+
+
+def device_id(text: str) -> str:
+    if not (0 < len(text) <= MAX_DEVICE_ID_CHARS and text.isprintable()):
+        raise InvalidFact(
+            "invalid_device_id",
+            f"device_id must be 1 to {MAX_DEVICE_ID_CHARS} printable characters",
+        )
+    return text
+
+
+def filename(text: str | None) -> str | None:
+    """The sender's file name, for people reading logs: printable, without a path, bounded."""
+    if not text:
+        return None
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:MAX_FILENAME_CHARS]
+    return name or None

@@ -1,0 +1,153 @@
+"""Per-device rate limits: flask-limiter, counting in the token store's SQLite file.
+
+Uploads and lookups each have a limit from Settings (e.g. "60/minute"), per device, over a
+fixed window that starts at the device's first request in it. The counters must be shared by
+gunicorn's worker processes, or each worker would count alone and a device would get up to
+`workers` times its limit. flask-limiter's own shared storages are network servers (Redis,
+Memcached, MongoDB) that the stack does not run. So the counters live in a table of the SQLite
+file the workers already share for tokens (SqliteStorage below, a storage for the `limits`
+library). Every worker sees one count per device, and the limit holds exactly. A counter that
+cannot be written is logged and lets the request through: rate limiting must not become a new
+way for uploads to fail.
+
+With auth off there is no device: requests are counted by client address instead.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.storage import Storage
+
+from ingest_api.auth import current_device
+from ingest_api.auth_store import open_database
+from settings import Settings
+
+EXTENSION_KEY = "rate_limits"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rate_limit_counters (
+    key        TEXT PRIMARY KEY,
+    count      INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+)
+"""
+
+
+class SqliteStorage(Storage):
+    """Fixed-window counters in a SQLite file, shared by every process that opens it.
+
+    One UPSERT per hit starts a new window when the key's window has ended, else adds to it,
+    atomically. One connection per thread, made on first use (after gunicorn's fork).
+    """
+
+    STORAGE_SCHEME = ["sqlite"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        self.path = options.pop("path")
+        self._local = threading.local()
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return sqlite3.Error
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        (count,) = self._connection().execute(
+            """
+            INSERT INTO rate_limit_counters (key, count, expires_at) VALUES (?1, ?2, ?3 + ?4)
+            ON CONFLICT (key) DO UPDATE SET
+                count = CASE WHEN expires_at <= ?3 THEN ?2 ELSE count + ?2 END,
+                expires_at = CASE WHEN expires_at <= ?3 THEN ?3 + ?4 ELSE expires_at END
+            RETURNING count
+            """,
+            (key, amount, now, expiry),
+        ).fetchone()
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._current(key)
+        return 0 if row is None else row[0]
+
+    def get_expiry(self, key: str) -> float:
+        row = self._current(key)
+        return time.time() if row is None else row[1]
+
+    def check(self) -> bool:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def reset(self) -> int:
+        return self._connection().execute("DELETE FROM rate_limit_counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._connection().execute("DELETE FROM rate_limit_counters WHERE key = ?", (key,))
+
+    def _current(self, key: str) -> tuple[int, float] | None:
+        return self._connection().execute(
+            "SELECT count, expires_at FROM rate_limit_counters WHERE key = ? AND expires_at > ?",
+            (key, time.time()),
+        ).fetchone()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = open_database(self.path)
+            # The counters need no fsync per hit: losing the last ones in a power cut is harmless.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(SCHEMA)
+            self._local.connection = connection
+        return connection
+
+
+def endpoint_limits(settings: Settings) -> dict[str, str]:
+    """Endpoint -> its per-device limit; refuses a limit that flask-limiter cannot read."""
+    limits = {
+        "ingest.post_image": settings.upload_rate_limit,
+        "ingest.image_record": settings.lookup_rate_limit,
+    }
+    for limit in limits.values():
+        try:
+            parse_many(limit)
+        except ValueError as error:
+            raise ValueError(f"{limit!r} is not a rate limit such as '60/minute'") from error
+    return limits
+
+
+def init_rate_limits(app: Flask, settings: Settings) -> None:
+    """Limit the app's upload and lookup endpoints per device (after its routes exist)."""
+    limiter = Limiter(
+        key_func=rate_limit_key,
+        storage_uri="sqlite://",
+        storage_options={"path": settings.api_token_store},
+        strategy="fixed-window",
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    for endpoint, limit in endpoint_limits(settings).items():
+        app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
+    app.extensions[EXTENSION_KEY] = limiter
+
+
+def rate_limit_key() -> str:
+    device = current_device()
+    return f"device:{device}" if device is not None else f"address:{get_remote_address()}"
+
+
+def retry_after_seconds() -> int:
+    """Whole seconds until the breached limit's window ends (at least 1)."""
+    limit = current_app.extensions[EXTENSION_KEY].current_limit
+    if limit is None:
+        return 1
+    return max(1, math.ceil(limit.window.reset_time - time.time()))

@@ -1,0 +1,172 @@
+"""Tokens and limits under the real server: `python -m ingest_api`, gunicorn's 2 worker processes.
+
+Tokens are issued and revoked with the CLI while the server runs, as an operator would; every
+request goes out on a connection of its own, from several threads, so both workers answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from infra.processes import free_port
+from settings import PROJECT_ROOT, Settings
+
+LOOKUP_LIMIT = 20
+START_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def settings(ingest_settings, tmp_path_factory) -> Settings:
+    state = tmp_path_factory.mktemp("gunicorn-auth")
+    return replace(
+        ingest_settings,
+        api_port=free_port(),
+        api_token_store=str(state / "auth" / "tokens.sqlite3"),
+        lookup_rate_limit=f"{LOOKUP_LIMIT}/minute",
+        stack_dir=str(state),
+    )
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[subprocess.Popen]:
+    """`python -m ingest_api` with these settings, until the block ends."""
+    log_path = Path(settings.stack_dir) / "gunicorn.log"
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ingest_api"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **settings.to_env()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while request(settings, "/is_alive")[0] != 200:
+            assert server.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(settings) -> Iterator[subprocess.Popen]:
+    with serving(settings) as process:
+        yield process
+
+
+def request(settings: Settings, path: str, token: str | None = None, data: bytes | None = None,
+            content_type: str | None = None) -> tuple[int, dict]:
+    """One request on a new connection; (status, JSON body), (0, {}) if nothing answers."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    url = f"http://{settings.api_host}:{settings.api_port}{path}"
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=data, headers=headers), timeout=30
+        ) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+    except OSError:
+        return 0, {}
+
+
+def lookups(settings: Settings, token: str, count: int) -> Counter:
+    """Statuses of `count` lookups sent from 8 threads at once."""
+    with ThreadPoolExecutor(8) as pool:
+        answers = pool.map(lambda _: request(settings, "/images/not-an-id", token)[0], range(count))
+        return Counter(answers)
+
+
+def tokens(settings: Settings, *args: str) -> str:
+    """Run the tokens CLI on the server's store; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest_api", "tokens", *args],
+        cwd=PROJECT_ROOT, env={**os.environ, **settings.to_env()},
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return result.stdout.strip()
+
+
+def workers_with_the_store_open(server: subprocess.Popen, store: str) -> int:
+    """How many of gunicorn's worker processes hold the token store file open."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    holding = 0
+    for pid in children:
+        with contextlib.suppress(OSError):
+            fds = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) == store for fd in fds.iterdir()):
+                holding += 1
+    return holding
+
+
+@pytest.mark.timeout(180)
+def test_a_token_issued_while_serving_works_on_both_workers_which_count_its_limit_once(
+    settings, server
+):
+    token = tokens(settings, "issue", "--device", "shared-phone")
+
+    answered = lookups(settings, token, LOOKUP_LIMIT + 10)
+
+    assert answered == {400: LOOKUP_LIMIT, 429: 10}
+    assert workers_with_the_store_open(server, settings.api_token_store) == 2
+
+
+@pytest.mark.timeout(180)
+def test_a_token_revoked_while_serving_is_refused_by_every_worker_at_once(settings, server):
+    token = tokens(settings, "issue", "--device", "lost-phone")
+    assert lookups(settings, token, 4) == {400: 4}
+
+    tokens(settings, "revoke", "lost-phone")
+
+    assert lookups(settings, token, 8) == {403: 8}
+
+
+@pytest.mark.timeout(180)
+def test_tokens_and_revocations_survive_a_restart_of_the_server(settings):
+    own_port = replace(settings, api_port=free_port())
+    with serving(own_port):
+        kept = tokens(settings, "issue", "--device", "kept-phone")
+        revoked = tokens(settings, "issue", "--device", "gone-phone")
+        tokens(settings, "revoke", "gone-phone")
+        assert lookups(own_port, kept, 2) == {400: 2}
+
+    with serving(own_port):
+        assert lookups(own_port, kept, 4) == {400: 4}
+        assert lookups(own_port, revoked, 4) == {403: 4}
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("megabytes", [8, 25])
+def test_an_anonymous_upload_sent_whole_before_the_answer_is_read_gets_its_json_401(
+    settings, server, megabytes
+):
+    """The body is read and dropped, as for a 413: closing on unread data would reset it."""
+    boundary = "auth-test-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n\r\n'
+        .encode() + b"\xff\xd8\xff" + bytes(megabytes << 20) + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    status, answer = request(settings, "/post_image", data=body,
+                             content_type=f"multipart/form-data; boundary={boundary}")
+
+    assert (status, answer.get("error")) == (401, "missing_token")
