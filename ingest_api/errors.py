@@ -166,7 +166,8 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
 def _decode_busy(error: DecodeBusy) -> Response:
     log.warning("upload refused, worker busy decoding: %s", error)
     return unavailable_response(
-        "decoder_busy", "the server is busy decoding other large photos; retry in a few seconds"
+        "decoder_busy",
+        f"the server is busy decoding other large photos; retry in {RETRY_AFTER_SECONDS} seconds",
     )
 
 
