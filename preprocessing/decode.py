@@ -41,7 +41,7 @@ class DecodedImage:
 
     width, height and orientation describe the file as stored (its EXIF Orientation tag, 1..8),
     whatever the reader did with them; `pending_orientation` is what is left to apply to `image`
-    (1 where the reader applied it). `decode_bytes` is the decode's estimated peak memory.
+    (1 where the reader applied it).
     """
 
     image: Image.Image
@@ -50,7 +50,6 @@ class DecodedImage:
     height: int
     orientation: int
     pending_orientation: int
-    decode_bytes: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def decode_image(
     photo is never fully decoded to make a 224 px tensor, and every format is then reduced.
     """
     return_large_blocks_when_freed()
-    header = read_header(
+    header = _read_header(
         data, max_pixels=max_pixels, max_decode_mb=max_decode_mb, draft_size=draft_size
     )
     return _decode(header, draft_size)
@@ -93,12 +92,12 @@ def decode_cost(
 
     Raises what decode_image raises before decoding (unsupported, unreadable header, either cap).
     """
-    return read_header(
+    return _read_header(
         data, max_pixels=max_pixels, max_decode_mb=max_decode_mb, draft_size=draft_size
     ).decode_bytes
 
 
-def read_header(
+def _read_header(
     data: bytes, *, max_pixels: int, max_decode_mb: int | None, draft_size: int | None
 ) -> _Header:
     """Open `data` without decoding it; refuse it when over the pixel cap or the memory cap."""
@@ -161,7 +160,6 @@ def _decode(header: _Header, draft_size: int | None) -> DecodedImage:
         height=height,
         orientation=orientation,
         pending_orientation=pending,
-        decode_bytes=header.decode_bytes,
     )
 
 

@@ -36,6 +36,20 @@ CLIENTS = 4
 
 
 @pytest.fixture
+def own_settings(ingest_settings, tmp_path):
+    """The session's settings with a token store and upload limit of this test's own, so these
+    uploads never count against the session device's rate limit."""
+    return replace(ingest_settings, upload_rate_limit="1000/minute",
+                   api_token_store=str(tmp_path / "auth" / "tokens.sqlite3"))
+
+
+@pytest.fixture
+def client(own_settings):
+    with running_app(own_settings) as app:
+        yield app.test_client()
+
+
+@pytest.fixture
 def nothing_reaches_kafka(topic):
     before = topic.highwaters()
     yield
@@ -63,9 +77,9 @@ class TestRefusedBeforeOrWhileDecoding:
         assert "over the limit of 512 MB" in response.get_json()["message"]
 
     def test_an_upload_that_gets_no_decode_budget_in_time_is_503_with_retry_after(
-        self, ingest_settings
+        self, own_settings
     ):
-        settings = replace(ingest_settings, api_decode_budget_mb=64, api_decode_wait_s=0.2)
+        settings = replace(own_settings, api_decode_budget_mb=64, api_decode_wait_s=0.2)
         with running_app(settings) as app:
             budget = app.extensions["decode_budget"]
             with budget.reserve(64 * MB):  # another upload decoding
@@ -76,8 +90,8 @@ class TestRefusedBeforeOrWhileDecoding:
         assert response.get_json()["error"] == "decoder_busy"
 
 
-def test_an_upload_waits_for_decode_budget_freed_within_the_wait(ingest_settings):
-    settings = replace(ingest_settings, api_decode_budget_mb=64, api_decode_wait_s=10)
+def test_an_upload_waits_for_decode_budget_freed_within_the_wait(own_settings):
+    settings = replace(own_settings, api_decode_budget_mb=64, api_decode_wait_s=10)
     with running_app(settings) as app:
         budget = app.extensions["decode_budget"]
         held, release = threading.Event(), threading.Event()
@@ -115,12 +129,11 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 
 @pytest.fixture
-def gunicorn(ingest_settings, tmp_path):
+def gunicorn(own_settings, tmp_path):
     """`python -m ingest_api` (2 workers of 4 threads) with a token store and upload limit of its
     own; yields (url, the Authorization header of a device, worker pids)."""
-    settings = replace(ingest_settings, api_port=free_port(), upload_rate_limit="1000/minute",
-                       api_token_store=str(tmp_path / "auth" / "tokens.sqlite3"))
-    auth = {"Authorization": f"Bearer {device_token(settings.api_token_store, 'flood')}"}
+    settings = replace(own_settings, api_port=free_port())
+    auth = {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
     url = f"http://127.0.0.1:{settings.api_port}"
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
