@@ -40,10 +40,13 @@ class Settings:
     elasticsearch_password: str = ""
     n_variants: int = 4
     max_pixels: int = 100_000_000
+    max_decode_mb: int = 512
     max_upload_bytes: int = 20 * 1024 * 1024
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_internal_port: int = 8001
+    api_decode_budget_mb: int = 640
+    api_decode_wait_s: float = 1.0
     auth: bool = True
     api_token_store: str = str(PROJECT_ROOT / ".stack" / "auth" / "tokens.sqlite3")
     upload_rate_limit: str = "60/minute"

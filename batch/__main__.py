@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run_batch(
         args.input, store, master=args.master, n_variants=args.variants,
         max_pixels=settings.max_pixels, shard_digits=args.shard_digits,
+        max_decode_mb=settings.max_decode_mb,
     )
     print(f"Batch job: {args.input} -> {store.url('')}")
     for line in report.lines():

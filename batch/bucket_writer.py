@@ -58,6 +58,7 @@ class BucketWriter:
     input_dir: str
     n_variants: int
     max_pixels: int
+    max_decode_mb: int
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = (row for batch in batches for row in batch.to_pylist())
@@ -93,7 +94,8 @@ class BucketWriter:
                 source = photos[0]
                 data = (Path(self.input_dir) / source).read_bytes()
                 upload = Upload(data=data, source=source, label=label_of(source))
-                yield process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels)
+                yield process_upload(upload, n_variants=self.n_variants,
+                                     max_pixels=self.max_pixels, max_decode_mb=self.max_decode_mb)
 
 
 def skipped(image_id: str, source: str, status: str) -> dict:

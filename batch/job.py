@@ -16,6 +16,7 @@ from batch.bucket_writer import SUMMARY_SCHEMA, BucketWriter
 from batch.image_map import render_map
 from dataset.layout import MAP_KEY
 from dataset.reader import DatasetReader
+from preprocessing import DEFAULT_MAX_DECODE_MB
 
 
 @dataclass
@@ -66,6 +67,7 @@ def run_batch(
     n_variants: int,
     max_pixels: int,
     shard_digits: int,
+    max_decode_mb: int = DEFAULT_MAX_DECODE_MB,
 ) -> BatchReport:
     """Process every photo under input_dir into the store, then render the map beside it."""
     spark = spark_session("field-images-batch", master, progress_bar=True)
@@ -81,7 +83,7 @@ def run_batch(
     arranged = photos.repartition(
         spark.sparkContext.defaultParallelism * 2, "bucket"
     ).sortWithinPartitions("bucket", "image_id", "path")
-    writer = BucketWriter(store, str(input_dir), n_variants, max_pixels)
+    writer = BucketWriter(store, str(input_dir), n_variants, max_pixels, max_decode_mb)
     summary = arranged.mapInArrow(writer, from_arrow_schema(SUMMARY_SCHEMA)).collect()
     report = BatchReport.from_summary([row.asDict() for row in summary])
     report.map_url = write_map(store)

@@ -211,7 +211,7 @@ def main() -> int:
     finally:
         stack.down(SERVICES)
         remove_data(settings, raw_topic)
-        # The stack dir is this run's own: a pid file in it is a server this run started.
+        # The stack dir is this run's own: a process its supervisord runs is one this run started.
         ours = [name for name in SERVERS if stack.servers[name].process.pid() is not None]
         stopped = stack.down(sorted(set(started) | set(ours)))
         print(f"\nstopped      api, nginx, stream{''.join(', ' + n for n in stopped)}; "

@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from preprocessing import ImageRejected, ProcessedImage, image_id_of, process_image
+from preprocessing import (
+    DEFAULT_MAX_DECODE_MB,
+    ImageRejected,
+    ProcessedImage,
+    image_id_of,
+    process_image,
+)
 from preprocessing.formats import FORMATS
 
 THUMBNAIL_SIZE = 96
@@ -49,11 +55,15 @@ class Outcome:
         return FORMATS[self.processed.metadata.format][1] if self.ok else "bin"
 
 
-def process_upload(upload: Upload, *, n_variants: int, max_pixels: int) -> Outcome:
+def process_upload(
+    upload: Upload, *, n_variants: int, max_pixels: int, max_decode_mb: int = DEFAULT_MAX_DECODE_MB
+) -> Outcome:
     """Run the core on one upload; refusals and unexpected failures become rejected outcomes."""
     image_id = image_id_of(upload.data)
     try:
-        processed = process_image(upload.data, n_variants=n_variants, max_pixels=max_pixels)
+        processed = process_image(
+            upload.data, n_variants=n_variants, max_pixels=max_pixels, max_decode_mb=max_decode_mb
+        )
     except ImageRejected as error:
         return Outcome(upload, image_id, reason=error.reason, error=str(error))
     except Exception as error:  # a bug or an exotic file must dead-letter, not stop the job

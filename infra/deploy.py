@@ -4,8 +4,9 @@ up      docker compose when a Docker daemon answers, else the native stack of in
         the API and the streaming job); then issues a token for the device `deploy`, posts
         img/'s photos through the API with it, waits until each is processed, renders the map
         from Elasticsearch and prints where everything is, and how to get a token.
-status  what runs.
-down    stops what ./deploy.sh started (compose, or the pid files of the stack dir).
+status  what runs (supervisord's account of each process); for the stream also its last
+        completed batch, how many messages it is behind the topic's end, and its restarts.
+down    stops what ./deploy.sh started (compose, or the supervisord of the stack dir).
 """
 
 from __future__ import annotations

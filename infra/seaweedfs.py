@@ -25,6 +25,7 @@ from infra.processes import port_open
 from infra.schemas import ensure_bucket
 from infra.server import Server
 from infra.tls import TlsFiles, make_certificates
+from settings import Settings
 
 PROBE_BUCKET = "local-stack-probe"
 
@@ -76,13 +77,14 @@ class SeaweedFS(Server):
 
     name = "s3"
 
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        s3_port = self.address[1]
+        self.side_ports = {option: s3_port + offset for option, offset in SIDE_PORTS.items()}
+
     @property
     def url(self) -> str:
         return self.settings.s3.endpoint_url
-
-    def side_ports(self) -> dict[str, int]:
-        s3_port = self.address[1]
-        return {option: s3_port + offset for option, offset in SIDE_PORTS.items()}
 
     def prepare(self) -> None:
         (self.home / "data").mkdir(exist_ok=True)
@@ -108,7 +110,7 @@ class SeaweedFS(Server):
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             f"-s3.port={self.address[1]}",
-            *(f"-{option}={port}" for option, port in self.side_ports().items()),
+            *(f"-{option}={port}" for option, port in self.side_ports.items()),
             f"-s3.config={self.home / 's3.json'}",
             "-webdav=false",
             "-admin.ui=false",

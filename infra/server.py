@@ -3,37 +3,52 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from infra.private import private_dir
-from infra.processes import ManagedProcess, port_open, wait_until
+from infra.processes import NotReady, port_open, wait_until
+from infra.supervisor import RESTARTING, ProgramState, SupervisedProcess, Supervisor
 from settings import Settings
 
 
 @dataclass(frozen=True)
 class ServerStatus:
-    """One line of `python -m infra status`; pid is None for a server this stack did not start."""
+    """One line of `python -m infra status`; pid is None for a server this stack did not start.
+
+    `supervisor` is the supervisord's account when this stack dir runs the server.
+    """
 
     name: str
     running: bool
     pid: int | None
     url: str
+    supervisor: ProgramState | None = None
+
+    @property
+    def state(self) -> str:
+        program = self.supervisor
+        if program is None:
+            return "running (not started from this stack dir)" if self.running else "stopped"
+        if program.pid is not None:
+            return f"running (pid {program.pid}, up {timedelta(seconds=program.uptime_s)})"
+        if program.state in RESTARTING:
+            return f"restarting ({program.message or 'exited'})"
+        if program.state == "FATAL":
+            return f"failed, no more restarts ({program.message})"
+        return program.state.lower()
 
     def __str__(self) -> str:
-        if not self.running:
-            state = "stopped"
-        elif self.pid is None:
-            state = "running (not started from this stack dir)"
-        else:
-            state = f"running (pid {self.pid})"
-        return f"{self.name:<6} {state:<44} {self.url}"
+        return f"{self.name:<6} {self.state:<44} {self.url}"
 
 
 class Server:
-    """A server whose state, log and pid file live in <stack_dir>/<name>/ (0700).
+    """A server whose state and log live in <stack_dir>/<name>/ (0700), run by the stack dir's
+    supervisord (infra/supervisor.py), which starts it again whenever it dies.
 
-    Subclasses give its name, url, command line and readiness probe.
+    Subclasses give its name, url, command line and readiness probe. The command must stay in
+    the foreground (no daemonizing): its process is the one supervisord watches.
     """
 
     name: str
@@ -43,7 +58,9 @@ class Server:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.home = Path(settings.stack_dir) / self.name
-        self.process = ManagedProcess(self.name, self.home)
+        self.process = SupervisedProcess(
+            self.name, self.home, Supervisor(Path(settings.stack_dir))
+        )
 
     @property
     def url(self) -> str:
@@ -72,25 +89,32 @@ class Server:
     def up(self) -> bool:
         """Start the server unless it runs already, then wait until ready; True if started here.
 
-        A server answering on the port without a pid file here (another stack dir, or a
-        compose container) is used as it is.
+        A server answering on the port that this stack dir does not run (another stack dir, or
+        a compose container) is used as it is. One that this call starts but that exits or
+        does not get ready in time is stopped again, not left restarting.
         """
-        started = self.process.pid() is None and not self.answering()
+        started = not self.process.supervised() and not self.answering()
         if started:
             private_dir(self.home)
             self.prepare()
             argv, env = self.command()
-            self.process.spawn(argv, env, cwd=self.home)
-        owned = self.process if started or self.process.pid() is not None else None
-        wait_until(self.is_ready, self.start_timeout, self.name, owned)
+            self.process.start(argv, env, cwd=self.home, stop_timeout=self.stop_timeout)
+        owned = self.process if started or self.process.supervised() else None
+        try:
+            wait_until(self.is_ready, self.start_timeout, self.name, owned, starting=started)
+        except NotReady:
+            if started:
+                self.process.stop()
+            raise
         return started
 
     def down(self) -> bool:
-        """Stop the server if this stack dir's pid file records it; True if it was running."""
-        return self.process.stop(self.stop_timeout)
+        """Stop the server if this stack dir runs it; True if it was running or restarting."""
+        return self.process.stop()
 
     def status(self) -> ServerStatus:
         """Running if this stack dir's process lives or anything answers on the port."""
-        pid = self.process.pid()
+        program = self.process.state()
+        pid = program.pid if program else None
         running = pid is not None or self.answering()
-        return ServerStatus(self.name, running, pid, self.url)
+        return ServerStatus(self.name, running, pid, self.url, program)

@@ -13,6 +13,7 @@ from flask import Flask
 from ingest_api import request_ids
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
+from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
 from ingest_api.publisher import KafkaPublisher
@@ -49,6 +50,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
     Authenticator.from_settings(settings).init_app(app)
+    DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)
     app.register_blueprint(bp)
     init_rate_limits(app, settings)

@@ -24,6 +24,7 @@ from ingest_api.auth import (
     TokenStoreUnavailable,
 )
 from ingest_api.auth_limits import retry_after_seconds
+from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexUnavailable
 from ingest_api.publisher import KafkaUnavailable
 from ingest_api.request_ids import current_request_id
@@ -88,6 +89,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RevokedToken, _revoked_token)
     app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(DecodeBusy, _decode_busy)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
@@ -159,6 +161,14 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
         f"this device sent more than {error.limit.limit} of these requests; "
         f"retry in {seconds} s",
         {"Retry-After": str(seconds)},
+    )
+
+
+def _decode_busy(error: DecodeBusy) -> Response:
+    log.warning("upload refused, worker busy decoding: %s", error)
+    return unavailable_response(
+        "decoder_busy",
+        f"the server is busy decoding other large photos; retry in {RETRY_AFTER_SECONDS} seconds",
     )
 
 

@@ -9,12 +9,20 @@ from flask import Blueprint, current_app, jsonify, request
 
 from adapters.kafka_messages import encode_headers
 from ingest_api.auth import current_device
+from ingest_api.decode_budget import get_decode_budget
 from ingest_api.errors import ApiError, UnknownImage
 from ingest_api.form import parse_upload
 from ingest_api.image_records import get_image_records
 from ingest_api.publisher import get_publisher
 from ingest_api.version import __version__
-from preprocessing import CorruptImage, ImageMetadata, ImageRejected, load_upright_rgb
+from preprocessing import (
+    CorruptImage,
+    ImageMetadata,
+    ImageRejected,
+    load_upright_rgb,
+    upright_rgb_cost,
+)
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,7 @@ def post_image():
     settings = current_app.config["SETTINGS"]
     get_publisher().refuse_while_unavailable()  # Kafka known down: 503 before reading the photo
     upload = parse_upload(request, settings.max_upload_bytes)
-    metadata = checked_image(upload.data, settings.max_pixels)
+    metadata = checked_image(upload.data, settings)
     facts = {**upload.facts, "device_id": current_device()}
     receipt = get_publisher().publish(
         key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
@@ -72,18 +80,31 @@ def image_record(image_id: str):
     return record
 
 
-def checked_image(data: bytes, max_pixels: int) -> ImageMetadata:
-    """What the request path checks: format by content, header, pixel cap, a DCT-scale decode.
+def checked_image(data: bytes, settings: Settings) -> ImageMetadata:
+    """What the request path checks: format by content, header, both caps, a working-size decode.
 
-    Raises ImageRejected. Anything else the decoders raise is also the image's fault, not ours:
-    it is logged and refused as corrupt rather than answered with a 500.
+    The decode holds its estimated memory from the worker's decode budget while it runs, so the
+    worker's threads never decode more than API_DECODE_BUDGET_MB at once; raises DecodeBusy when
+    that share does not come free in time. Raises ImageRejected for the image's faults.
+    """
+    limits = (settings.max_pixels, settings.max_decode_mb)
+    cost = _refusing_failures(upright_rgb_cost, data, *limits)
+    with get_decode_budget().reserve(cost):
+        image, metadata = _refusing_failures(load_upright_rgb, data, *limits)
+    image.close()
+    return metadata
+
+
+def _refusing_failures(step, data: bytes, *limits: int):
+    """Run one step of the core on an upload.
+
+    Anything the decoders raise besides the core's typed refusals is also the image's fault, not
+    ours: it is logged and refused as corrupt rather than answered with a 500.
     """
     try:
-        image, metadata = load_upright_rgb(data, max_pixels)
+        return step(data, *limits)
     except ImageRejected:
         raise
     except Exception as error:
         log.exception("the image core failed on an upload of %d bytes", len(data))
         raise CorruptImage("the image is damaged and cannot be decoded") from error
-    image.close()
-    return metadata

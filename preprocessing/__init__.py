@@ -5,6 +5,7 @@ No I/O happens here. The streaming job, the batch job and the API's validation a
 
 from preprocessing.errors import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
 from preprocessing.pipeline import (
+    DEFAULT_MAX_DECODE_MB,
     DEFAULT_MAX_PIXELS,
     DEFAULT_VARIANTS,
     ImageMetadata,
@@ -14,9 +15,11 @@ from preprocessing.pipeline import (
     load_upright_rgb,
     process_image,
     tensor_sha256,
+    upright_rgb_cost,
 )
 
 __all__ = [
+    "DEFAULT_MAX_DECODE_MB",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_VARIANTS",
     "CorruptImage",
@@ -30,4 +33,5 @@ __all__ = [
     "load_upright_rgb",
     "process_image",
     "tensor_sha256",
+    "upright_rgb_cost",
 ]

@@ -9,7 +9,13 @@ from pathlib import Path
 from PIL import Image
 
 from preprocessing.errors import ImageRejected
-from preprocessing.pipeline import DEFAULT_MAX_PIXELS, ProcessedImage, process_image, tensor_sha256
+from preprocessing.pipeline import (
+    DEFAULT_MAX_DECODE_MB,
+    DEFAULT_MAX_PIXELS,
+    ProcessedImage,
+    process_image,
+    tensor_sha256,
+)
 
 EMPTY_FACTS = dict.fromkeys(
     ("format", "width", "height", "orientation", "lat", "lon", "altitude", "captured_at",
@@ -17,7 +23,13 @@ EMPTY_FACTS = dict.fromkeys(
 )
 
 
-def inspect_file(path: Path, preview_dir: Path | None, n_variants: int, max_pixels: int) -> dict:
+def inspect_file(
+    path: Path,
+    preview_dir: Path | None,
+    n_variants: int,
+    max_pixels: int,
+    max_decode_mb: int = DEFAULT_MAX_DECODE_MB,
+) -> dict:
     """One file's report; bad images are ok=false with the reason, never an exception."""
     report = {"file": str(path), "ok": False, "error": None, "reason": None, **EMPTY_FACTS}
     try:
@@ -26,7 +38,9 @@ def inspect_file(path: Path, preview_dir: Path | None, n_variants: int, max_pixe
         error_text = f"cannot read the file: {error.strerror}"
         return {**report, "error": error_text, "reason": "unreadable"}
     try:
-        processed = process_image(data, n_variants=n_variants, max_pixels=max_pixels)
+        processed = process_image(
+            data, n_variants=n_variants, max_pixels=max_pixels, max_decode_mb=max_decode_mb
+        )
     except ImageRejected as error:
         return {**report, "error": str(error), "reason": error.reason}
     if preview_dir is not None:
@@ -65,10 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("--preview", type=Path, metavar="DIR", help="write PNGs of the tensors")
     inspect.add_argument("--variants", type=int, default=4, help="augmented variants to preview")
     inspect.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    inspect.add_argument("--max-decode-mb", type=int, default=DEFAULT_MAX_DECODE_MB)
     args = parser.parse_args(argv)
     all_read = True
     for path in args.files:
-        report = inspect_file(path, args.preview, args.variants, args.max_pixels)
+        report = inspect_file(
+            path, args.preview, args.variants, args.max_pixels, args.max_decode_mb
+        )
         all_read &= report["reason"] != "unreadable"
         print(json.dumps(report), flush=True)
     return 0 if all_read else 1

@@ -9,13 +9,13 @@ import numpy as np
 from PIL import Image
 
 from preprocessing.augment import AugmentParams, apply_params, draw_params
-from preprocessing.colour import to_rgb
-from preprocessing.decode import DecodedImage, decode_image
+from preprocessing.decode import DecodedImage, decode_cost, decode_image
 from preprocessing.exif import read_exif
 from preprocessing.orientation import apply_orientation
 from preprocessing.resize import SIZE, base_tensor
 
 DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_DECODE_MB = 512
 DEFAULT_VARIANTS = 4
 
 
@@ -72,11 +72,25 @@ def tensor_sha256(tensor: np.ndarray) -> str:
 
 
 def upright_rgb(
-    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decode_mb: int = DEFAULT_MAX_DECODE_MB
 ) -> tuple[Image.Image, DecodedImage]:
-    """Decode (at DCT scale for JPEG), orient and convert to RGB: the input of every tensor."""
-    decoded = decode_image(data, max_pixels=max_pixels, draft_size=SIZE)
-    return to_rgb(apply_orientation(decoded.image)), decoded
+    """Decode to the RGB working image (DCT scale for JPEG), then orient: every tensor's input."""
+    decoded = decode_image(
+        data, max_pixels=max_pixels, max_decode_mb=max_decode_mb, draft_size=SIZE
+    )
+    return apply_orientation(decoded.image, decoded.pending_orientation), decoded
+
+
+def upright_rgb_cost(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decode_mb: int = DEFAULT_MAX_DECODE_MB
+) -> int:
+    """The estimated peak bytes of upright_rgb (and so of process_image), from the header alone.
+
+    Raises the ImageRejected that upright_rgb would raise before decoding.
+    """
+    return decode_cost(
+        data, max_pixels=max_pixels, max_decode_mb=max_decode_mb, draft_size=SIZE
+    )
 
 
 def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
@@ -99,13 +113,13 @@ def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
 
 
 def load_upright_rgb(
-    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_decode_mb: int = DEFAULT_MAX_DECODE_MB
 ) -> tuple[Image.Image, ImageMetadata]:
     """The upright RGB image and the metadata: all the API checks on its request path.
 
     Raises an ImageRejected subclass.
     """
-    upright, decoded = upright_rgb(data, max_pixels)
+    upright, decoded = upright_rgb(data, max_pixels, max_decode_mb)
     return upright, metadata_of(data, decoded)
 
 
@@ -118,10 +132,14 @@ def augment(upright: Image.Image, image_id: str, n_variants: int) -> tuple[Varia
 
 
 def process_image(
-    data: bytes, *, n_variants: int = DEFAULT_VARIANTS, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes,
+    *,
+    n_variants: int = DEFAULT_VARIANTS,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decode_mb: int = DEFAULT_MAX_DECODE_MB,
 ) -> ProcessedImage:
     """Everything the datasets need from one upload; raises an ImageRejected subclass."""
-    upright, metadata = load_upright_rgb(data, max_pixels)
+    upright, metadata = load_upright_rgb(data, max_pixels, max_decode_mb)
     return ProcessedImage(
         metadata=metadata,
         base=base_tensor(upright),

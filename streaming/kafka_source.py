@@ -45,6 +45,7 @@ BASE_SCHEMA = (
 HEADERS_SCHEMA = "headers array<struct<key: string, value: binary>>"
 
 EARLIEST, LATEST = -2, -1  # the connector's codes in a startingOffsets / endingOffsets JSON
+RECONNECT_BACKOFF_MAX_MS = 1000
 
 OPTIONS = {
     "kafka.bootstrap.servers": "host:port[,host:port]; required",
@@ -54,8 +55,8 @@ OPTIONS = {
     "endingOffsets": "batch reads only: latest (default) or a JSON like startingOffsets",
     "maxOffsetsPerTrigger": "rows per micro-batch at most, split over the partitions",
     "includeHeaders": "true to add the headers column; default false",
-    "kafkaConsumer.pollTimeoutMs": "how long a read waits for records it knows exist; "
-    "default 120000",
+    "kafkaConsumer.pollTimeoutMs": "how long a read waits for records it knows exist, and "
+    "the end-offset probe for the broker; default 120000",
 }
 
 Offsets = dict[str, dict[str, int]]  # topic -> partition (as a string) -> offset
@@ -195,12 +196,17 @@ class KafkaBatchReader(DataSourceReader):
 
 
 def consumer(options: SourceOptions, **config) -> KafkaConsumer:
-    """A group-less consumer: partitions are assigned, never joined (JoinGroup is slow on Tansu)."""
+    """A group-less consumer: partitions are assigned, never joined (JoinGroup is slow on Tansu).
+
+    While the broker is away it tries to reconnect every second at most, not every 30 s
+    (kafka-python's default), so a read or probe waiting for it goes on soon after it is back.
+    """
     return KafkaConsumer(
         bootstrap_servers=options.bootstrap_servers.split(","),
         client_id=NAME,
         group_id=None,
         enable_auto_commit=False,
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
         **config,
     )
 
@@ -209,9 +215,11 @@ def high_watermarks(options: SourceOptions, probe_at: Offsets) -> Offsets:
     """The end offset of every partition of the subscribed topics, from Fetch responses.
 
     Each partition is fetched from `probe_at` (where its end was last seen, else 0), so a
-    partition without new records answers with its high watermark and no data.
+    partition without new records answers with its high watermark and no data. An unreachable
+    broker is waited for as long as a poll may wait (kafkaConsumer.pollTimeoutMs).
     """
-    client = consumer(options, fetch_max_wait_ms=50, auto_offset_reset="earliest")
+    client = consumer(options, fetch_max_wait_ms=50, auto_offset_reset="earliest",
+                      bootstrap_timeout_ms=options.poll_timeout_ms)
     try:
         partitions = [
             TopicPartition(topic, p)

@@ -76,6 +76,7 @@ class PartitionWriter:
     max_pixels: int
     elasticsearch_url: str
     index: str
+    max_decode_mb: int
     elasticsearch_auth: tuple[str, str] | None = None
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -120,7 +121,8 @@ class PartitionWriter:
             upload = upload_from_message(data, headers, source)
         except InvalidMessage as error:
             return invalid_message(data, source, str(error))
-        return process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels)
+        return process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels,
+                              max_decode_mb=self.max_decode_mb)
 
 
 class ImageSink:
@@ -136,6 +138,7 @@ class ImageSink:
         self.writer = PartitionWriter(
             open_store(settings.dataset_root, settings.s3), settings.n_variants,
             settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
+            settings.max_decode_mb,
             settings.elasticsearch_auth,
         )
 

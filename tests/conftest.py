@@ -34,6 +34,10 @@ def stack_settings():
         stack_dir=str(stack_dir),
         checkpoint_dir=str(stack_dir / "checkpoints"),
         api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        # One test device posts for the whole session, far more than a phone would; the
+        # rate-limit tests set their own limits.
+        upload_rate_limit="100000/minute",
+        lookup_rate_limit="100000/minute",
     )
     yield settings
     LocalStack(settings).down()

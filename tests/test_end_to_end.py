@@ -160,8 +160,9 @@ def test_client_gps_is_used_only_for_photos_without_their_own(pipeline):
     assert (records[ids["plain.png"]]["lat"], records[ids["plain.png"]]["lon"]) == (10.5, -20.25)
 
 
-def test_killing_the_streaming_job_mid_run_loses_and_doubles_no_acknowledged_photo(pipeline):
+def test_a_killed_streaming_job_comes_back_by_itself_and_loses_and_doubles_no_photo(pipeline):
     job = LocalStack(pipeline).servers["stream"]
+    killed = job.process.pid()
     ids = []
     for seed in range(20):
         response = post(pipeline, f"{seed}.jpg", encode(photo_like(400, 300, seed=100 + seed),
@@ -169,10 +170,9 @@ def test_killing_the_streaming_job_mid_run_loses_and_doubles_no_acknowledged_pho
         assert response.status == 202, response.data
         ids.append(response.json()["image_id"])
         if seed == 10:
-            os.kill(job.process.pid(), signal.SIGKILL)
-    assert job.process.pid() is None
-    LocalStack(pipeline).up(["stream"])  # resumes from the checkpoint
-    wait_for_records(pipeline, ids)
+            os.kill(killed, signal.SIGKILL)
+    wait_for_records(pipeline, ids)  # the supervisor restarted it; it resumed from the checkpoint
+    assert job.process.pid() not in (None, killed)
     occurrences = manifest_occurrences(pipeline)
     assert [occurrences[image_id] for image_id in ids] == [1] * len(ids)
     assert len(es_documents(pipeline, ids)) == len(ids)
@@ -196,5 +196,16 @@ def test_a_stopped_broker_answers_503_quickly_and_uploads_work_after_its_restart
         assert time.monotonic() < deadline, "uploads did not recover after the broker restart"
         time.sleep(1)
     assert response.status == 202, response.data
-    stack.up(["stream"])  # a job that stopped with the broker resumes from its checkpoint
-    wait_for_records(pipeline, [response.json()["image_id"]])
+    wait_for_records(pipeline, [response.json()["image_id"]])  # the job rode out the outage
+
+
+def test_a_killed_api_comes_back_by_itself(pipeline):
+    api_server = LocalStack(pipeline).servers["api"]
+    killed = api_server.process.pid()
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while api_server.process.pid() in (None, killed) or not api_server.answering():
+        assert time.monotonic() < deadline, "the API was not started again"
+        time.sleep(0.5)
+    response = urllib3.request("GET", f"{api(pipeline)}/is_alive", timeout=10)
+    assert response.status == 200

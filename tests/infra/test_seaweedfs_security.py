@@ -67,7 +67,7 @@ def seaweed(s3_stack):
 
 
 def port_of(server: SeaweedFS, name: str) -> int:
-    return server.side_ports()[name]
+    return server.side_ports[name]
 
 
 def stored(server: SeaweedFS, bucket: str, key: str) -> bytes:
@@ -184,7 +184,7 @@ def test_weed_listens_on_loopback_only_on_its_s3_port_and_the_side_ports_it_was_
                 address, port = fields[1].split(":")
                 listening.add((address, int(port, 16)))
     loopback = "0100007F"  # 127.0.0.1, as /proc/net/tcp writes it
-    ports = [server.address[1], *server.side_ports().values()]
+    ports = [server.address[1], *server.side_ports.values()]
     assert listening == {(loopback, port) for port in ports}
 
 
@@ -208,7 +208,7 @@ def test_no_side_port_reads_writes_lists_or_deletes_without_credentials(seaweed)
     ]
     answered = {
         (name, method, path): plain_http(port, method, path)
-        for name, port in server.side_ports().items()
+        for name, port in server.side_ports.items()
         for method, path in requests
     }
 

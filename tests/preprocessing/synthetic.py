@@ -153,20 +153,55 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares a width x height 1-bit greyscale image and holds no pixel data at all.
+def png_header_only(width: int, height: int, bit_depth: int = 1, colour_type: int = 0) -> bytes:
+    """A PNG that declares a width x height image (1-bit greyscale by default; colour type 6 is
+    RGBA) and holds no pixel data at all.
 
     Decoding it would fail (there is nothing to decode), so a size refusal proves the size was
     checked from the header first.
     """
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IEND", b"")
 
 
-def jpeg_declaring(width: int, height: int) -> bytes:
-    """A small real JPEG whose frame header (SOF0) is rewritten to declare width x height."""
-    data = bytearray(encode(scene(16, 16), "jpeg", quality=90))
-    sof = data.find(b"\xff\xc0")
-    assert sof > 0, "Pillow wrote no baseline SOF0 marker"
+def jpeg_declaring(width: int, height: int, pixels: np.ndarray | None = None, **options) -> bytes:
+    """A real JPEG of `pixels` (a 16x16 scene by default) whose frame header (SOF0 or SOF2) is
+    rewritten to declare width x height: its data covers only the picture it was made from."""
+    data = bytearray(encode(scene(16, 16) if pixels is None else pixels, "jpeg", **options))
+    sof = max(data.find(b"\xff\xc0"), data.find(b"\xff\xc2"))
+    assert sof > 0, "Pillow wrote no SOF0 or SOF2 marker"
     data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
+
+
+def jpeg_cut_short(data: bytes, kept: float) -> bytes:
+    """The first `kept` fraction of a JPEG's bytes, closed by an end-of-image marker, as a
+    broken upload or a careless repair tool leaves it: libjpeg decodes it with warnings."""
+    return data[: int(len(data) * kept)] + b"\xff\xd9"
+
+
+def flat_picture(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """A large flat field with one red block: every pixel must be decoded, yet it compresses to
+    a few hundred KB in any format."""
+    image = Image.new("RGB", size, (90, 140, 60))
+    width, height = size
+    image.paste((200, 40, 40), (width // 4, height // 4, width // 2, height // 2))
+    return image.convert(mode)
+
+
+# Large pictures in the formats decoded at full size, as a hostile client would send them:
+# name -> (size, mode, format, save options). See flood_file.
+FLOOD = {
+    "png_9000x9000_rgba": ((9000, 9000), "RGBA", "png", {"compress_level": 1}),
+    "tiff_9000x9000_rgb": ((9000, 9000), "RGB", "tiff", {"compression": "tiff_adobe_deflate"}),
+    "webp_5000x5000": ((5000, 5000), "RGB", "webp", {"lossless": True, "method": 0}),
+    "webp_9000x9000": ((9000, 9000), "RGB", "webp", {"lossless": True, "method": 0}),
+    "heic_6000x6000": ((6000, 6000), "RGB", "heif", {"quality": 10}),
+}
+
+
+@functools.cache
+def flood_file(name: str) -> bytes:
+    """The bytes of one FLOOD picture (made once per test session: HEIC takes ~10 s)."""
+    size, mode, fmt, options = FLOOD[name]
+    return encode(flat_picture(size, mode), fmt, **options)

@@ -2,16 +2,20 @@
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from preprocessing import process_image
 from preprocessing.decode import decode_image
 from preprocessing.errors import CorruptImage, TooManyPixels
 from preprocessing.pipeline import DEFAULT_MAX_PIXELS
 from tests.preprocessing.synthetic import (
     SAVE_AS,
     encode,
+    jpeg_cut_short,
     jpeg_declaring,
     large_photo_jpeg,
     near_lossless,
+    photo_like,
     png_header_only,
     scene,
 )
@@ -108,3 +112,73 @@ def test_without_a_draft_size_a_jpeg_is_fully_decoded():
     decoded = decode_image(large_photo_jpeg(), max_pixels=DEFAULT_MAX_PIXELS)
 
     assert decoded.image.size == (3000, 2000)
+
+
+def test_a_large_picture_comes_back_at_working_size_in_rgb_with_its_stored_size():
+    data = encode(Image.fromarray(scene(2000, 1000)).convert("LA"), "png")
+
+    decoded = decode_image(data, max_pixels=CAP, draft_size=224)
+
+    assert (decoded.width, decoded.height) == (2000, 1000)
+    assert decoded.image.mode == "RGB"
+    assert decoded.image.size == (500, 250)  # reduced by 4: the shorter side stays >= 224
+
+
+# A JPEG whose data ends early is decoded by libjpeg with warnings: the missing blocks become
+# mid-grey. When that fill is all of the picture's bottom tenth, the photo is refused.
+LYING_JPEGS = {
+    "baseline": (photo_like(640, 480), {"quality": 90}),
+    "progressive": (photo_like(640, 480), {"quality": 90, "progressive": True}),
+    "grey": (np.asarray(Image.fromarray(photo_like(640, 480)).convert("L")), {}),
+    "cmyk": (Image.fromarray(photo_like(640, 480)).convert("CMYK"), {}),
+}
+
+
+@pytest.mark.parametrize(("pixels", "options"), LYING_JPEGS.values(), ids=LYING_JPEGS.keys())
+def test_a_jpeg_declaring_9000x9000_over_the_data_of_640x480_is_refused_as_corrupt(
+    pixels, options
+):
+    data = jpeg_declaring(9000, 9000, pixels, **options)
+
+    with pytest.raises(CorruptImage, match="ends early"):
+        decode_image(data, max_pixels=DEFAULT_MAX_PIXELS, draft_size=224)
+
+
+def test_the_lying_jpeg_is_refused_by_the_whole_core_too():
+    with pytest.raises(CorruptImage):
+        process_image(jpeg_declaring(9000, 9000, photo_like(640, 480), quality=90))
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.8])
+def test_a_jpeg_cut_short_but_closed_by_an_end_marker_is_refused_as_corrupt(kept):
+    data = jpeg_cut_short(encode(photo_like(640, 480), "jpeg", quality=90), kept)
+
+    with pytest.raises(CorruptImage, match="ends early"):
+        decode_image(data, max_pixels=CAP, draft_size=224)
+
+
+def test_a_jpeg_missing_only_its_last_few_rows_is_still_decoded():
+    data = jpeg_cut_short(encode(photo_like(640, 480), "jpeg", quality=90), 0.97)
+
+    decoded = decode_image(data, max_pixels=CAP, draft_size=224)
+
+    bottom = np.asarray(decoded.image)[-24:]
+    assert (bottom == 128).all(axis=(1, 2)).any()  # some rows are the fill, under a tenth
+
+
+def test_a_photo_whose_bottom_tenth_is_exactly_mid_grey_counts_as_cut_short():
+    # The rule's known edge: a picture that really ends in flat mid-grey looks the same.
+    pixels = photo_like(640, 480).copy()
+    pixels[-48:] = 128
+
+    with pytest.raises(CorruptImage):
+        decode_image(encode(pixels, "jpeg", quality=90), max_pixels=CAP, draft_size=224)
+
+
+def test_a_photo_whose_bottom_tenth_is_another_flat_grey_is_decoded():
+    pixels = photo_like(640, 480).copy()
+    pixels[-48:] = 120
+
+    decoded = decode_image(encode(pixels, "jpeg", quality=90), max_pixels=CAP, draft_size=224)
+
+    assert decoded.image.size == (320, 240)

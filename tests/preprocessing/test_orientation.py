@@ -96,4 +96,6 @@ def test_a_file_without_exif_is_upright_as_stored(upright_tensor):
     image = Image.open(io.BytesIO(encode(UPRIGHT, "png")))
 
     assert stored_orientation(image) == 1
-    np.testing.assert_array_equal(np.asarray(apply_orientation(image)), UPRIGHT)
+    np.testing.assert_array_equal(
+        np.asarray(apply_orientation(image, stored_orientation(image))), UPRIGHT
+    )

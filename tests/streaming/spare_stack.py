@@ -1,0 +1,111 @@
+"""A stack of the streaming job's own beside the shared one, so its servers can be stopped.
+
+S3 (SeaweedFS with every one of its ports moved to a free one), the broker and Elasticsearch
+listen on free ports and keep their state in a stack dir of their own; the streaming job runs
+there as the native deploy runs it, under that stack dir's supervisord. Used by the outage
+tests and by bench/outage_drill.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from adapters.s3 import make_s3_client
+from infra.app_services import StreamingJob
+from infra.elasticsearch_server import ElasticsearchServer
+from infra.kafka_broker import KafkaBroker
+from infra.processes import free_port, port_open
+from infra.schemas import apply_schemas, remove_bucket
+from infra.seaweedfs import SeaweedFS
+from infra.server import Server
+from settings import Settings
+
+# weed mini's listeners besides S3, fixed by default (and so held by the shared instance).
+SIDE_PORTS = (
+    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+    "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc",
+)
+
+
+class SeaweedFSOnFreePorts(SeaweedFS):
+    """SeaweedFS with its side ports (master, volume, filer, admin, gRPC) on free ports, chosen
+    once, so it can run beside the shared instance and restart on the same ports."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self.side_ports = {option: free_port() for option in SIDE_PORTS}
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        argv, env = super().command()
+        moved = [f"-{option}={port}" for option, port in self.side_ports.items()]
+        return [*argv, *moved, "-s3.port.lance=0"], env
+
+
+def elasticsearch_port() -> int:
+    """A free port whose transport port (+100) is free too."""
+    while True:
+        port = free_port()
+        if not port_open("127.0.0.1", port + 100):
+            return port
+
+
+class SpareStack:
+    """Own S3, broker, Elasticsearch and the streaming job, on free ports, in a new stack dir.
+
+    `broker_on_own_s3`: the broker keeps its log on this stack's S3, as in a deployment (an S3
+    outage is then a Kafka outage too); otherwise on `base`'s S3, so that stopping this S3
+    takes away only the job's dataset store.
+    """
+
+    ORDER = ("s3", "kafka", "es", "stream")
+
+    def __init__(self, base: Settings, *, broker_on_own_s3: bool):
+        stack_dir = Path(tempfile.mkdtemp(prefix="spare-stack-"))
+        stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter
+        suffix = uuid.uuid4().hex[:8]
+        self.settings = replace(
+            base,
+            stack_dir=str(stack_dir),
+            s3=replace(base.s3, endpoint_url=f"http://127.0.0.1:{free_port()}"),
+            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+            kafka_log_bucket=f"kafka-log-spare-{suffix}",
+            elasticsearch_url=f"http://127.0.0.1:{elasticsearch_port()}",
+            kafka_topic=f"spare-{suffix}",
+            dataset_root=f"s3://spare-{suffix}/dataset",
+            checkpoint_dir=str(stack_dir / "checkpoint"),
+            spark_master="local[2]",
+            n_variants=1,
+        )
+        self.broker_settings = self.settings if broker_on_own_s3 else replace(
+            self.settings, s3=base.s3)
+        self.servers: dict[str, Server] = {
+            "s3": SeaweedFSOnFreePorts(self.settings),
+            "kafka": KafkaBroker(self.broker_settings),
+            "es": ElasticsearchServer(self.settings),
+            "stream": StreamingJob(self.settings),
+        }
+
+    def up(self, *names: str) -> None:
+        """Start the named servers (all by default) in dependency order, with their schemas."""
+        for name in self.ORDER:
+            if name in (names or self.ORDER):
+                self.servers[name].up()
+                if name != "stream":
+                    apply_schemas(self.settings, [name])
+
+    def down(self, *names: str) -> None:
+        """Stop the named servers (all by default), dependants first."""
+        for name in reversed(self.ORDER):
+            if name in (names or self.ORDER):
+                self.servers[name].down()
+
+    def close(self) -> None:
+        """Stop everything and remove the stack dir, and the broker's log bucket if shared."""
+        self.down()
+        if self.broker_settings is not self.settings:
+            remove_bucket(make_s3_client(self.broker_settings.s3), self.settings.kafka_log_bucket)
+        shutil.rmtree(self.settings.stack_dir, ignore_errors=True)
