@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -24,9 +23,9 @@ import pytest
 
 from infra.processes import free_port
 from settings import PROJECT_ROOT, Settings
+from tests.ingest_api import gunicorn
 
 LOOKUP_LIMIT = 20
-START_TIMEOUT_S = 30
 
 
 @pytest.fixture(scope="module")
@@ -41,28 +40,9 @@ def settings(ingest_settings, tmp_path_factory) -> Settings:
     )
 
 
-@contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[subprocess.Popen]:
-    """`python -m ingest_api` with these settings, until the block ends."""
-    log_path = Path(settings.stack_dir) / "gunicorn.log"
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ingest_api"],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **settings.to_env()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while request(settings, "/is_alive")[0] != 200:
-            assert server.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.2)
-        yield server
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+def serving(settings: Settings):
+    """`python -m ingest_api` with these settings, until the block ends; its log in the state."""
+    return gunicorn.serving(settings, Path(settings.stack_dir) / "gunicorn.log")
 
 
 @pytest.fixture(scope="module")

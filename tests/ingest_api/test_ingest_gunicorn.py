@@ -6,13 +6,7 @@ the nginx in front of it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -21,60 +15,19 @@ import pytest
 import requests
 
 from infra.processes import free_port
-from settings import PROJECT_ROOT
 from tests.ingest_api.apps import device_token
+from tests.ingest_api.gunicorn import internal_url, serving
 from tests.ingest_api.samples import jpeg
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
-START_TIMEOUT_S = 30
 
 
 @pytest.fixture(scope="module")
 def server_url(ingest_settings, tmp_path_factory):
     """The base URL of gunicorn started with the environment, as in production."""
-    port = free_port()
-    settings = replace(ingest_settings, api_host="127.0.0.1", api_internal_port=port)
-    env = {**os.environ, **settings.to_env()}
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ingest_api"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_alive(url, server, log_path)
-        yield url
-    finally:
-        stop(server)
-
-
-def wait_until_alive(url: str, server: subprocess.Popen, log_path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{url}/is_alive", timeout=2) as response,
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not answer in {START_TIMEOUT_S} s:\n{log_path.read_text()}")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM to the master (a graceful stop), then SIGKILL to whatever of its group is left."""
-    server.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        server.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=10)
+    settings = replace(ingest_settings, api_host="127.0.0.1", api_internal_port=free_port())
+    with serving(settings, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"):
+        yield internal_url(settings)
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +19,8 @@ import requests
 
 from infra.processes import free_port
 from preprocessing.memory import MB
-from settings import PROJECT_ROOT
 from tests.ingest_api.apps import device_token, running_app
+from tests.ingest_api.gunicorn import START_TIMEOUT_S, serving
 from tests.ingest_api.samples import jpeg
 from tests.preprocessing.synthetic import FLOOD, flood_file, jpeg_declaring, photo_like
 
@@ -136,26 +132,12 @@ def gunicorn(own_settings, tmp_path):
     auth = {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
     url = f"http://127.0.0.1:{settings.api_internal_port}"
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ingest_api"], cwd=PROJECT_ROOT,
-            env={**os.environ, **settings.to_env()}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not (_alive(url) and len(worker_pids(server.pid)) == 2):
-            assert server.poll() is None, log_path.read_text()
+    with serving(settings, log_path) as server:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while len(worker_pids(server.pid)) != 2:  # both workers forked, each to be measured
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.3)
         yield url, auth, worker_pids(server.pid)
-    finally:
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
 
 
 def _alive(url: str) -> bool:

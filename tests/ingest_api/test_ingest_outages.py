@@ -8,11 +8,8 @@ limits are raised, since one hammer sends far more than a phone would.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -25,10 +22,9 @@ import requests
 from infra.processes import free_port
 from infra.stack import LocalStack
 from ingest_api.server import GUNICORN_OPTIONS
-from settings import PROJECT_ROOT
 from tests.ingest_api.apps import device_token
+from tests.ingest_api.gunicorn import internal_url, serving
 from tests.ingest_api.samples import jpeg
-from tests.ingest_api.test_ingest_gunicorn import stop, wait_until_alive
 
 ALIVE_BOUND_S = 1.0
 UPLOAD_503_BOUND_S = 5.0
@@ -178,22 +174,8 @@ def api_with_hung_elasticsearch(ingest_settings, hung_elasticsearch, tmp_path):
         api_internal_port=free_port(),
         **UNLIMITED,
     )
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ingest_api"],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **settings.to_env()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://{settings.api_host}:{settings.api_internal_port}"
-    try:
-        wait_until_alive(url, server, log_path)
-        yield client_of(settings, url)
-    finally:
-        stop(server)
+    with serving(settings, tmp_path / "gunicorn.log"):
+        yield client_of(settings, internal_url(settings))
 
 
 @pytest.mark.timeout(120)
