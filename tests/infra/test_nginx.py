@@ -159,8 +159,18 @@ def test_the_api_gets_the_clients_request_id_through_nginx_or_else_nginxs_own(fr
     assert given.status_code == made.status_code == 404
     assert given.json()["request_id"] == given.headers["X-Request-ID"] == "phone-1234-abcd"
     assert len(made.json()["request_id"]) == 32  # nginx's $request_id, 32 hex digits
-    access_log = (Path(front.stack_dir) / "nginx" / "access.log").read_text()
-    assert f"id {made.json()['request_id']}" in access_log
+    assert logged(Path(front.stack_dir) / "nginx" / "access.log", f"id {made.json()['request_id']}")
+
+
+def logged(log: Path, text: str, within_s: float = 5) -> bool:
+    """Whether `text` shows in the log within a few seconds: nginx writes a request's line
+    once it has finished the request, which can be just after the client read the answer."""
+    deadline = time.monotonic() + within_s
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 @pytest.mark.timeout(120)
