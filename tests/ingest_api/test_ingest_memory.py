@@ -12,11 +12,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import requests
 
+from bench.memory_drill import memory_mb, worker_pids
 from infra.processes import free_port
 from preprocessing.memory import MB
 from tests.ingest_api.apps import device_token, running_app
@@ -108,20 +108,6 @@ def test_an_upload_waits_for_decode_budget_freed_within_the_wait(own_settings):
 
 
 # --- a flood against the real server ---------------------------------------------------------
-
-
-def worker_pids(master: int) -> list[int]:
-    return sorted(int(pid) for pid in
-                  Path(f"/proc/{master}/task/{master}/children").read_text().split())
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) / 1024
-    return fields
 
 
 @pytest.fixture
