@@ -39,6 +39,7 @@ class Settings:
     elasticsearch_username: str = ""
     elasticsearch_password: str = ""
     n_variants: int = 4
+    split_fractions: str = "0.8,0.1,0.1"  # train, val, test: see dataset/splits.py
     max_pixels: int = 100_000_000
     max_decode_mb: int = 512
     max_upload_bytes: int = 20 * 1024 * 1024

@@ -8,11 +8,6 @@ from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
-DOCUMENT_FIELDS = (
-    "image_id", "label", "status", "reason", "error", "format", "width", "height", "lat", "lon",
-    "altitude", "captured_at", "camera", "source", "raw_key", "shard_key", "device_id",
-)
-
 # Characters of an error text kept in a document: enough to read, never a whole traceback.
 MAX_ERROR_CHARS = 1000
 
@@ -30,9 +25,10 @@ class IndexingFailed(Exception):
 
 
 def document_of(row: dict, processed_at: str) -> dict:
-    """The search document of a manifest row; `location` only when GPS is known."""
-    doc = {field: row.get(field) for field in DOCUMENT_FIELDS}
-    if doc["error"]:
+    """The search document of a manifest row: the row's fields, the thumbnail in base64,
+    `processed_at`, and `location` only when GPS is known."""
+    doc = {field: value for field, value in row.items() if field != "thumbnail"}
+    if doc.get("error"):
         doc["error"] = doc["error"][:MAX_ERROR_CHARS]
     doc["processed_at"] = processed_at
     if row.get("lat") is not None and row.get("lon") is not None:

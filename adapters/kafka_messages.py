@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dataset import client_facts as rules
-from dataset.records import Upload
+from preprocessing import client_facts as rules
+from preprocessing.upload import Upload
 
 # Header names, in the order the API writes them.
 HEADER_FIELDS = ("label", "device_id", "client_lat", "client_lon", "client_captured_at", "filename")

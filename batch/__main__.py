@@ -6,8 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
+
+from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from batch.job import run_batch
+from dataset.splits import parse_fractions
 from settings import Settings
 
 
@@ -19,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", default=settings.spark_master, help="Spark master URL")
     parser.add_argument("--variants", type=int, default=settings.n_variants)
     parser.add_argument(
+        "--index", choices=("auto", "on", "off"), default="auto",
+        help="index the records in Elasticsearch too: on, off, or auto (when it answers)",
+    )
+    parser.add_argument(
         "--shard-digits", type=int, default=2, choices=(1, 2, 3),
         help="image-id hex digits per shard bucket: 16, 256 or 4096 shards at most",
     )
@@ -29,12 +37,24 @@ def main(argv: list[str] | None = None) -> int:
     report = run_batch(
         args.input, store, master=args.master, n_variants=args.variants,
         max_pixels=settings.max_pixels, shard_digits=args.shard_digits,
-        max_decode_mb=settings.max_decode_mb,
+        split_fractions=parse_fractions(settings.split_fractions),
+        max_decode_mb=settings.max_decode_mb, search=search_client(args.index, settings),
+        index=settings.elasticsearch_index,
     )
     print(f"Batch job: {args.input} -> {store.url('')}")
     for line in report.lines():
         print(f"  {line}")
     return 0
+
+
+def search_client(choice: str, settings: Settings) -> Elasticsearch | None:
+    """The Elasticsearch client to index with: none when off, or when auto and it is down."""
+    if choice == "off":
+        return None
+    client = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+    if choice == "auto" and not client.ping():
+        return None
+    return client
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The batch job's worker side: photos sorted by bucket in, one shard and manifest per bucket out.
+"""The batch job's worker side: photos sorted by bucket in, one shard and its rows per bucket out.
 
 A bucket is a prefix of the image id, so the same photos always land in the same shard,
 whatever Spark's partitioning: a re-run rewrites the same objects.
@@ -15,21 +15,12 @@ from urllib.parse import unquote, urlparse
 import pyarrow as pa
 
 from adapters.object_store import ObjectStore
-from dataset.records import Upload, process_upload
+from dataset.image_record import FIELD_NAMES
+from dataset.manifest import SCHEMA
 from dataset.writer import write_group
+from preprocessing.upload import Upload, process_upload
 
 GROUP = "batch"
-
-SUMMARY_SCHEMA = pa.schema(
-    [
-        ("image_id", pa.string()),
-        ("label", pa.string()),
-        ("status", pa.string()),
-        ("reason", pa.string()),
-        ("has_gps", pa.bool_()),
-        ("source", pa.string()),
-    ]
-)
 
 
 def relative_source(uri: str, input_dir: str) -> str:
@@ -51,8 +42,10 @@ def is_photo_path(source: str) -> bool:
 
 @dataclass(frozen=True)
 class BucketWriter:
-    """Picklable mapInArrow function: rows (path, image_id, bucket) sorted by bucket; it reads
-    each photo's bytes itself, so the shuffle that groups the buckets carries no image data."""
+    """Picklable mapInArrow function: rows (path, image_id, bucket) sorted by bucket in, image
+    records out. It reads each photo's bytes itself, so the shuffle that groups the buckets
+    carries no image data. Files not written come out as rows with status "duplicate" or
+    "ignored", for the job's report."""
 
     store: ObjectStore
     input_dir: str
@@ -63,22 +56,12 @@ class BucketWriter:
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = (row for batch in batches for row in batch.to_pylist())
         for bucket, bucket_rows in itertools.groupby(rows, key=lambda row: row["bucket"]):
-            summary: list[dict] = []
-            outcomes = self._outcomes(bucket_rows, summary)
-            for row in write_group(self.store, GROUP, bucket, outcomes):
-                summary.append(
-                    {
-                        "image_id": row["image_id"],
-                        "label": row["label"],
-                        "status": row["status"],
-                        "reason": row["reason"],
-                        "has_gps": row["lat"] is not None,
-                        "source": row["source"],
-                    }
-                )
-            yield pa.RecordBatch.from_pylist(summary, schema=SUMMARY_SCHEMA)
+            skipped_rows: list[dict] = []
+            written = write_group(self.store, GROUP, bucket, self._outcomes(bucket_rows,
+                                                                             skipped_rows))
+            yield pa.RecordBatch.from_pylist(written + skipped_rows, schema=SCHEMA)
 
-    def _outcomes(self, rows, summary: list[dict]):
+    def _outcomes(self, rows, skipped_rows: list[dict]):
         """Process the first photo of each image id; other files are reported, not written."""
         for image_id, copies in itertools.groupby(rows, key=lambda row: row["image_id"]):
             photos = []
@@ -87,9 +70,9 @@ class BucketWriter:
                 if is_photo_path(source):
                     photos.append(source)
                 else:
-                    summary.append(skipped(image_id, source, "ignored"))
+                    skipped_rows.append(skipped(image_id, source, "ignored"))
             for source in photos[1:]:
-                summary.append(skipped(image_id, source, "duplicate"))
+                skipped_rows.append(skipped(image_id, source, "duplicate"))
             if photos:
                 source = photos[0]
                 data = (Path(self.input_dir) / source).read_bytes()
@@ -99,6 +82,6 @@ class BucketWriter:
 
 
 def skipped(image_id: str, source: str, status: str) -> dict:
-    """A summary row for a file that is not written: a duplicate photo or a non-photo file."""
-    return {"image_id": image_id, "label": None, "status": status, "reason": None,
-            "has_gps": False, "source": source}
+    """The row of a file that is not written: a duplicate photo or a non-photo file."""
+    return {**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": status,
+            "source": source}

@@ -1,22 +1,35 @@
-"""The batch job: a folder of img/<crop>/*.jpg in, the dataset format and a map out."""
+"""The batch job: a folder of img/<crop>/*.jpg in, the dataset format and a map out.
+
+The workers write raw bytes and shards and return the image records; the driver commits them
+to the manifest in one commit (a re-run replaces its rows, never duplicates them), indexes them
+in Elasticsearch when given a client (the same documents as the stream's), then renders the map.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from adapters.image_index import index_rows
 from adapters.object_store import ObjectStore
 from adapters.spark import spark_session
-from batch.bucket_writer import SUMMARY_SCHEMA, BucketWriter
+from batch.bucket_writer import BucketWriter
 from batch.image_map import render_map
 from dataset.layout import MAP_KEY
+from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
+from dataset.splits import SPLITS
 from preprocessing import DEFAULT_MAX_DECODE_MB
+
+RECORD_STATUSES = ("ok", "rejected")  # the rows of photos written; others are files skipped
 
 
 @dataclass
@@ -29,16 +42,19 @@ class BatchReport:
     ignored: int = 0
     with_gps: int = 0
     without_gps: int = 0
+    splits: Counter = field(default_factory=Counter)
+    indexed: int | None = None
     map_url: str | None = None
 
     @classmethod
-    def from_summary(cls, rows: list[dict]) -> BatchReport:
+    def from_rows(cls, rows: list[dict]) -> BatchReport:
         report = cls()
         for row in rows:
             if row["status"] == "ok":
                 report.processed += 1
-                report.with_gps += row["has_gps"]
-                report.without_gps += not row["has_gps"]
+                report.with_gps += row["lat"] is not None
+                report.without_gps += row["lat"] is None
+                report.splits[row["split"]] += 1
             elif row["status"] == "rejected":
                 report.rejected[row["reason"]] += 1
             elif row["status"] == "duplicate":
@@ -55,6 +71,9 @@ class BatchReport:
             f"duplicates skipped: {self.duplicates}",
             f"non-photo files ignored: {self.ignored}",
             f"with GPS: {self.with_gps}, without GPS: {self.without_gps}",
+            "splits: " + ", ".join(f"{split} {self.splits[split]}" for split in SPLITS),
+            "search index: " + ("not asked" if self.indexed is None
+                                else f"{self.indexed} documents"),
             f"map: {self.map_url}",
         ]
 
@@ -67,9 +86,13 @@ def run_batch(
     n_variants: int,
     max_pixels: int,
     shard_digits: int,
+    split_fractions: tuple[float, float, float],
     max_decode_mb: int = DEFAULT_MAX_DECODE_MB,
+    search: Elasticsearch | None = None,
+    index: str | None = None,
 ) -> BatchReport:
-    """Process every photo under input_dir into the store, then render the map beside it."""
+    """Process every photo under input_dir into the store, commit and (given a search client)
+    index their records, then render the map beside them."""
     spark = spark_session("field-images-batch", master, progress_bar=True)
     input_dir = input_dir.resolve()
     # Only (path, id, bucket) is shuffled to group the buckets; workers read the bytes again.
@@ -84,8 +107,15 @@ def run_batch(
         spark.sparkContext.defaultParallelism * 2, "bucket"
     ).sortWithinPartitions("bucket", "image_id", "path")
     writer = BucketWriter(store, str(input_dir), n_variants, max_pixels, max_decode_mb)
-    summary = arranged.mapInArrow(writer, from_arrow_schema(SUMMARY_SCHEMA)).collect()
-    report = BatchReport.from_summary([row.asDict() for row in summary])
+    output = arranged.mapInArrow(writer, from_arrow_schema(SCHEMA)).collect()
+    rows = [row.asDict() for row in output]
+    records = [row for row in rows if row["status"] in RECORD_STATUSES]
+    skipped = [row for row in rows if row["status"] not in RECORD_STATUSES]
+    records = ManifestWriter(Manifest.of(store), split_fractions).commit(records)
+    report = BatchReport.from_rows(records + skipped)
+    if search is not None:
+        refusals = index_rows(search, index, records, datetime.now(UTC).isoformat())
+        report.indexed = len(records) - len(refusals)
     report.map_url = write_map(store)
     return report
 

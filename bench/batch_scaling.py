@@ -24,9 +24,9 @@ from adapters.spark import spark_session
 from batch.bucket_writer import GROUP
 from batch.job import run_batch, write_map
 from bench.corpus import corpus_files
-from dataset.records import Upload, process_upload
 from dataset.writer import write_group
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
+from preprocessing.upload import Upload, process_upload
 
 SHARD_DIGITS = 2
 

@@ -62,7 +62,6 @@ from bench.stream_load import (
     post_all,
     processed_times,
 )
-from dataset.records import Upload, process_upload
 from dataset.writer import write_group
 from infra.processes import NotReady, free_port
 from infra.schemas import ensure_topic, remove_schemas, remove_topics
@@ -75,6 +74,7 @@ from ingest_api.publisher import (
     REQUEST_TIMEOUT_MS,
 )
 from preprocessing import load_upright_rgb
+from preprocessing.upload import Upload, process_upload
 from settings import Settings
 from streaming.job import EVERY_TWO_SECONDS, MAX_OFFSETS_PER_TRIGGER
 from streaming.sink import LOOKUP_CHUNK

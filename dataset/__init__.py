@@ -3,7 +3,7 @@
     root/raw/<image_id>.<ext>                original bytes, content-addressed
     root/rejected/<image_id>.json            why a photo was refused (dead letters)
     root/shards/<group>/<name>.tar           WebDataset shards: <id>_<variant>.npy + .json
-    root/manifest/<group>/<name>.parquet     one row per image
+    root/manifest/                           a Delta Lake table, one row per image
 """
 
 from dataset.reader import DatasetReader

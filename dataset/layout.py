@@ -6,7 +6,6 @@ bucket, a Kafka partition and offset) makes re-runs and replays overwrite, never
 
 from __future__ import annotations
 
-MANIFEST_PREFIX = "manifest/"
 SHARD_PREFIX = "shards/"
 MAP_KEY = "map.html"
 
@@ -21,10 +20,6 @@ def rejected_key(image_id: str) -> str:
 
 def shard_key(group: str, name: str) -> str:
     return f"{SHARD_PREFIX}{group}/{name}.tar"
-
-
-def manifest_key(group: str, name: str) -> str:
-    return f"{MANIFEST_PREFIX}{group}/{name}.parquet"
 
 
 def sample_key(image_id: str, variant: str) -> str:

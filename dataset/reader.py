@@ -16,16 +16,18 @@ import numpy as np
 import pandas as pd
 
 from adapters.object_store import ObjectStore, open_store
-from dataset.layout import MANIFEST_PREFIX, SHARD_PREFIX
-from dataset.manifest import SCHEMA, from_parquet_bytes
+from dataset.layout import SHARD_PREFIX
+from dataset.manifest import Manifest
 from settings import S3Settings, Settings
 
 
 class DatasetReader:
-    """A dataset under a local directory or s3://bucket/prefix."""
+    """A dataset under a local directory or s3://bucket/prefix, at one version of its manifest
+    (the newest by default)."""
 
-    def __init__(self, store: ObjectStore):
-        self.store = store
+    def __init__(self, store: ObjectStore, version: int | None = None):
+        self.store, self.version = store, version
+        self.manifest_table = Manifest.of(store)
 
     @classmethod
     def open(cls, root: str, s3: S3Settings | None = None) -> DatasetReader:
@@ -37,16 +39,33 @@ class DatasetReader:
         bbox: tuple[float, float, float, float] | None = None,
         has_gps: bool | None = None,
         status: str | None = "ok",
+        split: str | None = None,
+        min_sharpness: float | None = None,
+        brightness: tuple[float, float] | None = None,
+        max_clipped_fraction: float | None = None,
+        one_per_group: bool = False,
     ) -> pd.DataFrame:
-        """One row per image (the newest, if an image was written twice), filtered.
+        """One row per image, filtered.
 
-        bbox is (min_lon, min_lat, max_lon, max_lat); status=None keeps rejected rows too.
+        bbox is (min_lon, min_lat, max_lon, max_lat); status=None keeps rejected rows too;
+        brightness is a (low, high) range; one_per_group keeps the first photo of each near
+        duplicate group (by image id), dropping its copies.
         """
         rows = self._all_rows()
         if status is not None:
             rows = rows[rows["status"] == status]
         if label is not None:
             rows = rows[rows["label"] == label]
+        if split is not None:
+            rows = rows[rows["split"] == split]
+        if min_sharpness is not None:
+            rows = rows[rows["sharpness"] >= min_sharpness]
+        if brightness is not None:
+            rows = rows[rows["brightness"].between(*brightness)]
+        if max_clipped_fraction is not None:
+            rows = rows[rows["clipped_fraction"] <= max_clipped_fraction]
+        if one_per_group:
+            rows = rows.sort_values("image_id").drop_duplicates("duplicate_group")
         if has_gps is not None:
             rows = rows[rows["lat"].notna() == has_gps]
         if bbox is not None:
@@ -74,12 +93,8 @@ class DatasetReader:
         return [self.store.url(key) for key in self.store.list_keys(SHARD_PREFIX)]
 
     def _all_rows(self) -> pd.DataFrame:
-        keys = [k for k in self.store.list_keys(MANIFEST_PREFIX) if k.endswith(".parquet")]
-        tables = [from_parquet_bytes(self.store.get_bytes(key)) for key in keys]
-        if not tables:
-            return SCHEMA.empty_table().to_pandas()
-        rows = pd.concat([table.to_pandas() for table in tables], ignore_index=True)
-        return rows.drop_duplicates("image_id", keep="last")
+        rows = self.manifest_table.rows(self.version).to_pandas()
+        return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
 
 
 def read_shard(data: bytes) -> Iterator[tuple[dict, np.ndarray]]:

@@ -1,4 +1,4 @@
-"""Write a group of outcomes in the dataset format: raw bytes, one shard, one manifest file."""
+"""Write a group of outcomes in the dataset format: raw bytes, one shard, and their rows."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import tempfile
 from collections.abc import Iterable
 
 from adapters.object_store import ObjectRefused, ObjectStore
-from dataset.layout import manifest_key, raw_key, rejected_key, shard_key
-from dataset.manifest import to_parquet_bytes
-from dataset.records import Outcome, manifest_row, refused_by_storage
+from dataset.layout import raw_key, rejected_key, shard_key
+from dataset.records import manifest_row
 from dataset.shards import open_shard_writer, samples_of
+from preprocessing.upload import Outcome, refused_by_storage
 
 SPOOL_BYTES = 64 * 1024 * 1024  # a shard larger than this is spooled to a temporary file
 DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key")
@@ -19,11 +19,11 @@ DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key
 def write_group(
     store: ObjectStore, group: str, name: str, outcomes: Iterable[Outcome]
 ) -> list[dict]:
-    """Write every outcome and return their manifest rows.
+    """Write every outcome and return their manifest rows, for the caller to commit.
 
     Raw bytes are kept for every upload, rejected ones too (with rejected/<id>.json giving the
-    reason: the dead-letter record). Processed tensors go to shards/<group>/<name>.tar and all
-    rows to manifest/<group>/<name>.parquet. `outcomes` is consumed lazily, so only one image's
+    reason: the dead-letter record). Processed tensors go to shards/<group>/<name>.tar.
+    `outcomes` is consumed lazily, so only one image's
     tensors are in memory at a time. Same outcomes, same names, same bytes: replays overwrite.
     A photo whose bytes the store refuses (ObjectRefused) becomes a dead letter, `raw_key` None;
     any other store failure raises, for the whole group to be written again.
@@ -49,8 +49,6 @@ def write_group(
         if wrote_samples:
             spool.seek(0)
             store.put_stream(target_shard, spool)
-    if rows:
-        store.put_bytes(manifest_key(group, name), to_parquet_bytes(rows))
     return rows
 
 

@@ -6,6 +6,7 @@ Runs on schemas of their own (tests, benchmarks) remove them with the remove_ fu
 from __future__ import annotations
 
 import contextlib
+import json
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -16,6 +17,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.s3 import make_s3_client
+from dataset.image_record import FIELDS
 from settings import Settings
 
 _BUCKET_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
@@ -28,30 +30,46 @@ _BUCKET_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 KEYWORD = {"type": "keyword", "ignore_above": 256}
 LENIENT = {"ignore_malformed": True}
 
+COMPOSE_INDEX_PLACEHOLDER = "__ELASTICSEARCH_INDEX__"
+
+ES_TYPES = {
+    "keyword": KEYWORD,
+    "text": {"type": "text"},
+    "byte": {"type": "byte", **LENIENT},
+    "integer": {"type": "integer", **LENIENT},
+    "long": {"type": "long", **LENIENT},
+    "float": {"type": "float", **LENIENT},
+    "double": {"type": "double", **LENIENT},
+    "date": {"type": "date", **LENIENT},
+    "keywords": KEYWORD,  # any field of Elasticsearch may hold a list
+    "image": {"type": "binary"},  # base64
+}
+
+# The image record's fields, and two of the document's own: where (a point for the map's
+# queries) and when the stream or the batch job indexed it.
 IMAGE_MAPPINGS = {
     "properties": {
-        "image_id": KEYWORD,
-        "label": KEYWORD,
-        "status": KEYWORD,
-        "reason": KEYWORD,
-        "error": {"type": "text"},
+        **{field.name: ES_TYPES[field.kind] for field in FIELDS},
         "location": {"type": "geo_point", **LENIENT},
-        "lat": {"type": "double", **LENIENT},
-        "lon": {"type": "double", **LENIENT},
-        "altitude": {"type": "float", **LENIENT},
-        "captured_at": {"type": "date", **LENIENT},
         "processed_at": {"type": "date"},
-        "camera": KEYWORD,
-        "format": KEYWORD,
-        "width": {"type": "integer", **LENIENT},
-        "height": {"type": "integer", **LENIENT},
-        "source": KEYWORD,
-        "raw_key": KEYWORD,
-        "shard_key": KEYWORD,
-        "device_id": KEYWORD,
-        "thumbnail": {"type": "binary"},
     }
 }
+
+
+def image_template(index: str) -> dict:
+    """The index template of the image index `index` and `index-*`: one shard, no replicas."""
+    return {
+        "index_patterns": [index, f"{index}-*"],
+        "template": {
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "mappings": IMAGE_MAPPINGS,
+        },
+    }
+
+
+def compose_template_json() -> str:
+    """The template for compose's es-init.sh, which puts in the index name from its env."""
+    return json.dumps(image_template(COMPOSE_INDEX_PLACEHOLDER), indent=2) + "\n"
 
 
 def apply_schemas(settings: Settings, components: list[str]) -> None:
@@ -105,15 +123,7 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
     The priority is the name's length, so the template of "images-test" may overlap that of
     "images" (whose pattern "images-*" it falls under): the more specific name wins.
     """
-    es.indices.put_index_template(
-        name=index,
-        index_patterns=[index, f"{index}-*"],
-        priority=len(index),
-        template={
-            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-            "mappings": IMAGE_MAPPINGS,
-        },
-    )
+    es.indices.put_index_template(name=index, priority=len(index), **image_template(index))
     if es.indices.exists(index=index):
         es.indices.put_mapping(index=index, **IMAGE_MAPPINGS)  # harden an older index
     else:

@@ -1,8 +1,8 @@
 """The upload form: one photo in the field `file`, and optional facts the phone adds to it.
 
-Every optional field that is sent must be valid (dataset/client_facts.py holds the rules, which
-the stream applies to the same facts); nothing is silently dropped. The facts are returned with
-the header names of adapters/kafka_messages.py. The device is not a form field: it comes from
+Every optional field that is sent must be valid (preprocessing/client_facts.py holds the rules,
+which the stream applies to the same facts); nothing is silently dropped. The facts are returned
+with the header names of adapters/kafka_messages.py. The device is not a form field: it comes from
 the request's token (auth.py).
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from dataset import client_facts as rules
 from ingest_api.errors import ApiError, PayloadTooLarge
+from preprocessing import client_facts as rules
 
 FILE_FIELD = "file"
 

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image
+from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from ingest_api.guard import ServiceGuard
 from settings import Settings
 
@@ -36,23 +37,9 @@ PROBE_INTERVAL_S = 1.0
 # finished, and are reported as unknown.
 STATUSES = {"ok": "processed", "rejected": "rejected"}
 
-# The fields of a document that the API shows (not the thumbnail, nor internal error text).
-PUBLIC_FIELDS = (
-    "image_id",
-    "label",
-    "format",
-    "width",
-    "height",
-    "lat",
-    "lon",
-    "altitude",
-    "captured_at",
-    "camera",
-    "device_id",
-    "raw_key",
-    "shard_key",
-    "processed_at",
-)
+# The fields of a document that the API shows: the record's public ones (not the thumbnail,
+# nor internal error text), and when the photo was indexed.
+PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 
 
 class IndexUnavailable(Exception):

@@ -3,8 +3,10 @@
 Every Spark partition of a micro-batch is one Kafka partition's offset range. Its photos go
 through the core and the dataset writer as one group named after where it starts in Kafka
 (<topic>-p<partition>-o<first offset>), so a batch that Spark runs again after a crash rewrites
-the very same objects; Elasticsearch documents are keyed by image id, so they are overwritten
-too. That is what makes foreachBatch's at-least-once delivery come out exactly once.
+the very same objects. The driver then commits the batch's rows to the manifest table with the
+query's id and the batch id as a Delta application transaction, which a replay finds already
+committed; Elasticsearch documents are keyed by image id, so they are overwritten. That is what
+makes foreachBatch's at-least-once delivery come out exactly once.
 
 No message can stop the job: a message that is not an upload of ours (headers the API would
 never write), a photo the core refuses or breaks on, a photo whose bytes the store refuses and
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 from elasticsearch import NotFoundError
@@ -38,10 +42,13 @@ from adapters.image_index import Refusal, index_rows
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
 from dataset.layout import rejected_key
-from dataset.manifest import SCHEMA
-from dataset.records import index_refused_row, invalid_message, process_upload
+from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest_writer import ManifestWriter
+from dataset.records import index_refused_row
+from dataset.splits import parse_fractions
 from dataset.writer import dead_letter, write_group
 from preprocessing import image_id_of
+from preprocessing.upload import invalid_message, process_upload
 from settings import Settings
 
 GROUP = "stream"
@@ -54,6 +61,12 @@ log = logging.getLogger(__name__)
 def group_name(topic: str, partition: int, first_offset: int) -> str:
     """The shard and manifest name of a range of messages: where the range starts in Kafka."""
     return f"{topic}-p{partition}-o{first_offset:012d}"
+
+
+def query_id(checkpoint_dir: str) -> str:
+    """The streaming query's id, kept in its checkpoint: the same across restarts, new with a
+    new checkpoint (whose batch ids start again from 0)."""
+    return json.loads((Path(checkpoint_dir) / "metadata").read_text())["id"]
 
 
 def message_source(topic: str, partition: int, offset: int) -> str:
@@ -126,7 +139,8 @@ class PartitionWriter:
 
 
 class ImageSink:
-    """foreachBatch function: write a micro-batch's photos to the dataset, then index them.
+    """foreachBatch function: write a micro-batch's photos to the dataset, commit their rows to
+    the manifest, then index them.
 
     A document Elasticsearch refuses makes its photo a dead letter. Any other failure fails the
     batch: Spark then stops the query without committing the batch, and runs it again from the
@@ -141,6 +155,8 @@ class ImageSink:
             settings.max_decode_mb,
             settings.elasticsearch_auth,
         )
+        self.manifest = ManifestWriter(Manifest.of(self.writer.store),
+                                       parse_fractions(settings.split_fractions))
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
@@ -148,6 +164,8 @@ class ImageSink:
             row.asDict()
             for row in messages.mapInArrow(self.writer, from_arrow_schema(SCHEMA)).collect()
         ]
+        rows = self.manifest.commit(rows, app_id=query_id(self.settings.checkpoint_dir),
+                                    batch_id=batch_id)
         if rows:
             processed_at = datetime.now(UTC).isoformat()
             refusals = self._index(rows, processed_at)

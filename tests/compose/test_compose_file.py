@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from infra.nginx import TIMEOUTS, error_bodies, render_config
-from infra.schemas import IMAGE_MAPPINGS
+from infra.schemas import IMAGE_MAPPINGS, compose_template_json
 from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
 from ingest_api.server import GUNICORN_OPTIONS
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
@@ -352,6 +352,11 @@ def test_the_index_template_is_the_one_the_native_stack_installs():
     assert template["template"]["mappings"] == IMAGE_MAPPINGS
     assert template["template"]["settings"] == {"number_of_shards": 1, "number_of_replicas": 0}
     assert template["template"]["mappings"]["properties"]["location"]["type"] == "geo_point"
+
+
+def test_the_index_template_file_is_generated_from_the_image_record():
+    text = (COMPOSE_DIR / "elasticsearch" / "index_template.json").read_text()
+    assert text == compose_template_json(), "run: python -m infra compose-template"
 
 
 def test_elasticsearch_has_security_on_with_the_password_from_env(services):

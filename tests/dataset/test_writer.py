@@ -6,8 +6,8 @@ import json
 
 from adapters.object_store import LocalStore
 from dataset.layout import raw_key, rejected_key
-from dataset.records import Upload, process_upload
 from dataset.writer import write_group
+from preprocessing.upload import Upload, process_upload
 from tests.preprocessing.synthetic import encode, photo_like
 
 

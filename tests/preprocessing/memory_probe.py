@@ -17,8 +17,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from dataset.records import Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS
+from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 from tests.preprocessing.synthetic import encode, photo_like
 

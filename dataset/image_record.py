@@ -1,0 +1,64 @@
+"""The image record: the one definition of what the pipeline knows about each photo.
+
+Every other shape of it is derived from FIELDS: the manifest table's schema (dataset/manifest.py),
+the search index's mapping (infra/schemas.py) and documents (adapters/image_index.py), and the
+API's public fields (ingest_api/image_records.py). dataset/records.py fills a record in.
+Adding a field means a line here, a value in manifest_row, and whatever computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The kinds of value a field holds; each adapter maps a kind to its own type.
+KINDS = ("keyword", "text", "byte", "integer", "long", "float", "double", "date", "keywords",
+         "image")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One fact about a photo: its name, its kind, and whether the API shows it."""
+
+    name: str
+    kind: str
+    public: bool = False
+    about: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
+
+
+FIELDS = (
+    Field("image_id", "keyword", True, "sha256 of the uploaded bytes"),
+    Field("label", "keyword", True, "crop label, from the client or the batch folder"),
+    Field("status", "keyword", False, "ok or rejected"),
+    Field("reason", "keyword", False, "why a photo was rejected: a code"),
+    Field("error", "text", False, "why a photo was rejected: a sentence"),
+    Field("format", "keyword", True, "JPEG, PNG, HEIF, ..."),
+    Field("width", "integer", True, "of the original, upright"),
+    Field("height", "integer", True, "of the original, upright"),
+    Field("orientation", "byte", True, "the EXIF orientation applied"),
+    Field("lat", "double", True, "decimal degrees"),
+    Field("lon", "double", True, "decimal degrees"),
+    Field("gps_source", "keyword", True, "exif, client, or none"),
+    Field("altitude", "float", True, "metres"),
+    Field("captured_at", "date", True, "UTC, ISO 8601"),
+    Field("camera", "keyword", True, "make and model"),
+    Field("device_id", "keyword", True, "the device whose token sent the photo"),
+    Field("source", "keyword", False, "batch file or Kafka position"),
+    Field("size_bytes", "long", True, "of the original"),
+    Field("raw_key", "keyword", True, "where the original bytes are"),
+    Field("shard_key", "keyword", True, "the WebDataset shard holding the tensors"),
+    Field("variants", "keywords", True, "base, aug0, aug1, ..."),
+    Field("sharpness", "double", True, "variance of the Laplacian of the 224 base's luma"),
+    Field("brightness", "double", True, "mean luma of the 224 base, 0..1"),
+    Field("clipped_fraction", "double", True, "share of the base's pixels at black or white"),
+    Field("phash", "keyword", True, "64-bit perceptual hash, 16 hex digits"),
+    Field("duplicate_group", "keyword", True, "near-duplicate group: its first image's id"),
+    Field("split", "keyword", True, "train, val or test, from a hash of duplicate_group"),
+    Field("thumbnail", "image", False, "a small JPEG of the base tensor, for the map"),
+)
+
+FIELD_NAMES = tuple(field.name for field in FIELDS)
+PUBLIC_FIELDS = tuple(field.name for field in FIELDS if field.public)
