@@ -1,8 +1,10 @@
-"""The functional core: image bytes in; an upright 224x224x3 uint8 tensor, variants, metadata out.
+"""The functional core: image bytes in; an upright 224x224x3 uint8 tensor, variants, metadata and
+curation signals out.
 
 No I/O happens here. The streaming job, the batch job and the API's validation all call it.
 """
 
+from preprocessing.curation import CurationSignals
 from preprocessing.errors import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
 from preprocessing.pipeline import (
     DEFAULT_MAX_DECODE_MB,
@@ -23,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_VARIANTS",
     "CorruptImage",
+    "CurationSignals",
     "ImageMetadata",
     "ImageRejected",
     "ProcessedImage",

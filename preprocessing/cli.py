@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from PIL import Image
 
+from preprocessing.curation import CurationSignals
 from preprocessing.errors import ImageRejected
 from preprocessing.pipeline import (
     DEFAULT_MAX_DECODE_MB,
@@ -19,7 +21,7 @@ from preprocessing.pipeline import (
 
 EMPTY_FACTS = dict.fromkeys(
     ("format", "width", "height", "orientation", "lat", "lon", "altitude", "captured_at",
-     "camera", "sha256", "tensor_sha256")
+     "camera", "sha256", "tensor_sha256", *(field.name for field in fields(CurationSignals)))
 )
 
 
@@ -60,6 +62,7 @@ def inspect_file(
         "camera": meta.camera,
         "sha256": meta.image_id,
         "tensor_sha256": tensor_sha256(processed.base),
+        **asdict(processed.curation),
     }
 
 

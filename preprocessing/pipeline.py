@@ -1,4 +1,4 @@
-"""The core's one entry: bytes in; metadata, a 224x224x3 base tensor and augmented variants out."""
+"""The core's one entry: bytes in; metadata, a 224x224x3 base tensor, its signals, variants out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from preprocessing.augment import AugmentParams, apply_params, draw_params
+from preprocessing.curation import CurationSignals, curation_signals
 from preprocessing.decode import DecodedImage, decode_cost, decode_image
 from preprocessing.exif import read_exif
 from preprocessing.orientation import apply_orientation
@@ -59,6 +60,7 @@ class Variant:
 class ProcessedImage:
     metadata: ImageMetadata
     base: np.ndarray
+    curation: CurationSignals
     variants: tuple[Variant, ...]
 
 
@@ -140,8 +142,10 @@ def process_image(
 ) -> ProcessedImage:
     """Everything the datasets need from one upload; raises an ImageRejected subclass."""
     upright, metadata = load_upright_rgb(data, max_pixels, max_decode_mb)
+    base = base_tensor(upright)
     return ProcessedImage(
         metadata=metadata,
-        base=base_tensor(upright),
+        base=base,
+        curation=curation_signals(base),
         variants=augment(upright, metadata.image_id, n_variants),
     )
