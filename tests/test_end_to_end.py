@@ -22,8 +22,7 @@ import urllib3
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset import DatasetReader
-from dataset.layout import MANIFEST_PREFIX
-from dataset.manifest import from_parquet_bytes
+from dataset.manifest import Manifest
 from infra.processes import free_port
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
@@ -89,12 +88,9 @@ def wait_for_records(settings, image_ids) -> dict[str, dict]:
 
 
 def manifest_occurrences(settings) -> Counter:
-    """How often each image id appears across every manifest file (no de-duplication)."""
-    store = open_store(settings.dataset_root, settings.s3)
-    counts: Counter = Counter()
-    for key in store.list_keys(MANIFEST_PREFIX):
-        counts.update(from_parquet_bytes(store.get_bytes(key)).column("image_id").to_pylist())
-    return counts
+    """How often each image id appears in the manifest table (no de-duplication)."""
+    manifest = Manifest.of(open_store(settings.dataset_root, settings.s3))
+    return Counter(manifest.rows(columns=["image_id"]).column("image_id").to_pylist())
 
 
 def es_documents(settings, image_ids) -> dict[str, dict]:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.image_index import get_image
 from adapters.object_store import LocalStore, open_store
 from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from dataset import DatasetReader
+from infra.schemas import ensure_index, remove_index
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)  # Iowa
@@ -34,9 +37,9 @@ def field_folder(tmp_path_factory) -> Path:
     return root
 
 
-def run(folder: Path, store) -> object:
+def run(folder: Path, store, **options) -> object:
     return run_batch(folder, store, master="local[2]", n_variants=2, max_pixels=10**8,
-                     shard_digits=1)
+                     shard_digits=1, split_fractions=(0.8, 0.1, 0.1), **options)
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +101,29 @@ def test_the_map_is_written_beside_the_dataset(local_run):
     assert "leaflet" in store.get_bytes("map.html").decode().lower()
 
 
-def test_a_rerun_rewrites_the_same_objects_with_the_same_bytes(local_run, field_folder):
+def test_every_photo_has_curation_signals_a_duplicate_group_and_a_split(local_run):
     store, _ = local_run
+    rows = DatasetReader(store).manifest()
+    assert rows["sharpness"].gt(0).all() and rows["brightness"].between(0, 1).all()
+    assert rows["phash"].str.fullmatch("[0-9a-f]{16}").all()
+    assert rows["duplicate_group"].notna().all()
+    assert set(rows["split"]) <= {"train", "val", "test"}
+    assert sum(local_run[1].splits.values()) == 5
+
+
+def test_a_rerun_rewrites_the_same_objects_and_rows(local_run, field_folder):
+    store, _ = local_run
+    manifest_before = DatasetReader(store).manifest(status=None)
     before = {key: store.get_bytes(key) for key in store.list_keys("")}
     run(field_folder, store)
     after = {key: store.get_bytes(key) for key in store.list_keys("")}
-    assert sorted(after) == sorted(before)
-    data_keys = [k for k in before if k.startswith(("raw/", "shards/", "manifest/", "rejected/"))]
+    data_keys = [k for k in before if k.startswith(("raw/", "shards/", "rejected/"))]
+    assert sorted(k for k in after if k in data_keys or not k.startswith("manifest/")) == sorted(
+        k for k in before if not k.startswith("manifest/"))
     assert all(after[k] == before[k] for k in data_keys)
+    manifest_after = DatasetReader(store).manifest(status=None)
+    assert manifest_after.drop(columns="variants").equals(
+        manifest_before.drop(columns="variants"))
 
 
 def test_the_job_writes_to_s3_and_a_rerun_adds_no_duplicates(field_folder, s3_stack):
@@ -113,11 +131,32 @@ def test_the_job_writes_to_s3_and_a_rerun_adds_no_duplicates(field_folder, s3_st
     make_s3_client(s3_stack.s3).create_bucket(Bucket=bucket)
     store = open_store(f"s3://{bucket}/dataset", s3_stack.s3)
     report = run(field_folder, store)
-    keys = store.list_keys("")
+    keys = [key for key in store.list_keys("") if not key.startswith("manifest/")]
     run(field_folder, store)
-    assert store.list_keys("") == keys
+    assert [key for key in store.list_keys("") if not key.startswith("manifest/")] == keys
     assert report.processed == 5
     reader = DatasetReader.open(f"s3://{bucket}/dataset", s3_stack.s3)
     assert len(reader.manifest()) == 5
+    assert len(reader.manifest_table.rows()) == 6  # with the rejected photo, once each
     assert len(list(reader.samples(variants=["base"]))) == 5
     assert report.map_url == f"s3://{bucket}/dataset/map.html"
+
+
+def test_with_a_search_client_every_record_is_indexed_as_the_stream_indexes_it(
+    field_folder, es_stack, tmp_path
+):
+    search = make_elasticsearch_client(es_stack.elasticsearch_url, es_stack.elasticsearch_auth)
+    index = f"{es_stack.elasticsearch_index}-batch-{uuid.uuid4().hex[:8]}"
+    ensure_index(search, index)
+    try:
+        store = LocalStore(tmp_path)
+        report = run(field_folder, store, search=search, index=index)
+        rows = DatasetReader(store).manifest(status=None)
+        for row in rows.itertuples():
+            document = get_image(search, index, row.image_id)
+            assert document["status"] == row.status
+            assert document["shard_key"] == row.shard_key
+            assert document["split"] == row.split
+        assert report.indexed == 6
+    finally:
+        remove_index(search, index)

@@ -14,8 +14,7 @@ from kafka import KafkaProducer
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.kafka_messages import encode_headers
 from adapters.object_store import ObjectStore
-from dataset.layout import MANIFEST_PREFIX
-from dataset.manifest import from_parquet_bytes
+from dataset.manifest import Manifest
 from preprocessing import image_id_of
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
@@ -77,12 +76,11 @@ def produce(bootstrap_servers: str, topic: str, messages: list[Message]) -> None
 
 
 def manifest_rows_written(store: ObjectStore) -> list[dict]:
-    """Every row of every manifest file, without the reader's newest-row-per-image dedup.
+    """Every row of the manifest table, without the reader's one-row-per-image dedup.
 
-    An image that a replay wrote under a second name would show up here twice.
+    An image that a replay committed twice would show up here twice.
     """
-    keys = [key for key in store.list_keys(MANIFEST_PREFIX) if key.endswith(".parquet")]
-    return [row for key in keys for row in from_parquet_bytes(store.get_bytes(key)).to_pylist()]
+    return Manifest.of(store).rows().to_pylist()
 
 
 def documents(settings) -> dict[str, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,9 +14,9 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.layout import rejected_key
-from dataset.manifest import from_parquet_bytes
+from dataset.manifest import Manifest
 from streaming.job import start_stream
-from streaming.sink import group_name
+from streaming.sink import group_name, query_id
 from tests.streaming.field_messages import (
     BBOX,
     FIELD,
@@ -115,20 +116,23 @@ def test_elasticsearch_has_one_document_per_image_and_a_bounding_box_finds_the_g
     assert all(doc["thumbnail"] and doc["processed_at"] for doc in ok)
 
 
-def test_micro_batches_honour_max_offsets_and_each_kafka_range_is_one_shard_and_manifest(
-    first_run,
-):
+def test_micro_batches_honour_max_offsets_and_each_kafka_range_is_one_shard(first_run):
     settings, photos, _, batch_rows = first_run
     store = store_of(settings)
 
     assert [rows for rows in batch_rows if rows] == [4, 4, 2]
-    for key in store.list_keys("manifest/stream/"):
-        rows = from_parquet_bytes(store.get_bytes(key)).to_pylist()
-        offsets = [int(row["source"].rsplit("/", 1)[1]) for row in rows]
-        partitions = {int(row["source"].split("/")[1]) for row in rows}
+    for shard, rows in itertools.groupby(
+        sorted(manifest_rows_written(store), key=lambda row: row["shard_key"] or ""),
+        key=lambda row: row["shard_key"],
+    ):
+        if shard is None:
+            continue
+        sources = [row["source"] for row in rows]
+        offsets = [int(source.rsplit("/", 1)[1]) for source in sources]
+        partitions = {int(source.split("/")[1]) for source in sources}
         assert len(partitions) == 1
         name = group_name(settings.kafka_topic, partitions.pop(), min(offsets))
-        assert key == f"manifest/stream/{name}.parquet"
+        assert shard == f"shards/stream/{name}.tar"
     samples = list(DatasetReader(store).samples(variants=("base",)))
     assert len(samples) == len(photos)
     assert all(tensor.shape == (224, 224, 3) for tensor, _, _ in samples)
@@ -174,6 +178,8 @@ def test_a_replayed_batch_rewrites_the_same_objects_and_documents_without_duplic
     assert len(written) == len(set(written)) == 6
     assert len(DatasetReader(store_of(settings)).manifest()) == 6
     assert len(documents(settings)) == 6
+    manifest = Manifest.of(store_of(settings))
+    assert manifest.committed(query_id(settings.checkpoint_dir)) == last  # found, not redone
 
 
 def test_an_elasticsearch_failure_fails_the_batch_and_the_restart_indexes_it(
