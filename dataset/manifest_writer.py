@@ -26,8 +26,12 @@ class ManifestWriter:
         self.catalog.refresh()
         known = {row["image_id"] for row in rows if row["image_id"] in self.catalog}
         placed = self.catalog.place(rows, self.fractions)
-        if app_id is not None and (self.manifest.committed(app_id) or -1) >= batch_id:
+        if app_id is not None and self._committed_already(app_id, batch_id):
             return placed
         if placed:
             self.manifest.commit(placed, replace_ids=known, app_id=app_id, batch_id=batch_id)
         return placed
+
+    def _committed_already(self, app_id: str, batch_id: int) -> bool:
+        last = self.manifest.committed(app_id)
+        return last is not None and last >= batch_id

@@ -1,0 +1,137 @@
+"""The manifest: a Delta Lake table of image records, committed once per batch, readable anywhere."""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+
+import duckdb
+import polars as pl
+import pytest
+from PIL import Image
+
+from adapters.object_store import LocalStore, open_store
+from adapters.s3 import make_s3_client
+from dataset.image_record import FIELD_NAMES
+from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest_writer import ManifestWriter
+from dataset.records import manifest_row
+from infra.schemas import remove_bucket
+from preprocessing.upload import Upload, process_upload
+from tests.preprocessing.synthetic import encode, photo_like
+
+FRACTIONS = (0.8, 0.1, 0.1)
+
+
+def row_of(data: bytes, label: str = "maize") -> dict:
+    outcome = process_upload(Upload(data, "test", label), n_variants=1, max_pixels=10**8)
+    return manifest_row(outcome, f"raw/{outcome.image_id}.jpg", "shards/test/t.tar")
+
+
+def photo(seed: int) -> bytes:
+    return encode(photo_like(320, 240, seed=seed), "jpeg", quality=92)
+
+
+def reencoded(data: bytes, quality: int = 70) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def s3_root(s3_stack):
+    bucket = f"manifest-{uuid.uuid4().hex[:8]}"
+    s3 = make_s3_client(s3_stack.s3)
+    s3.create_bucket(Bucket=bucket)
+    yield open_store(f"s3://{bucket}/dataset", s3_stack.s3)
+    remove_bucket(s3, bucket)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    return LocalStore(tmp_path) if request.param == "local" else request.getfixturevalue("s3_root")
+
+
+def test_the_table_schema_is_the_image_record():
+    assert SCHEMA.names == list(FIELD_NAMES)
+
+
+def test_a_manifest_before_its_first_commit_is_empty(store):
+    manifest = Manifest.of(store)
+    assert manifest.version() is None
+    assert manifest.rows().num_rows == 0 and manifest.rows().schema == SCHEMA
+
+
+def test_rows_commit_with_their_group_and_split_and_a_rerun_replaces_them(store):
+    writer = ManifestWriter(Manifest.of(store), FRACTIONS)
+    rows = [row_of(photo(seed)) for seed in range(3)]
+    placed = writer.commit(rows)
+    assert all(row["duplicate_group"] == row["image_id"] for row in placed)
+    assert all(row["split"] in {"train", "val", "test"} for row in placed)
+
+    relabelled = [{**row, "label": "wheat"} for row in rows]
+    ManifestWriter(Manifest.of(store), FRACTIONS).commit(relabelled)  # a new run, a new writer
+
+    table = Manifest.of(store).rows().to_pylist()
+    assert sorted(row["image_id"] for row in table) == sorted(row["image_id"] for row in rows)
+    assert {row["label"] for row in table} == {"wheat"}
+    assert {row["image_id"]: row["split"] for row in table} == {
+        row["image_id"]: row["split"] for row in placed}
+
+
+def test_a_near_copy_joins_the_group_and_split_of_its_original(store):
+    writer = ManifestWriter(Manifest.of(store), FRACTIONS)
+    original = photo(7)
+    [first] = writer.commit([row_of(original)])
+    later = ManifestWriter(Manifest.of(store), FRACTIONS)  # knows the first only from the table
+    [copy] = later.commit([row_of(reencoded(original))])
+    assert copy["image_id"] != first["image_id"]
+    assert (copy["duplicate_group"], copy["split"]) == (first["duplicate_group"], first["split"])
+
+
+def test_a_batch_its_app_committed_already_is_placed_but_not_committed_again(store):
+    manifest = Manifest.of(store)
+    writer = ManifestWriter(manifest, FRACTIONS)
+    rows = [row_of(photo(seed)) for seed in range(2)]
+    first = writer.commit(rows, app_id="query-1", batch_id=0)
+    version = manifest.version()
+
+    replayed = ManifestWriter(Manifest.of(store), FRACTIONS).commit(
+        rows, app_id="query-1", batch_id=0)
+
+    assert manifest.version() == version and manifest.committed("query-1") == 0
+    assert replayed == first
+    assert Manifest.of(store).rows().num_rows == 2
+
+
+def test_concurrent_writers_lose_no_commit(s3_root):
+    rows = [row_of(photo(seed)) for seed in range(8)]
+    ManifestWriter(Manifest.of(s3_root), FRACTIONS).commit(rows[:1])  # the table exists
+
+    def commit(part):
+        ManifestWriter(Manifest.of(s3_root), FRACTIONS).commit(part)
+
+    threads = [threading.Thread(target=commit, args=([rows[i], rows[i + 4]],))
+               for i in range(1, 4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    written = Manifest.of(s3_root).rows(columns=["image_id"]).column("image_id").to_pylist()
+    expected = [rows[0]] + [rows[i + k] for i in range(1, 4) for k in (0, 4)]
+    assert sorted(written) == sorted(row["image_id"] for row in expected)
+
+
+def test_duckdb_and_polars_read_the_table(store):
+    rows = ManifestWriter(Manifest.of(store), FRACTIONS).commit(
+        [row_of(photo(1), "maize"), row_of(photo(2), "maize"), row_of(photo(3), "wheat")])
+    manifest = Manifest.of(store)
+
+    records = manifest.table().to_pyarrow_dataset()  # noqa: F841 (DuckDB finds it by name)
+    counts = duckdb.sql("SELECT label, count(*) AS n FROM records GROUP BY label ORDER BY label")
+    assert counts.fetchall() == [("maize", 2), ("wheat", 1)]
+
+    frame = pl.read_delta(manifest.uri, storage_options=manifest.storage_options)
+    assert sorted(frame["image_id"].to_list()) == sorted(row["image_id"] for row in rows)
+    assert frame.filter(pl.col("label") == "wheat")["phash"].to_list() == [rows[2]["phash"]]
