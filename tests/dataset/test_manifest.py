@@ -1,4 +1,4 @@
-"""The manifest: a Delta Lake table of image records, committed once per batch, readable anywhere."""
+"""The manifest: a Delta Lake table of image records, committed once per batch, read anywhere."""
 
 from __future__ import annotations
 
