@@ -10,102 +10,23 @@ Run: .venv/bin/python -m bench.curation_calibration
 
 from __future__ import annotations
 
-import io
 import itertools
-from collections.abc import Callable
+import sys
 
-from PIL import Image, ImageEnhance, ImageFilter, ImageOps
-
-from bench.corpus import CORPUS
 from dataset.duplicates import MAX_HAMMING_DISTANCE, assign_groups, hamming_distance
 from preprocessing import CurationSignals, process_image
-from settings import PROJECT_ROOT
-
-ONE_SCENE = "orientation/"  # landscape_1..8: one picture stored in the eight EXIF orientations
-
-
-def photos() -> dict[str, bytes]:
-    """Every decodable photo of the corpus and of img/, by a short name."""
-    corpus = sorted(CORPUS.glob("*/*.jpg"))
-    samples = sorted((PROJECT_ROOT / "img").glob("*/*.jpg"))
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for root, paths in ((CORPUS, corpus), (PROJECT_ROOT / "img", samples))
-        for path in paths
-    }
-
-
-def jpeg(image: Image.Image, quality: int = 95) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality)
-    return out.getvalue()
-
-
-def scaled(factor: float) -> Callable[[Image.Image], Image.Image]:
-    def resize(image: Image.Image) -> Image.Image:
-        size = (round(image.width * factor), round(image.height * factor))
-        return image.resize(size, Image.Resampling.LANCZOS)
-
-    return resize
-
-
-def cropped(share: float) -> Callable[[Image.Image], Image.Image]:
-    """Cuts `share` of the width and height off the right and bottom edges."""
-
-    def crop(image: Image.Image) -> Image.Image:
-        kept = 1 - share
-        return image.crop((0, 0, round(image.width * kept), round(image.height * kept)))
-
-    return crop
-
-
-def blurred(radius: float) -> Callable[[Image.Image], Image.Image]:
-    return lambda image: image.filter(ImageFilter.GaussianBlur(radius))
-
-
-def blurred_at_base(pixels: float) -> Callable[[Image.Image], Image.Image]:
-    """A Gaussian blur of `pixels` at the 224 scale, whatever the photo's size."""
-    return lambda image: image.filter(ImageFilter.GaussianBlur(pixels * min(image.size) / 224))
-
-
-def exposed(factor: float) -> Callable[[Image.Image], Image.Image]:
-    return lambda image: ImageEnhance.Brightness(image).enhance(factor)
-
-
-def identity(image: Image.Image) -> Image.Image:
-    return image
-
-
-# name -> (pixel change, JPEG quality of the copy)
-COPIES: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
-    "JPEG q90": (identity, 90),
-    "JPEG q70": (identity, 70),
-    "JPEG q50": (identity, 50),
-    "resize 90%": (scaled(0.9), 95),
-    "resize 75%": (scaled(0.75), 95),
-    "resize 50%": (scaled(0.5), 95),
-    "crop 2%": (cropped(0.02), 95),
-    "crop 5%": (cropped(0.05), 95),
-    "blur r2": (blurred(2), 95),
-    "blur r4": (blurred(4), 95),
-    "blur 1px at 224": (blurred_at_base(1), 95),
-    "blur 2px at 224": (blurred_at_base(2), 95),
-    "darken x0.5": (exposed(0.5), 95),
-    "brighten x1.5": (exposed(1.5), 95),
-    "brighten x2": (exposed(2.0), 95),
-}
-
-
-def upright_full_size(data: bytes) -> Image.Image:
-    return ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+from tests.preprocessing.real_photos import (
+    COPIES,
+    CORPUS,
+    ONE_SCENE,
+    copy_of,
+    photos,
+    scene_of,
+)
 
 
 def signals(data: bytes) -> CurationSignals:
     return process_image(data, n_variants=0).curation
-
-
-def scene_of(name: str) -> str:
-    return ONE_SCENE if name.startswith(ONE_SCENE) else name
 
 
 def report_scenes(originals: dict[str, CurationSignals]) -> None:
@@ -134,9 +55,8 @@ def report_scenes(originals: dict[str, CurationSignals]) -> None:
 def report_copies(originals: dict[str, CurationSignals], files: dict[str, bytes]) -> None:
     copies = {name: {} for name in COPIES}
     for name, data in files.items():
-        upright = upright_full_size(data)
-        for copy_name, (change, quality) in COPIES.items():
-            copies[copy_name][name] = signals(jpeg(change(upright), quality))
+        for copy_name in COPIES:
+            copies[copy_name][name] = signals(copy_of(data, copy_name))
     known = assign_groups([], ((name, s.phash) for name, s in originals.items()))
     known_pairs = [(originals[name].phash, group) for name, group in known.items()]
     print(
@@ -165,6 +85,8 @@ def report_copies(originals: dict[str, CurationSignals], files: dict[str, bytes]
 
 def main() -> None:
     files = photos()
+    if not any(name.startswith(ONE_SCENE) for name in files):
+        sys.exit(f"the calibration needs the shared corpus at {CORPUS}")
     originals = {name: signals(data) for name, data in files.items()}
     print(f"MAX_HAMMING_DISTANCE = {MAX_HAMMING_DISTANCE}")
     report_scenes(originals)

@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED_KEYS = {
     "file", "ok", "error", "format", "width", "height", "orientation",
     "lat", "lon", "captured_at", "sha256", "tensor_sha256",
+    "sharpness", "brightness", "clipped_fraction", "phash",
 }  # fmt: skip
 
 PHOTO = encode(
@@ -94,6 +95,21 @@ def test_sha256_and_tensor_sha256_match_the_core(by_name):
 
     assert by_name["photo.jpg"]["sha256"] == processed.metadata.image_id
     assert by_name["photo.jpg"]["tensor_sha256"] == tensor_sha256(processed.base)
+
+
+def test_the_curation_signals_match_the_core(by_name):
+    curation = process_image(PHOTO, n_variants=0).curation
+    report = by_name["photo.jpg"]
+
+    assert report["sharpness"] == curation.sharpness
+    assert report["brightness"] == curation.brightness
+    assert report["clipped_fraction"] == curation.clipped_fraction
+    assert report["phash"] == curation.phash
+
+
+def test_a_bad_file_has_no_signals(by_name):
+    assert by_name["notes.jpg"]["phash"] is None
+    assert by_name["notes.jpg"]["sharpness"] is None
 
 
 def test_the_content_decides_the_format_not_the_file_name(by_name):
