@@ -27,7 +27,7 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
     """The image record of this outcome: who, what, where taken, how it looks, where its data is.
 
     duplicate_group and split are left empty: they depend on the photos already in the
-    manifest, and are filled in where rows are committed (dataset/curation.py).
+    manifest, and are filled in where rows are committed (dataset/manifest_writer.py).
     """
     upload = outcome.upload
     meta = outcome.processed.metadata if outcome.ok else None
