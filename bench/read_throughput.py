@@ -10,6 +10,8 @@ plain       boto3 get_object of every tar, read through in 1 MB chunks: the limi
 webdataset  webdataset.WebDataset(reader.shard_urls(rows)).decode(), every sample's npy
             decoded (presigned URLs, read by a curl subprocess)
 reader      DatasetReader.samples(rows): streamed tars, (tensor, label, meta) per sample
+local       the reader on a local copy of the same shards (in the page cache): what reading
+            and decoding cost without a network, the CPU ceiling of one process
 
 and prints each one's median samples/s and MB/s and its ratio to plain. The bucket is removed.
 """
@@ -20,6 +22,7 @@ import argparse
 import io
 import platform
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 import webdataset as wds
 
-from adapters.object_store import ObjectStore, open_store
+from adapters.object_store import LocalStore, ObjectStore, open_store
 from adapters.s3 import make_s3_client
 from dataset import DatasetReader
 from dataset.layout import shard_key
@@ -96,8 +99,12 @@ def main() -> None:
     settings, bucket = Settings.from_env(), f"bench-read-{uuid.uuid4().hex[:8]}"
     s3, store = make_s3_client(settings.s3), open_store(f"s3://{bucket}/{PREFIX}", settings.s3)
     ensure_bucket(s3, bucket)
+    scratch = tempfile.TemporaryDirectory()
     try:
         rows = write_shards(store, args.shards, args.samples_per_shard)
+        local = LocalStore(scratch.name)
+        for key in rows["shard_key"].unique():
+            local.put_bytes(key, store.get_bytes(key))
         keys = sorted(rows["shard_key"].unique())
         reader, samples = DatasetReader(store), len(rows)
         total = plain(s3, bucket, keys)  # warm the server's caches before the first timing
@@ -105,14 +112,16 @@ def main() -> None:
             "plain": lambda: plain(s3, bucket, keys),
             "webdataset": lambda: through_webdataset(reader, rows),
             "reader": lambda: through_reader(reader, rows),
+            "local": lambda: through_reader(DatasetReader(local), rows),
         }
-        expected = {"plain": total, "webdataset": samples, "reader": samples}
+        expected = {"plain": total, **dict.fromkeys(["webdataset", "reader", "local"], samples)}
         times = {name: [] for name in runs}
         for _ in range(args.rounds):
             for name, run in runs.items():
                 times[name].append(seconds_of(run, expected[name]))
     finally:
         remove_bucket(s3, bucket)
+        scratch.cleanup()
     print(f"# {platform.machine()}, Python {platform.python_version()}, {args.shards} shards, "
           f"{samples} samples, {total / 1e6:.0f} MB on {settings.s3.endpoint_url}, "
           f"median of {args.rounds} rounds")
