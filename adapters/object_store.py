@@ -23,6 +23,8 @@ from settings import S3Settings
 # missing bucket (404), throttling (429) and server errors concern every write alike.
 _OBJECT_STATUSES = {400, 411, 413, 414}
 _OBJECT_ERRNOS = {errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
+# How long a reader URL works: a day of training; S3 accepts at most seven (SigV4's limit).
+READER_URL_SECONDS = 24 * 3600
 
 
 class ObjectRefused(Exception):
@@ -35,6 +37,8 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def list_keys(self, prefix: str) -> list[str]: ...
     def url(self, key: str) -> str: ...
+    def open_stream(self, key: str) -> BinaryIO: ...
+    def reader_url(self, key: str, expires_s: int = READER_URL_SECONDS) -> str: ...
 
 
 class LocalStore:
@@ -69,6 +73,13 @@ class LocalStore:
 
     def url(self, key: str) -> str:
         return str(self.root / key)
+
+    def open_stream(self, key: str) -> BinaryIO:
+        return (self.root / key).open("rb")
+
+    def reader_url(self, key: str, expires_s: int = READER_URL_SECONDS) -> str:
+        """The file's path: any tar reader opens it, and it does not expire."""
+        return self.url(key)
 
 
 class S3Store:
@@ -113,6 +124,17 @@ class S3Store:
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._full(key)}"
+
+    def open_stream(self, key: str) -> BinaryIO:
+        """The object's body as it arrives from the server, read on demand, never buffered whole."""
+        return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"]
+
+    def reader_url(self, key: str, expires_s: int = READER_URL_SECONDS) -> str:
+        """A presigned GET URL: plain HTTP readers (curl, webdataset) need no S3 credentials."""
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._full(key)},
+            ExpiresIn=expires_s,
+        )
 
 
 def open_store(root: str, s3: S3Settings) -> ObjectStore:

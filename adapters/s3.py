@@ -18,6 +18,7 @@ def make_s3_client(s3: S3Settings):
         region_name=s3.region,
         config=Config(
             s3={"addressing_style": "path"},
+            signature_version="s3v4",  # said, or botocore presigns URLs with the retired SigV2
             retries={"max_attempts": 5, "mode": "standard"},
             connect_timeout=5,
             read_timeout=30,

@@ -1,23 +1,20 @@
 """Read a dataset back: the manifest as a DataFrame, then (tensor, label, meta) from the shards.
 
-A few plain iterator stages, as in webdataset: manifest rows -> shard keys -> tar members ->
-samples. The shards are ordinary WebDataset tars, so `webdataset.WebDataset(reader.shard_urls())`
-reads them too.
+Samples come through the plain iterator stages of dataset.shard_stream: manifest rows -> shard
+keys -> streams -> tar members -> samples. The shards are ordinary WebDataset tars, so
+`webdataset.WebDataset(reader.shard_urls())` reads them too, locally and on S3.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import tarfile
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
-from adapters.object_store import ObjectStore, open_store
-from dataset.layout import SHARD_PREFIX
+from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
 from dataset.manifest import Manifest
+from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from settings import S3Settings, Settings
 
 
@@ -75,36 +72,60 @@ class DatasetReader:
         return rows.reset_index(drop=True)
 
     def samples(
-        self, rows: pd.DataFrame | None = None, variants: Iterable[str] | None = None
+        self,
+        rows: pd.DataFrame | None = None,
+        variants: Iterable[str] | None = None,
+        *,
+        shuffle_seed: int | None = None,
+        split_by_worker: bool = True,
+        split_by_node: bool = False,
     ) -> Iterator[tuple[np.ndarray, str | None, dict]]:
-        """(tensor, label, meta) for the rows' samples; variants like ("base",) narrow them."""
-        rows = self.manifest() if rows is None else rows
-        wanted_variants = None if variants is None else set(variants)
-        for shard, group in rows.dropna(subset=["shard_key"]).groupby("shard_key", sort=True):
-            wanted_ids = set(group["image_id"])
-            for meta, tensor in read_shard(self.store.get_bytes(shard)):
-                if meta["image_id"] not in wanted_ids:
-                    continue
-                if wanted_variants is None or meta["variant"] in wanted_variants:
-                    yield tensor, meta["label"], meta
+        """(tensor, label, meta) for the rows' samples (default: the manifest), streamed.
 
-    def shard_urls(self) -> list[str]:
-        """Every shard's URL (a path, or s3://...) for webdataset or other tar readers."""
-        return [self.store.url(key) for key in self.store.list_keys(SHARD_PREFIX)]
+        variants like ("base",) narrow them; by default val and test images yield only their
+        base tensor, training images every variant. Shards come sorted by key, or in the order drawn
+        from shuffle_seed (pass the same seed on every worker and node, a new one per epoch).
+        Inside a PyTorch DataLoader each worker reads every n-th shard, as webdataset does;
+        split_by_node also splits them by distributed rank.
+        """
+        rows = self.manifest() if rows is None else rows
+        keys = shuffled(shard_keys(rows), shuffle_seed)
+        mine = split(keys, by_node=split_by_node, by_worker=split_by_worker)
+        samples = tar_samples(opened(mine, self.store))
+        for meta, tensor in decoded(samples, wanted_variants(rows, variants)):
+            yield tensor, meta["label"], meta
+
+    def shard_urls(
+        self, rows: pd.DataFrame | None = None, *, expires_s: int = READER_URL_SECONDS
+    ) -> list[str]:
+        """URLs that `webdataset.WebDataset` opens, of the shards the rows (default: the
+        manifest) reference: paths, or presigned http(s) URLs valid for expires_s on S3.
+
+        Not a listing of shards/: a shard no row points to any more is not part of the dataset.
+        """
+        rows = self.manifest() if rows is None else rows
+        return [self.store.reader_url(key, expires_s) for key in shard_keys(rows)]
 
     def _all_rows(self) -> pd.DataFrame:
         rows = self.manifest_table.rows(self.version).to_pandas()
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
 
 
-def read_shard(data: bytes) -> Iterator[tuple[dict, np.ndarray]]:
-    """(meta, tensor) pairs of one WebDataset tar, in the order they were written."""
-    members: dict[str, dict[str, bytes]] = {}
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar:
-            key, _, extension = member.name.partition(".")
-            members.setdefault(key, {})[extension] = tar.extractfile(member).read()
-    for parts in members.values():
-        yield json.loads(parts["json"]), np.load(io.BytesIO(parts["npy"]))
+def shard_keys(rows: pd.DataFrame) -> list[str]:
+    """The shards that hold the rows' samples, each once, sorted."""
+    return sorted(rows["shard_key"].dropna().unique())
 
 
+BASE_ONLY = frozenset({"base"})
+EVALUATION_SPLITS = ("val", "test")  # augmentations are for training
+
+
+def wanted_variants(rows: pd.DataFrame, variants: Iterable[str] | None) -> WantedVariants:
+    """Which variants to yield for each image of the rows: `variants` if given; else every
+    variant (None) of a training image, and only the base tensor of a val or test image."""
+    if variants is not None:
+        return dict.fromkeys(rows["image_id"], frozenset(variants))
+    splits = rows["split"] if "split" in rows else pd.Series(None, index=rows.index)
+    evaluated = splits.isin(EVALUATION_SPLITS)
+    return {image_id: BASE_ONLY if evaluation else None
+            for image_id, evaluation in zip(rows["image_id"], evaluated, strict=True)}
