@@ -16,10 +16,12 @@ from adapters.object_store import LocalStore, open_store
 from adapters.s3 import make_s3_client
 from dataset import DatasetReader
 from dataset.layout import shard_key
-from dataset.records import Upload, process_upload
+from dataset.manifest import Manifest
+from dataset.manifest_writer import ManifestWriter
 from dataset.shards import open_shard_writer
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
+from preprocessing.upload import Upload, process_upload
 from tests.preprocessing.synthetic import encode, photo_like
 
 SHARDS, PHOTOS_PER_SHARD, VARIANTS = 4, 2, 2
@@ -39,15 +41,34 @@ def store(request, tmp_path):
     remove_bucket(s3, bucket)
 
 
-@pytest.fixture
-def written(store):
-    """SHARDS groups of photos written by write_group; the reader and each shard's outcomes."""
-    shards = {}
+ALL_TRAIN = (1.0, 0.0, 0.0)
+
+
+def write_shards(store, fractions=ALL_TRAIN) -> dict:
+    """SHARDS groups of photos written by write_group and committed; each shard's outcomes."""
+    shards, rows = {}, []
     for group in range(SHARDS):
         outcomes = [outcome(group * PHOTOS_PER_SHARD + i) for i in range(PHOTOS_PER_SHARD)]
-        write_group(store, "batch", f"part-{group}", outcomes)
+        rows += write_group(store, "batch", f"part-{group}", outcomes)
         shards[shard_key("batch", f"part-{group}")] = outcomes
-    return DatasetReader(store), shards
+    ManifestWriter(Manifest.of(store), fractions).commit(rows)
+    return shards
+
+
+@pytest.fixture
+def written(store):
+    """The reader of a dataset of training photos, and each shard's outcomes."""
+    return DatasetReader(store), write_shards(store)
+
+
+def test_val_and_test_images_yield_only_their_base_tensor_unless_asked(tmp_path):
+    store = LocalStore(tmp_path)
+    write_shards(store, fractions=(0.0, 0.5, 0.5))
+    reader = DatasetReader(store)
+    assert set(reader.manifest()["split"]) == {"val", "test"}
+    assert {meta["variant"] for _, _, meta in reader.samples()} == {"base"}
+    asked = {meta["variant"] for _, _, meta in reader.samples(variants=["base", "aug0"])}
+    assert asked == {"base", "aug0"}
 
 
 def outcome(seed: int):
