@@ -4,12 +4,24 @@ Written and read with the deltalake package (delta-rs, no JVM), so pandas, DuckD
 Spark with Delta read it too. Its schema is derived from the image record. A commit may carry an
 application transaction (app id, version): the streaming query's id and its batch id, so a batch
 that Spark runs again after a crash never commits twice.
+
+The log is kept whole: delta-rs otherwise deletes log entries older than
+delta.logRetentionDuration (30 days) whenever it writes a checkpoint, and a named snapshot's
+version (dataset/snapshots.py) could no longer be loaded. The table is created with
+delta.enableExpiredLogCleanup false, and every commit of ours says so too (KEEP_LOG), for tables
+created before.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import (
+    CommitProperties,
+    DeltaTable,
+    PostCommitHookProperties,
+    Transaction,
+    write_deltalake,
+)
 from deltalake.exceptions import TableNotFoundError
 
 from adapters.object_store import ObjectStore
@@ -31,6 +43,8 @@ ARROW_TYPES = {
     "image": pa.binary(),
 }
 SCHEMA = pa.schema([(field.name, ARROW_TYPES[field.kind]) for field in FIELDS])
+TABLE_PROPERTIES = {"delta.enableExpiredLogCleanup": "false"}
+KEEP_LOG = PostCommitHookProperties(cleanup_expired_logs=False)
 
 
 def delta_storage_options(s3: S3Settings) -> dict[str, str]:
@@ -106,12 +120,13 @@ class Manifest:
         data = pa.Table.from_pylist(rows, schema=SCHEMA)
         table = self.table()
         if table is None or not replace_ids:
-            write_deltalake(self.uri, data, mode="append", commit_properties=properties,
+            write_deltalake(self.uri, data, mode="append", configuration=TABLE_PROPERTIES,
+                            commit_properties=properties, post_commithook_properties=KEEP_LOG,
                             storage_options=self.storage_options)
             return
         (
             table.merge(data, "t.image_id = s.image_id", source_alias="s", target_alias="t",
-                        commit_properties=properties)
+                        commit_properties=properties, post_commithook_properties=KEEP_LOG)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
