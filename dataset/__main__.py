@@ -22,12 +22,13 @@ MB = 1024 * 1024
 
 def compact(store: ObjectStore, target_bytes: int, retention_hours: int) -> Iterator[str]:
     """Merge small shards, compact the table's files, then clean up; a line per step."""
-    run = compact_shards(store, target_bytes)
-    if run is None:
+    compacted = compact_shards(store, target_bytes)
+    if compacted is None:
         yield "shards: nothing to merge"
     else:
+        run = compacted.run
         yield (f"shards: {len(run.superseded)} merged into {run.brace_pattern}, "
-               f"{run.moved} rows moved")
+               f"{compacted.moved} rows moved")
     manifest = Manifest.of(store)
     if manifest.version() is not None:
         metrics = compact_table(manifest, target_bytes)

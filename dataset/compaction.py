@@ -31,33 +31,39 @@ from deltalake.exceptions import CommitFailedError
 
 from adapters.object_store import ObjectStore
 from dataset.layout import SHARD_PREFIX, image_id_of_sample, shard_key
-from dataset.manifest import KEEP_LOG, Manifest
+from dataset.manifest import COMMIT_ATTEMPTS, KEEP_LOG, Manifest
 from dataset.writer import SPOOL_BYTES
 
 TARGET_BYTES = 256 * 1024 * 1024
 COMPACT_GROUP = "compact"
 RECORD_PREFIX = "compaction/"
-COMMIT_ATTEMPTS = 20
 MOVES_SCHEMA = pa.schema([("image_id", pa.string()), ("old_shard_key", pa.string()),
                           ("shard_key", pa.string())])
 
 
 @dataclass(frozen=True)
 class CompactionRun:
-    """What one run wrote and superseded; `moved` counts the rows its merge updated."""
+    """What one run wrote and superseded: its record."""
 
     run: str
     from_version: int
     written: list[str]
     superseded: list[str]
     created_at: str
-    moved: int = 0
 
     @property
     def brace_pattern(self) -> str:
         """The run's shards as one WebDataset URL pattern."""
         last = len(self.written) - 1
         return shard_key(COMPACT_GROUP, f"{self.run}-{{000000..{last:06d}}}")
+
+
+@dataclass(frozen=True)
+class Compacted:
+    """A run, and how many rows its merge moved to the new shards."""
+
+    run: CompactionRun
+    moved: int
 
 
 def plan_bins(sizes: dict[str, int], target_bytes: int) -> list[list[str]]:
@@ -76,7 +82,7 @@ def plan_bins(sizes: dict[str, int], target_bytes: int) -> list[list[str]]:
     return [shards for shards in bins if len(shards) > 1]
 
 
-def compact_shards(store: ObjectStore, target_bytes: int = TARGET_BYTES) -> CompactionRun | None:
+def compact_shards(store: ObjectStore, target_bytes: int = TARGET_BYTES) -> Compacted | None:
     """Merge the small shards of the current version; None when there is nothing to merge."""
     manifest = Manifest.of(store)
     version = manifest.version()
@@ -98,7 +104,7 @@ def compact_shards(store: ObjectStore, target_bytes: int = TARGET_BYTES) -> Comp
     # Recorded before the merge: cleanup only deletes what no version it keeps names, so the
     # record of a merge that never commits deletes nothing.
     store.put_bytes(record_key(run), json.dumps(asdict(record), indent=2).encode())
-    return CompactionRun(**{**asdict(record), "moved": commit_moves(manifest, moves)})
+    return Compacted(record, commit_moves(manifest, moves))
 
 
 def images_by_shard(manifest: Manifest, version: int) -> dict[str, set[str]]:

@@ -14,6 +14,8 @@ created before.
 
 from __future__ import annotations
 
+import itertools
+
 import pyarrow as pa
 from deltalake import (
     CommitProperties,
@@ -22,7 +24,7 @@ from deltalake import (
     Transaction,
     write_deltalake,
 )
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from adapters.object_store import ObjectStore
 from dataset.image_record import FIELDS
@@ -45,6 +47,7 @@ ARROW_TYPES = {
 SCHEMA = pa.schema([(field.name, ARROW_TYPES[field.kind]) for field in FIELDS])
 TABLE_PROPERTIES = {"delta.enableExpiredLogCleanup": "false"}
 KEEP_LOG = PostCommitHookProperties(cleanup_expired_logs=False)
+COMMIT_ATTEMPTS = 20
 
 
 def delta_storage_options(s3: S3Settings) -> dict[str, str]:
@@ -113,11 +116,26 @@ class Manifest:
     ) -> None:
         """Add the rows in one commit; rows of `replace_ids` replace the current rows of those
         images. Appending is the common case and costs the same however big the table is;
-        replacing (a batch job run again) has to read the table."""
+        replacing (a batch job run again) has to read the table.
+
+        delta-rs refuses an append when a concurrent commit rewrote files (compaction moving
+        rows to new shards): the commit is made again on the new version, since the rows added
+        or replaced never depend on the rows the other commit moved."""
         properties = None
         if app_id is not None:
             properties = CommitProperties(app_transactions=[Transaction(app_id, batch_id)])
         data = pa.Table.from_pylist(rows, schema=SCHEMA)
+        for attempt in itertools.count(1):
+            try:
+                self._commit_once(data, replace_ids, properties)
+                return
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+
+    def _commit_once(
+        self, data: pa.Table, replace_ids: set[str], properties: CommitProperties | None
+    ) -> None:
         table = self.table()
         if table is None or not replace_ids:
             write_deltalake(self.uri, data, mode="append", configuration=TABLE_PROPERTIES,

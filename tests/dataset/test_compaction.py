@@ -42,9 +42,10 @@ def test_small_shards_merge_into_a_brace_pattern_with_the_same_rows_and_identica
     ids = stream.write(1, 3, 2, 1, 2, 3, 1, 1)  # bins of 6, 6 and 2 photos
     before, rows_before = samples_by_key(store), rows_of(store)
 
-    run = compact_shards(store, TARGET)
+    compacted = compact_shards(store, TARGET)
+    run = compacted.run
 
-    assert run.moved == len(ids) == 14
+    assert compacted.moved == len(ids) == 14
     assert (len(run.superseded), len(run.written)) == (8, 3)
     assert run.brace_pattern == f"shards/compact/{run.run}-{{000000..000002}}.tar"
     keys = set(DatasetReader(store).manifest()["shard_key"])
@@ -57,7 +58,7 @@ def test_small_shards_merge_into_a_brace_pattern_with_the_same_rows_and_identica
 def test_merged_shards_are_plain_tars_holding_each_image_once(stream):
     store = stream.store
     ids = stream.write(2, 2, 2)
-    run = compact_shards(store, TARGET)
+    run = compact_shards(store, TARGET).run
     with tarfile.open(fileobj=io.BytesIO(store.get_bytes(run.written[0]))) as tar:
         names = tar.getnames()
 
@@ -97,7 +98,7 @@ def test_cleanup_deletes_superseded_shards_but_never_one_no_commit_named(stream)
     store = stream.store
     stream.write(1, 2, 1)
     old = set(store.list_keys("shards/stream/"))
-    run = compact_shards(store, TARGET)
+    run = compact_shards(store, TARGET).run
     store.put_bytes("shards/stream/t-p0-o999999999999.tar", b"written, not yet committed")
 
     kept = clean_up(store, retention_hours=1)
