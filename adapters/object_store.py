@@ -36,6 +36,8 @@ class ObjectStore(Protocol):
     def put_stream(self, key: str, stream: BinaryIO) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
     def list_keys(self, prefix: str) -> list[str]: ...
+    def sizes(self, prefix: str) -> dict[str, int]: ...
+    def delete(self, keys: list[str]) -> None: ...
     def url(self, key: str) -> str: ...
     def open_stream(self, key: str) -> BinaryIO: ...
     def reader_url(self, key: str, expires_s: int = READER_URL_SECONDS) -> str: ...
@@ -70,6 +72,15 @@ class LocalStore:
         if not base.is_dir():
             return []
         return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """The size in bytes of every object under prefix."""
+        return {key: (self.root / key).stat().st_size for key in self.list_keys(prefix)}
+
+    def delete(self, keys: list[str]) -> None:
+        """Remove the objects; keys already gone are no error."""
+        for key in keys:
+            (self.root / key).unlink(missing_ok=True)
 
     def url(self, key: str) -> str:
         return str(self.root / key)
@@ -116,11 +127,23 @@ class S3Store:
         return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()
 
     def list_keys(self, prefix: str) -> list[str]:
+        return sorted(self.sizes(prefix))
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """The size in bytes of every object under prefix."""
         strip = len(self.prefix) + 1 if self.prefix else 0
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self._full(prefix)
         )
-        return sorted(obj["Key"][strip:] for page in pages for obj in page.get("Contents", []))
+        return {obj["Key"][strip:]: obj["Size"] for page in pages
+                for obj in page.get("Contents", [])}
+
+    def delete(self, keys: list[str]) -> None:
+        """Remove the objects, a thousand per request; keys already gone are no error."""
+        for start in range(0, len(keys), 1000):
+            objects = [{"Key": self._full(key)} for key in keys[start:start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket,
+                                       Delete={"Objects": objects, "Quiet": True})
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._full(key)}"

@@ -20,14 +20,37 @@ import numpy as np
 MAX_HAMMING_DISTANCE = 8
 
 
-def hash_values(phashes: Iterable[str]) -> np.ndarray:
-    """16-hex-digit pHashes as uint64."""
-    return np.array([int(phash, 16) for phash in phashes], dtype=np.uint64)
-
-
 def hamming_distance(a: str, b: str) -> int:
     """How many of the 64 bits of two pHashes differ."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+class KnownScenes:
+    """The (pHash, group) pairs new photos are compared with, as one growing uint64 array.
+
+    Placing a photo is one vectorised pass over the array, never a conversion of every hash, so
+    it costs about the same at a hundred thousand photos as at a thousand (docs/performance.md).
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
+        self._values = np.empty(1024, dtype=np.uint64)
+        self.groups: list[str] = []
+        for phash, group in pairs:
+            self.add(phash, group)
+
+    def add(self, phash: str, group: str) -> None:
+        if len(self.groups) == self._values.size:
+            self._values = np.concatenate([self._values, np.empty_like(self._values)])
+        self._values[len(self.groups)] = int(phash, 16)
+        self.groups.append(group)
+
+    def place(self, image_id: str, phash: str) -> str:
+        """The group of a new photo, which joins the known ones: that of its nearest hash within
+        MAX_HAMMING_DISTANCE, else a new group named by its own image id."""
+        distances = np.bitwise_count(self._values[: len(self.groups)] ^ np.uint64(int(phash, 16)))
+        group = nearest_group(distances, self.groups) or image_id
+        self.add(phash, group)
+        return group
 
 
 def assign_groups(
@@ -39,18 +62,8 @@ def assign_groups(
     MAX_HAMMING_DISTANCE, the smaller group name among equally near ones; else its own image id
     names a new group. Known groups are never changed.
     """
-    known_pairs, new_pairs = list(known), list(new)
-    hashes = np.empty(len(known_pairs) + len(new_pairs), dtype=np.uint64)
-    hashes[: len(known_pairs)] = hash_values(phash for phash, _ in known_pairs)
-    groups = [group for _, group in known_pairs]
-    assigned = {}
-    for image_id, phash in new_pairs:
-        value = np.uint64(int(phash, 16))
-        group = nearest_group(np.bitwise_count(hashes[: len(groups)] ^ value), groups)
-        assigned[image_id] = group or image_id
-        hashes[len(groups)] = value
-        groups.append(assigned[image_id])
-    return assigned
+    scenes = KnownScenes(known)
+    return {image_id: scenes.place(image_id, phash) for image_id, phash in new}
 
 
 def nearest_group(distances: np.ndarray, groups: list[str]) -> str | None:

@@ -25,3 +25,8 @@ def shard_key(group: str, name: str) -> str:
 def sample_key(image_id: str, variant: str) -> str:
     """A WebDataset key: no dots, since WebDataset splits a member name at its first dot."""
     return f"{image_id}_{variant}"
+
+
+def image_id_of_sample(member_name: str) -> str:
+    """The image id of a shard's tar member ("<id>_<variant>.npy"): ids are hex, without "_"."""
+    return member_name.partition("_")[0]

@@ -4,13 +4,27 @@ Written and read with the deltalake package (delta-rs, no JVM), so pandas, DuckD
 Spark with Delta read it too. Its schema is derived from the image record. A commit may carry an
 application transaction (app id, version): the streaming query's id and its batch id, so a batch
 that Spark runs again after a crash never commits twice.
+
+The log is kept whole: delta-rs otherwise deletes log entries older than
+delta.logRetentionDuration (30 days) whenever it writes a checkpoint, and a named snapshot's
+version (dataset/snapshots.py) could no longer be loaded. The table is created with
+delta.enableExpiredLogCleanup false, and every commit of ours says so too (KEEP_LOG), for tables
+created before.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake import (
+    CommitProperties,
+    DeltaTable,
+    PostCommitHookProperties,
+    Transaction,
+    write_deltalake,
+)
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from adapters.object_store import ObjectStore
 from dataset.image_record import FIELDS
@@ -31,6 +45,9 @@ ARROW_TYPES = {
     "image": pa.binary(),
 }
 SCHEMA = pa.schema([(field.name, ARROW_TYPES[field.kind]) for field in FIELDS])
+TABLE_PROPERTIES = {"delta.enableExpiredLogCleanup": "false"}
+KEEP_LOG = PostCommitHookProperties(cleanup_expired_logs=False)
+COMMIT_ATTEMPTS = 20
 
 
 def delta_storage_options(s3: S3Settings) -> dict[str, str]:
@@ -99,19 +116,35 @@ class Manifest:
     ) -> None:
         """Add the rows in one commit; rows of `replace_ids` replace the current rows of those
         images. Appending is the common case and costs the same however big the table is;
-        replacing (a batch job run again) has to read the table."""
+        replacing (a batch job run again) has to read the table.
+
+        delta-rs refuses an append when a concurrent commit rewrote files (compaction moving
+        rows to new shards): the commit is made again on the new version, since the rows added
+        or replaced never depend on the rows the other commit moved."""
         properties = None
         if app_id is not None:
             properties = CommitProperties(app_transactions=[Transaction(app_id, batch_id)])
         data = pa.Table.from_pylist(rows, schema=SCHEMA)
+        for attempt in itertools.count(1):
+            try:
+                self._commit_once(data, replace_ids, properties)
+                return
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+
+    def _commit_once(
+        self, data: pa.Table, replace_ids: set[str], properties: CommitProperties | None
+    ) -> None:
         table = self.table()
         if table is None or not replace_ids:
-            write_deltalake(self.uri, data, mode="append", commit_properties=properties,
+            write_deltalake(self.uri, data, mode="append", configuration=TABLE_PROPERTIES,
+                            commit_properties=properties, post_commithook_properties=KEEP_LOG,
                             storage_options=self.storage_options)
             return
         (
             table.merge(data, "t.image_id = s.image_id", source_alias="s", target_alias="t",
-                        commit_properties=properties)
+                        commit_properties=properties, post_commithook_properties=KEEP_LOG)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()

@@ -15,6 +15,7 @@ import pandas as pd
 from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
 from dataset.manifest import Manifest
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
+from dataset.snapshots import resolve
 from settings import S3Settings, Settings
 
 
@@ -27,8 +28,12 @@ class DatasetReader:
         self.manifest_table = Manifest.of(store)
 
     @classmethod
-    def open(cls, root: str, s3: S3Settings | None = None) -> DatasetReader:
-        return cls(open_store(root, s3 or Settings.from_env().s3))
+    def open(
+        cls, root: str, s3: S3Settings | None = None, snapshot: str | None = None
+    ) -> DatasetReader:
+        """The dataset at its newest version, or at the version a named snapshot pins."""
+        store = open_store(root, s3 or Settings.from_env().s3)
+        return cls(store, None if snapshot is None else resolve(store, snapshot))
 
     def manifest(
         self,

@@ -1,0 +1,90 @@
+"""Delta commit time per micro-batch as the manifest grows to 100k rows: it must stay flat.
+
+    .venv/bin/python -m bench.commit_bench [--rows 100000] [--root s3://bucket/prefix]
+
+The table grows by big commits (GROW rows each) between measuring points; at each point,
+MEASURED micro-batches of 1-3 rows are committed through ManifestWriter.commit, as the stream's
+driver does (catalog refresh, duplicate groups, the Delta append), each timed. Rows are
+synthetic: random ids and pHashes. The root is a new bucket on the local S3 unless given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+import uuid
+
+from adapters.object_store import open_store
+from adapters.s3 import make_s3_client
+from dataset.image_record import FIELD_NAMES
+from dataset.manifest import Manifest
+from dataset.manifest_writer import ManifestWriter
+from infra.schemas import ensure_bucket, remove_bucket
+from settings import Settings
+
+GROW = 5_000
+MEASURED = 20
+FRACTIONS = (0.8, 0.1, 0.1)
+
+
+def synthetic_rows(count: int, rng: random.Random) -> list[dict]:
+    rows = []
+    for _ in range(count):
+        image_id = f"{rng.getrandbits(256):064x}"
+        rows.append({**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": "ok",
+                     "label": "maize", "phash": f"{rng.getrandbits(64):016x}",
+                     "shard_key": f"shards/stream/t-p0-o{rng.getrandbits(40):012d}.tar",
+                     "variants": ["base"]})
+    return rows
+
+
+def timed_commits(writer: ManifestWriter, rng: random.Random) -> list[float]:
+    seconds = []
+    for _ in range(MEASURED):
+        rows = synthetic_rows(rng.randint(1, 3), rng)
+        start = time.perf_counter()
+        writer.commit(rows)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def run(root: str, settings: Settings, total: int) -> None:
+    rng = random.Random(7)
+    writer = ManifestWriter(Manifest.of(open_store(root, settings.s3)), FRACTIONS)
+    points = [0, 1_000, 10_000, 25_000, 50_000, total]
+    rows = 0
+    print("rows in table | commit ms p50 / p95 / max | data files")
+    for point in points:
+        while rows < point:
+            batch = min(GROW, point - rows)
+            writer.commit(synthetic_rows(batch, rng))
+            rows += batch
+        seconds = timed_commits(writer, rng)
+        rows = writer.manifest.rows(columns=["image_id"]).num_rows
+        ms = sorted(1000 * s for s in seconds)
+        files = len(writer.manifest.table().file_uris())
+        print(f"{rows:>13,} | {statistics.median(ms):6.0f} / {ms[int(0.95 * len(ms))]:4.0f} / "
+              f"{ms[-1]:4.0f} | {files}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--root", help="default: a new bucket on the local S3, removed after")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    if args.root:
+        run(args.root, settings, args.rows)
+        return
+    bucket, client = f"commit-bench-{uuid.uuid4().hex[:8]}", make_s3_client(settings.s3)
+    ensure_bucket(client, bucket)
+    try:
+        run(f"s3://{bucket}/dataset", settings, args.rows)
+    finally:
+        remove_bucket(client, bucket)
+
+
+if __name__ == "__main__":
+    main()
