@@ -9,6 +9,9 @@ cd "$(dirname "$0")"
 packages=()
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+# --dev: Debian's chromium, the headless browser the page tests drive with Playwright
+# (tests/pages/); Playwright's own browser download does not work on these machines.
+[ "${1:-}" = "--dev" ] && [ ! -x /usr/bin/chromium ] && packages+=(chromium)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "setup: installing ${packages[*]} (apt)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
