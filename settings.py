@@ -52,6 +52,8 @@ class Settings:
     api_token_store: str = str(PROJECT_ROOT / ".stack" / "auth" / "tokens.sqlite3")
     upload_rate_limit: str = "60/minute"
     lookup_rate_limit: str = "600/minute"
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "&copy; OpenStreetMap contributors"
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stack_dir: str = str(PROJECT_ROOT / ".stack")

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "authenticator"
 
-# Liveness and readiness probes come from the platform, which has no device token.
-OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz"})
+# Liveness and readiness probes come from the platform, which has no device token; pages and
+# their static scripts hold no data, and ask the person for a token themselves.
+OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "static", "live_map.page"})
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")

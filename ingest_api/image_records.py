@@ -7,6 +7,7 @@ ServiceGuard keeps an Elasticsearch outage from holding the API's threads.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 
@@ -87,13 +88,31 @@ class ImageRecords:
 
     def get(self, image_id: str) -> dict | None:
         """The public record of a processed image, None if unknown; raise IndexUnavailable."""
+        document = self._guarded(f"looking up {image_id}", get_image, image_id)
+        return None if document is None else public_record(document)
+
+    def thumbnail(self, image_id: str) -> bytes | None:
+        """The JPEG thumbnail of a processed image, None if it has none or is unknown."""
+        document = self._guarded(f"looking up {image_id}", get_image, image_id)
+        if document is None or STATUSES.get(document.get("status")) is None:
+            return None
+        encoded = document.get("thumbnail")
+        return base64.b64decode(encoded) if encoded else None
+
+    def search(self, body: dict) -> dict:
+        """The answer of a search of the index (`body`: query DSL); raise IndexUnavailable."""
+        return self._guarded(
+            "searching", lambda client, index: client.search(index=index, **body).body
+        )
+
+    def _guarded(self, what: str, call, *args):
+        """`call(client, index, *args)` within the guard, its failures as IndexUnavailable."""
         with self.guard.call():
             try:
-                document = get_image(self._connected(), self.index, image_id)
+                return call(self._connected(), self.index, *args)
             except (TransportError, ApiError) as error:
-                log.warning("looking up %s in %s failed: %r", image_id, self.index, error)
+                log.warning("%s in %s failed: %r", what, self.index, error)
                 raise IndexUnavailable("Elasticsearch did not answer") from error
-        return None if document is None else public_record(document)
 
     def _ping(self) -> None:
         """Raise IndexUnavailable unless Elasticsearch answers."""

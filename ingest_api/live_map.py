@@ -1,0 +1,44 @@
+"""GET /map: the live map of where photos were taken, and the endpoints its page calls.
+
+The page and its scripts are public (they hold no data); /map/points and the thumbnails need
+a device token, which the page asks for once and keeps in the browser's localStorage.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ingest_api.errors import UnknownImage
+from ingest_api.image_records import get_image_records
+from ingest_api.map_points import MapFilters, points_answer, points_search
+from ingest_api.routes import checked_image_id
+
+bp = Blueprint("live_map", __name__)
+
+
+@bp.get("/map")
+def page():
+    """The map page; its data comes from /map/points."""
+    settings = current_app.config["SETTINGS"]
+    return render_template(
+        "map.html",
+        tile_url=settings.map_tile_url,
+        tile_attribution=settings.map_tile_attribution,
+    )
+
+
+@bp.get("/map/points")
+def points():
+    """The placed photos matching the query's filters, and how many have no GPS."""
+    filters = MapFilters.from_args(request.args)
+    return points_answer(get_image_records().search(points_search(filters)))
+
+
+@bp.get("/images/<image_id>/thumbnail")
+def thumbnail(image_id: str):
+    """The small JPEG of a processed photo's base tensor, as indexed for the map."""
+    image_id = checked_image_id(image_id)
+    data = get_image_records().thumbnail(image_id)
+    if data is None:
+        raise UnknownImage(f"image {image_id} has no thumbnail, or is not processed yet")
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

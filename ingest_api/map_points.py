@@ -1,0 +1,123 @@
+"""The live map's data: the placed photos matching the map's filters, from Elasticsearch.
+
+One search answers the page: the processed photos that have a position (the hits), how many
+matching photos have none (an aggregation), and every crop label processed so far (a global
+aggregation, so the page's crop filter and legend keep the crops the filter hides).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from werkzeug.datastructures import MultiDict
+
+from ingest_api.errors import ApiError
+
+# Elasticsearch's default max_result_window: more placed photos than this are left off.
+MAX_POINTS = 10_000
+
+GPS_SOURCES = ("exif", "client")
+
+# The fields of a document a marker and its popup use.
+POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")
+
+PROCESSED = {"term": {"status": "ok"}}
+PLACED = {"exists": {"field": "location"}}
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    """What the map shows: a crop, capture days (UTC, inclusive), a device and a GPS source."""
+
+    crop: str | None = None
+    since: date | None = None
+    until: date | None = None
+    device: str | None = None
+    gps_source: str | None = None
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> MapFilters:
+        """The filters of a query string (crop, from, to, device, gps_source); empty is unset."""
+        value = {name: (args.get(name) or "").strip() or None for name in
+                 ("crop", "from", "to", "device", "gps_source")}
+        if value["gps_source"] not in (None, *GPS_SOURCES):
+            raise ApiError(
+                f"gps_source is one of {', '.join(GPS_SOURCES)}", "invalid_filter"
+            )
+        since, until = _day(value["from"], "from"), _day(value["to"], "to")
+        if since and until and since > until:
+            raise ApiError("the date range ends before it starts", "invalid_filter")
+        return cls(value["crop"], since, until, value["device"], value["gps_source"])
+
+    def clauses(self) -> list[dict]:
+        """Elasticsearch filter clauses: processed photos matching every filter set."""
+        clauses = [PROCESSED]
+        for field, wanted in (
+            ("label", self.crop), ("device_id", self.device), ("gps_source", self.gps_source)
+        ):
+            if wanted is not None:
+                clauses.append({"term": {field: wanted}})
+        if self.since or self.until:
+            days = {}
+            if self.since:
+                days["gte"] = self.since.isoformat()
+            if self.until:
+                days["lte"] = f"{self.until.isoformat()}||/d"
+            clauses.append({"range": {"captured_at": days}})
+        return clauses
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(f"{name} is a day written YYYY-MM-DD", "invalid_filter") from None
+
+
+def points_search(filters: MapFilters) -> dict:
+    """The search body (query DSL) of the map's answer for `filters`."""
+    return {
+        "query": {"bool": {"filter": filters.clauses()}},
+        "post_filter": PLACED,
+        "size": MAX_POINTS,
+        "_source": list(POINT_FIELDS),
+        "sort": [{"captured_at": {"order": "desc", "missing": "_last"}}, "_doc"],
+        "track_total_hits": True,
+        "aggs": {
+            "without_gps": {"filter": {"bool": {"must_not": [PLACED]}}},
+            "crops": {
+                "global": {},
+                "aggs": {"processed": {
+                    "filter": PROCESSED,
+                    "aggs": {"labels": {"terms": {"field": "label", "size": 1000}}},
+                }},
+            },
+        },
+    }
+
+
+def points_answer(result: dict) -> dict:
+    """The endpoint's JSON from the search's result."""
+    hits = result["hits"]
+    points = [_point(hit["_source"]) for hit in hits["hits"]]
+    aggregations = result["aggregations"]
+    labels = aggregations["crops"]["processed"]["labels"]["buckets"]
+    return {
+        "points": points,
+        "placed": hits["total"]["value"],
+        "truncated": hits["total"]["value"] > len(points),
+        "without_gps": aggregations["without_gps"]["doc_count"],
+        "crops": sorted(bucket["key"] for bucket in labels),
+    }
+
+
+def _point(source: dict) -> dict:
+    image_id = source["image_id"]
+    return {
+        **{field: source.get(field) for field in POINT_FIELDS},
+        "record": f"/images/{image_id}",
+        "thumbnail": f"/images/{image_id}/thumbnail",
+    }

@@ -1,0 +1,129 @@
+"""GET /map/points: the placed photos for the live map, and how many have no GPS."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from infra.processes import free_port
+from tests.ingest_api.apps import running_app
+from tests.ingest_api.map_index import MapIndex
+
+THUMBNAIL = b"\xff\xd8\xff\xe0 a small jpeg \xff\xd9"
+
+
+@pytest.fixture
+def photos(es_stack):
+    """A map index of the test's own, holding a small field season."""
+    index = MapIndex(es_stack)
+    index.ids = {
+        "maize": index.add(label="maize", lat=45.07, lon=7.68, gps_source="exif",
+                           captured_at="2024-06-01T12:30:00Z", device_id="phone-a",
+                           thumbnail=THUMBNAIL),
+        "wheat": index.add(label="wheat", lat=44.90, lon=7.50, gps_source="client",
+                           captured_at="2024-06-03T09:00:00Z", device_id="phone-b"),
+        "rice": index.add(label="rice", lat=45.30, lon=8.40, gps_source="exif",
+                          captured_at="2024-06-05T18:00:00Z", device_id="phone-a"),
+        "no_gps": index.add(label="maize", gps_source="none",
+                            captured_at="2024-06-03T10:00:00Z", device_id="phone-b"),
+        "rejected": index.add(status="rejected", reason="corrupt", lat=45.0, lon=7.0),
+    }
+    yield index
+    index.remove()
+
+
+@pytest.fixture
+def map_client(photos):
+    with running_app(photos.settings) as app:
+        yield app.test_client()
+
+
+def labels_of(answer: dict) -> list[str]:
+    return sorted(point["label"] for point in answer["points"])
+
+
+def test_without_filters_every_processed_photo_with_gps_is_a_point(map_client, photos):
+    response = map_client.get("/map/points")
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert labels_of(answer) == ["maize", "rice", "wheat"]
+    assert answer["without_gps"] == 1
+    assert answer["placed"] == 3 and answer["truncated"] is False
+    assert answer["crops"] == ["maize", "rice", "wheat"]
+    maize = next(point for point in answer["points"] if point["label"] == "maize")
+    image_id = photos.ids["maize"]
+    assert maize == {
+        "image_id": image_id, "label": "maize", "lat": 45.07, "lon": 7.68,
+        "captured_at": "2024-06-01T12:30:00Z", "device_id": "phone-a", "gps_source": "exif",
+        "record": f"/images/{image_id}", "thumbnail": f"/images/{image_id}/thumbnail",
+    }
+
+
+def test_a_crop_filter_keeps_its_points_and_counts_its_photos_without_gps(map_client):
+    answer = map_client.get("/map/points?crop=maize").get_json()
+
+    assert labels_of(answer) == ["maize"]
+    assert answer["without_gps"] == 1
+    assert answer["crops"] == ["maize", "rice", "wheat"], "the filter's choices stay"
+
+
+def test_a_date_range_includes_both_of_its_days(map_client):
+    answer = map_client.get("/map/points?from=2024-06-03&to=2024-06-05").get_json()
+
+    assert labels_of(answer) == ["rice", "wheat"]
+    assert answer["without_gps"] == 1
+
+
+def test_device_and_gps_source_filters(map_client):
+    assert labels_of(map_client.get("/map/points?device=phone-a").get_json()) == ["maize", "rice"]
+    assert labels_of(map_client.get("/map/points?gps_source=client").get_json()) == ["wheat"]
+    by_both = map_client.get("/map/points?device=phone-b&gps_source=exif").get_json()
+    assert by_both["points"] == [] and by_both["without_gps"] == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["gps_source=satellite", "from=yesterday", "from=2024-06-05&to=2024-06-01"]
+)
+def test_a_filter_that_makes_no_sense_is_400(map_client, query):
+    response = map_client.get(f"/map/points?{query}")
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_filter"
+
+
+def test_the_points_need_a_device_token(photos):
+    with running_app(photos.settings) as app:
+        response = app.test_client(token=None).get("/map/points")
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "missing_token"
+
+
+def test_the_page_itself_needs_no_token(photos):
+    with running_app(photos.settings) as app:
+        response = app.test_client(token=None).get("/map")
+
+    assert response.status_code == 200
+    assert "/map/points" in response.get_data(as_text=True)
+
+
+def test_a_thumbnail_is_the_indexed_jpeg(map_client, photos):
+    response = map_client.get(f"/images/{photos.ids['maize']}/thumbnail")
+
+    assert response.status_code == 200
+    assert response.mimetype == "image/jpeg"
+    assert response.data == THUMBNAIL
+    assert map_client.get(f"/images/{photos.ids['wheat']}/thumbnail").status_code == 404
+
+
+def test_with_elasticsearch_down_the_points_are_a_503_in_words(photos):
+    settings = replace(photos.settings, elasticsearch_url=f"http://127.0.0.1:{free_port()}")
+    with running_app(settings) as app:
+        response = app.test_client().get("/map/points")
+
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["error"] == "elasticsearch_unavailable"
+    assert "Elasticsearch" not in body["message"] and response.headers["Retry-After"]
