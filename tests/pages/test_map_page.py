@@ -1,0 +1,86 @@
+"""GET /map in headless chromium, cut off from everything but the API: the markers show."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from infra.processes import free_port
+from tests.ingest_api.apps import device_token, running_app
+from tests.ingest_api.map_index import MapIndex
+from tests.pages.conftest import offline_except, served
+
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "map.png"
+
+
+@pytest.fixture
+def map_site(es_stack):
+    """The API serving a map index of four photos, one without GPS; tiles from a closed port."""
+    index = MapIndex(es_stack)
+    index.add(label="maize", lat=45.07, lon=7.68, gps_source="exif", device_id="phone-a",
+              captured_at="2024-06-01T12:30:00Z")
+    index.add(label="maize", lat=45.071, lon=7.681, gps_source="exif", device_id="phone-a",
+              captured_at="2024-06-01T12:31:00Z")
+    index.add(label="wheat", lat=44.90, lon=7.50, gps_source="client", device_id="phone-b",
+              captured_at="2024-06-03T09:00:00Z")
+    index.add(label="rice", gps_source="none", device_id="phone-b",
+              captured_at="2024-06-03T10:00:00Z")
+    settings = replace(
+        index.settings, map_tile_url=f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
+    )
+    with running_app(settings) as app, served(app) as base_url:
+        yield base_url, device_token(settings.api_token_store)
+    index.remove()
+
+
+def test_the_map_shows_its_markers_offline(browser, map_site):
+    base_url, token = map_site
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    refused = offline_except(context, base_url)
+    context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{base_url}/map")
+
+    markers = page.locator("path.leaflet-interactive")  # circle markers, drawn as SVG paths
+    legend = page.locator("#legend .legend-entry")
+    expect(legend).to_have_text(["maize (2)", "wheat (1)"])
+    expect(page.locator("#no-gps")).to_contain_text("1 photo has no GPS")
+    expect(page.locator(".marker-cluster")).to_have_text(["2"])  # the two maize, 100 m apart
+    expect(markers).to_have_count(1)
+    expect(markers).to_be_visible()
+    page.screenshot(path=str(SCREENSHOT))
+    markers.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("wheat")
+    expect(popup).to_contain_text("device phone-b")
+    expect(popup.locator("a")).to_have_attribute("href", re.compile(r"^/images/[0-9a-f]{64}$"))
+
+    page.select_option("select[name=crop]", "wheat")
+    expect(legend).to_have_text(["wheat (1)"])
+    expect(page.locator("#no-gps")).to_contain_text("0 photos have no GPS")
+
+    assert not errors, errors
+    assert all("127.0.0.1" in url for url in refused), "only the closed tile port was asked"
+    context.close()
+
+
+def test_a_page_without_token_asks_for_one(browser, map_site):
+    base_url, token = map_site
+    context = browser.new_context()
+    offline_except(context, base_url)
+    page = context.new_page()
+
+    page.goto(f"{base_url}/map")
+    page.fill("#token-dialog input", token)
+    page.click("#token-dialog button")
+
+    expect(page.locator("#legend .legend-entry")).to_have_count(2)
+    assert page.evaluate("localStorage.getItem('ingest_api.token')") == token
+    context.close()
