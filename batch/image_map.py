@@ -2,8 +2,9 @@
 
 Each accepted image with a GPS position is a dot coloured by crop, clustered when zoomed out,
 whose popup shows its thumbnail, crop, capture time and id. A legend counts the dots per crop
-and a box says how many images could not be placed for lack of GPS. Leaflet and the tiles load
-from CDNs when the page is opened; the thumbnails are inline, so the file travels alone.
+and a box says how many images could not be placed for lack of GPS. Leaflet, its cluster plugin
+and jQuery are inline, from the API's vendored copies (ingest_api/map_assets.py), and so are the
+thumbnails: the file travels alone and opens without internet (the tiles then stay blank).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import folium
 import pandas as pd
 from folium.plugins import MarkerCluster
+
+from ingest_api import map_assets
 
 COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "camera", "thumbnail")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -39,7 +42,15 @@ class MapSummary:
     labels: dict[str, int]
 
 
-def render_map(rows: pd.DataFrame, path: str | Path) -> MapSummary:
+@dataclass(frozen=True)
+class Tiles:
+    """The tile server's URL template ({z}/{x}/{y}) and the credit it asks for."""
+
+    url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    attribution: str = "&copy; OpenStreetMap contributors"
+
+
+def render_map(rows: pd.DataFrame, path: str | Path, tiles: Tiles = Tiles()) -> MapSummary:
     """Write the map of the accepted ("ok") manifest rows to path as one HTML file."""
     manifest = rows.reindex(columns=COLUMNS)
     accepted = manifest[manifest["status"] == "ok"]
@@ -52,8 +63,9 @@ def render_map(rows: pd.DataFrame, path: str | Path) -> MapSummary:
     labels = dict(sorted(Counter(placed["label"]).items()))
     colours = crop_colours(labels)
 
-    fmap = framed_map(placed)
+    fmap = framed_map(placed, tiles)
     cluster = MarkerCluster(name="photos").add_to(fmap)
+    inline_assets(fmap, cluster)
     for row in placed.itertuples(index=False):
         folium.CircleMarker(
             location=(row.lat, row.lon),
@@ -79,13 +91,29 @@ def crop_colours(labels: dict[str, int]) -> dict[str, str]:
     return colours | {UNLABELLED: UNLABELLED_COLOUR}
 
 
-def framed_map(placed: pd.DataFrame) -> folium.Map:
+def inline_assets(fmap: folium.Map, cluster: MarkerCluster) -> None:
+    """Put the vendored scripts and styles in the page instead of folium's CDN links.
+
+    jQuery too: folium builds its popups with `$(...)`. Bootstrap and the awesome-markers
+    plugin, which folium also links by default, are not used by this map.
+    """
+    for element in (fmap, cluster):
+        element.default_js, element.default_css = [], []
+    header = fmap.get_root().header
+    for path in map_assets.STYLESHEETS:
+        header.add_child(folium.Element(f"<style>{map_assets.vendored_text(path)}</style>"))
+    for path in (map_assets.LEAFLET_JS, map_assets.JQUERY_JS, map_assets.MARKERCLUSTER_JS):
+        header.add_child(folium.Element(f"<script>{map_assets.vendored_text(path)}</script>"))
+
+
+def framed_map(placed: pd.DataFrame, tiles: Tiles) -> folium.Map:
     """A map framing the placed images, or the whole world when there are none."""
+    options = {"tiles": tiles.url, "attr": tiles.attribution, "control_scale": True}
     if placed.empty:
-        return folium.Map(location=WORLD_CENTRE, zoom_start=WORLD_ZOOM, control_scale=True)
+        return folium.Map(location=WORLD_CENTRE, zoom_start=WORLD_ZOOM, **options)
     south_west = [placed["lat"].min(), placed["lon"].min()]
     north_east = [placed["lat"].max(), placed["lon"].max()]
-    fmap = folium.Map(location=[placed["lat"].mean(), placed["lon"].mean()], control_scale=True)
+    fmap = folium.Map(location=[placed["lat"].mean(), placed["lon"].mean()], **options)
     fmap.fit_bounds([south_west, north_east], padding=(30, 30), max_zoom=CLOSEST_ZOOM)
     return fmap
 

@@ -15,7 +15,7 @@ import pandas as pd
 from elasticsearch import helpers
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from batch.image_map import MapSummary, render_map
+from batch.image_map import MapSummary, Tiles, render_map
 from dataset import DatasetReader
 from settings import Settings
 
@@ -40,7 +40,7 @@ def render(source: str, out: Path, settings: Settings) -> MapSummary:
     else:
         rows = DatasetReader.open(source, settings.s3).manifest(status=None)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return render_map(rows, out)
+    return render_map(rows, out, Tiles(settings.map_tile_url, settings.map_tile_attribution))
 
 
 def main(argv: list[str] | None = None) -> int:

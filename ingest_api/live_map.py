@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from ingest_api import map_assets
 from ingest_api.errors import UnknownImage
 from ingest_api.image_records import get_image_records
 from ingest_api.map_points import MapFilters, points_answer, points_search
@@ -24,6 +25,8 @@ def page():
         "map.html",
         tile_url=settings.map_tile_url,
         tile_attribution=settings.map_tile_attribution,
+        scripts=map_assets.SCRIPTS,
+        stylesheets=map_assets.STYLESHEETS,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from batch.image_map import (
     PALETTE,
     UNLABELLED_COLOUR,
     MapSummary,
+    Tiles,
     crop_colours,
     render_map,
 )
@@ -137,7 +139,7 @@ def test_an_empty_manifest_still_gives_a_world_map_with_the_count_box(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert summary == MapSummary(mapped=0, without_gps=0, labels={})
     assert '"zoom": 2' in page
-    assert "fitBounds" not in page
+    assert not re.search(r"map_\w+\.fitBounds\(", page), "no fitting to bounds"
     assert "0 of 0 images have no GPS and are not shown" in page
     assert "no images with GPS" in page
 
@@ -168,3 +170,21 @@ def test_text_from_uploads_cannot_inject_markup_or_script(tmp_path):
     assert "<script>alert(1)" not in page
     assert "${alert(2)}" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#36;{alert(2)}&#96;" in page
+
+
+def test_the_page_loads_no_script_or_stylesheet_from_the_network(tmp_path, field_rows):
+    _, page = render(tmp_path, field_rows)
+
+    assert not re.search(r"<script[^>]*\ssrc=", page)
+    assert not re.search(r"<link[^>]*stylesheet", page)
+    assert "L.markerClusterGroup" in page and "jQuery" in page, "inline, from the vendored files"
+
+
+def test_the_tiles_come_from_the_url_given(tmp_path, field_rows):
+    tiles = Tiles("http://tiles.example.org/{z}/{x}/{y}.png", "&copy; the farm's own tiles")
+
+    render_map(pd.DataFrame(field_rows), tmp_path / "map.html", tiles)
+
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "http://tiles.example.org/{z}/{x}/{y}.png" in page
+    assert "tile.openstreetmap.org" not in page
