@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from infra.processes import free_port
@@ -26,19 +28,25 @@ def map_site(es_stack):
     index.add(label="maize", lat=45.071, lon=7.681, gps_source="exif", device_id="phone-a",
               captured_at="2024-06-01T12:31:00Z")
     index.add(label="wheat", lat=44.90, lon=7.50, gps_source="client", device_id="phone-b",
-              captured_at="2024-06-03T09:00:00Z")
+              captured_at="2024-06-03T09:00:00Z", thumbnail=jpeg())
     index.add(label="rice", gps_source="none", device_id="phone-b",
               captured_at="2024-06-03T10:00:00Z")
     settings = replace(
         index.settings, map_tile_url=f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
     )
     with running_app(settings) as app, served(app) as base_url:
-        yield base_url, device_token(settings.api_token_store)
+        yield base_url, device_token(settings.api_token_store), index
     index.remove()
 
 
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), "olive").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 def test_the_map_shows_its_markers_offline(browser, map_site):
-    base_url, token = map_site
+    base_url, token, index = map_site
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     refused = offline_except(context, base_url)
     context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
@@ -61,10 +69,16 @@ def test_the_map_shows_its_markers_offline(browser, map_site):
     expect(popup).to_contain_text("wheat")
     expect(popup).to_contain_text("device phone-b")
     expect(popup.locator("a")).to_have_attribute("href", re.compile(r"^/images/[0-9a-f]{64}$"))
+    expect(popup.locator("img")).to_have_js_property("naturalWidth", 32)  # fetched with the token
 
     page.select_option("select[name=crop]", "wheat")
     expect(legend).to_have_text(["wheat (1)"])
     expect(page.locator("#no-gps")).to_contain_text("0 photos have no GPS")
+    expect(markers).to_have_count(1)
+    expect(page.locator(".marker-cluster")).to_have_count(0)
+
+    index.add(label="wheat", lat=44.0, lon=8.0, captured_at="2024-06-04T09:00:00Z")
+    expect(legend).to_have_text(["wheat (2)"], timeout=15_000)  # the next refresh, no reload
 
     assert not errors, errors
     assert all("127.0.0.1" in url for url in refused), "only the closed tile port was asked"
@@ -72,7 +86,7 @@ def test_the_map_shows_its_markers_offline(browser, map_site):
 
 
 def test_a_page_without_token_asks_for_one(browser, map_site):
-    base_url, token = map_site
+    base_url, token, _ = map_site
     context = browser.new_context()
     offline_except(context, base_url)
     page = context.new_page()
