@@ -101,12 +101,15 @@ def test_the_points_need_a_device_token(photos):
     assert response.get_json()["error"] == "missing_token"
 
 
-def test_the_page_itself_needs_no_token(photos):
-    with running_app(photos.settings) as app:
+def test_the_page_itself_needs_no_token_and_names_the_tile_server(photos):
+    settings = replace(photos.settings, map_tile_url="http://tiles.example.org/{z}/{x}/{y}.png")
+    with running_app(settings) as app:
         response = app.test_client(token=None).get("/map")
 
     assert response.status_code == 200
-    assert "/map/points" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'data-points-url="/map/points"' in page
+    assert 'data-tile-url="http://tiles.example.org/{z}/{x}/{y}.png"' in page
 
 
 def test_a_thumbnail_is_the_indexed_jpeg(map_client, photos):
