@@ -61,6 +61,12 @@ def test_the_map_shows_its_markers_offline(browser, map_site):
     expect(legend).to_have_text(["maize (2)", "wheat (1)"])
     expect(page.locator("#no-gps")).to_contain_text("1 photo has no GPS")
     expect(page.locator(".marker-cluster")).to_have_text(["2"])  # the two maize, 100 m apart
+    expect(page.locator(".marker-cluster div")).to_have_css(
+        "background-color", "rgb(31, 119, 180)"  # maize's colour, as in the legend
+    )
+    expect(page.locator(".legend-entry .swatch").first).to_have_css(
+        "background-color", "rgb(31, 119, 180)"
+    )
     expect(markers).to_have_count(1)
     expect(markers).to_be_visible()
     page.screenshot(path=str(SCREENSHOT))

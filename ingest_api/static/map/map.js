@@ -14,13 +14,29 @@
   L.tileLayer(element.dataset.tileUrl, {
     attribution: element.dataset.tileAttribution, maxZoom: 19,
   }).addTo(map);
-  const cluster = L.markerClusterGroup().addTo(map);
+  const cluster = L.markerClusterGroup({ iconCreateFunction: clusterIcon }).addTo(map);
   let framed = false;
   let crops = [];
 
   function colourOf(label) {
     const index = crops.indexOf(label);
     return index < 0 ? UNLABELLED_COLOUR : PALETTE[index % PALETTE.length];
+  }
+
+  // A cluster takes the colour of the crop most of its photos show.
+  function clusterIcon(group) {
+    const counts = {};
+    group.getAllChildMarkers().forEach(function (marker) {
+      counts[marker.point.label] = (counts[marker.point.label] || 0) + 1;
+    });
+    const label = Object.keys(counts).reduce((a, b) => (counts[b] > counts[a] ? b : a));
+    const colour = colourOf(label === "null" ? null : label);
+    return L.divIcon({
+      html: '<div style="background:' + colour + '"><span>' + group.getChildCount() +
+        "</span></div>",
+      className: "marker-cluster crop-cluster",
+      iconSize: L.point(40, 40),
+    });
   }
 
   function text(value) {
