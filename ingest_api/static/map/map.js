@@ -17,6 +17,7 @@
   const cluster = L.markerClusterGroup({ iconCreateFunction: clusterIcon }).addTo(map);
   let framed = false;
   let crops = [];
+  let shown = "";  // the answer drawn last: an unchanged one is not redrawn (open popups stay)
 
   function colourOf(label) {
     const index = crops.indexOf(label);
@@ -133,7 +134,9 @@
         return;
       }
       status.textContent = "";
-      draw(answer);
+      const drawn = JSON.stringify(answer);
+      if (drawn !== shown) draw(answer);
+      shown = drawn;
     } catch (error) {
       status.textContent = "the API cannot be reached; retrying every " + REFRESH_MS / 1000 + " s";
     }
