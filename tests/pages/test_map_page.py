@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from infra.processes import free_port
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
-from tests.pages.conftest import offline_except, served
+from tests.pages.live_site import offline_except, served
 
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "map.png"
 
