@@ -10,6 +10,7 @@ from elasticsearch import Elasticsearch
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
+from batch.image_map import Tiles
 from batch.job import run_batch
 from dataset.splits import parse_fractions
 from settings import Settings
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         max_pixels=settings.max_pixels, shard_digits=args.shard_digits,
         split_fractions=parse_fractions(settings.split_fractions),
         max_decode_mb=settings.max_decode_mb, search=search_client(args.index, settings),
-        index=settings.elasticsearch_index,
+        index=settings.elasticsearch_index, tiles=Tiles.from_settings(settings),
     )
     print(f"Batch job: {args.input} -> {store.url('')}")
     for line in report.lines():

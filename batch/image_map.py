@@ -20,6 +20,7 @@ import pandas as pd
 from folium.plugins import MarkerCluster
 
 from ingest_api import map_assets
+from settings import Settings
 
 COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "camera", "thumbnail")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -46,11 +47,18 @@ class MapSummary:
 class Tiles:
     """The tile server's URL template ({z}/{x}/{y}) and the credit it asks for."""
 
-    url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    attribution: str = "&copy; OpenStreetMap contributors"
+    url: str = Settings.map_tile_url
+    attribution: str = Settings.map_tile_attribution
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tiles:
+        return cls(settings.map_tile_url, settings.map_tile_attribution)
 
 
-def render_map(rows: pd.DataFrame, path: str | Path, tiles: Tiles = Tiles()) -> MapSummary:
+OPENSTREETMAP = Tiles()
+
+
+def render_map(rows: pd.DataFrame, path: str | Path, tiles: Tiles = OPENSTREETMAP) -> MapSummary:
     """Write the map of the accepted ("ok") manifest rows to path as one HTML file."""
     manifest = rows.reindex(columns=COLUMNS)
     accepted = manifest[manifest["status"] == "ok"]

@@ -21,7 +21,7 @@ from adapters.image_index import index_rows
 from adapters.object_store import ObjectStore
 from adapters.spark import spark_session
 from batch.bucket_writer import BucketWriter
-from batch.image_map import render_map
+from batch.image_map import OPENSTREETMAP, Tiles, render_map
 from dataset.layout import MAP_KEY
 from dataset.manifest import SCHEMA, Manifest
 from dataset.manifest_writer import ManifestWriter
@@ -90,6 +90,7 @@ def run_batch(
     max_decode_mb: int = DEFAULT_MAX_DECODE_MB,
     search: Elasticsearch | None = None,
     index: str | None = None,
+    tiles: Tiles = OPENSTREETMAP,
 ) -> BatchReport:
     """Process every photo under input_dir into the store, commit and (given a search client)
     index their records, then render the map beside them."""
@@ -116,15 +117,15 @@ def run_batch(
     if search is not None:
         refusals = index_rows(search, index, records, datetime.now(UTC).isoformat())
         report.indexed = len(records) - len(refusals)
-    report.map_url = write_map(store)
+    report.map_url = write_map(store, tiles)
     return report
 
 
-def write_map(store: ObjectStore) -> str:
+def write_map(store: ObjectStore, tiles: Tiles = OPENSTREETMAP) -> str:
     """Render the map of the whole dataset (every manifest under the root) into it."""
     rows = DatasetReader(store).manifest(status=None)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / MAP_KEY
-        render_map(rows, path)
+        render_map(rows, path, tiles)
         store.put_bytes(MAP_KEY, path.read_bytes())
     return store.url(MAP_KEY)

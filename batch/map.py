@@ -40,7 +40,7 @@ def render(source: str, out: Path, settings: Settings) -> MapSummary:
     else:
         rows = DatasetReader.open(source, settings.s3).manifest(status=None)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return render_map(rows, out, Tiles(settings.map_tile_url, settings.map_tile_attribution))
+    return render_map(rows, out, Tiles.from_settings(settings))
 
 
 def main(argv: list[str] | None = None) -> int:
