@@ -16,6 +16,7 @@ from ingest_api.auth_limits import init_rate_limits
 from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
+from ingest_api.labels import LabelBook
 from ingest_api.publisher import KafkaPublisher
 from ingest_api.routes import bp
 from ingest_api.version import __version__
@@ -53,5 +54,6 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)
     app.register_blueprint(bp)
+    LabelBook.from_settings(settings).init_app(app)
     init_rate_limits(app, settings)
     return app

@@ -116,6 +116,8 @@ def endpoint_limits(settings: Settings) -> dict[str, str]:
     limits = {
         "ingest.post_image": settings.upload_rate_limit,
         "ingest.image_record": settings.lookup_rate_limit,
+        "labels.correct_label": settings.upload_rate_limit,
+        "labels.label_history": settings.lookup_rate_limit,
     }
     for limit in limits.values():
         try:

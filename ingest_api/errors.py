@@ -69,6 +69,15 @@ class UnknownImage(ApiError):
     code = "not_found"
 
 
+class NotProcessed(ApiError):
+    status = 409
+    code = "not_processed"
+
+
+class DatasetUnavailable(Exception):
+    """The dataset's tables (S3) could not be read or written; the client should retry."""
+
+
 def error_response(status: int, code: str, message: str, headers=None) -> Response:
     response = jsonify(error=code, message=message, request_id=current_request_id())
     response.status_code = status
@@ -85,6 +94,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImageRejected, _image_rejected)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(DatasetUnavailable, _dataset_unavailable)
     app.register_error_handler(NotAuthenticated, _not_authenticated)
     app.register_error_handler(RevokedToken, _revoked_token)
     app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
@@ -130,6 +140,15 @@ def _index_unavailable(error: IndexUnavailable) -> Response:
         "elasticsearch_unavailable",
         f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
         "seconds (uploads still work)",
+    )
+
+
+def _dataset_unavailable(error: DatasetUnavailable) -> Response:
+    log.warning("dataset unavailable: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        "dataset_unavailable",
+        "the dataset could not be read or written right now; send the request again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending a correction twice is harmless)",
     )
 
 

@@ -15,7 +15,7 @@ from elasticsearch import ApiError, Elasticsearch
 from flask import Flask, current_app
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import get_image
+from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from ingest_api.guard import ServiceGuard
 from settings import Settings
@@ -94,6 +94,15 @@ class ImageRecords:
                 log.warning("looking up %s in %s failed: %r", image_id, self.index, error)
                 raise IndexUnavailable("Elasticsearch did not answer") from error
         return None if document is None else public_record(document)
+
+    def relabel(self, image_id: str, label: str) -> None:
+        """Set the label of an image's document; raise IndexUnavailable."""
+        with self.guard.call():
+            try:
+                relabel(self._connected(), self.index, image_id, label)
+            except (TransportError, ApiError) as error:
+                log.warning("relabelling %s in %s failed: %r", image_id, self.index, error)
+                raise IndexUnavailable("Elasticsearch did not answer") from error
 
     def _ping(self) -> None:
         """Raise IndexUnavailable unless Elasticsearch answers."""

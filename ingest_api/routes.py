@@ -71,13 +71,18 @@ def post_image():
 @bp.get("/images/<image_id>")
 def image_record(image_id: str):
     """What the pipeline recorded about an upload, once it has been processed."""
-    if not IMAGE_ID.fullmatch(image_id):
-        raise ApiError("an image id is 64 hex characters (a sha256)", "invalid_image_id")
-    image_id = image_id.lower()
+    image_id = checked_image_id(image_id)
     record = get_image_records().get(image_id)
     if record is None:
         raise UnknownImage(f"image {image_id} is unknown or not processed yet")
     return record
+
+
+def checked_image_id(image_id: str) -> str:
+    """The image id of a URL, in lower case; an ApiError unless it is a sha256 in hex."""
+    if not IMAGE_ID.fullmatch(image_id):
+        raise ApiError("an image id is 64 hex characters (a sha256)", "invalid_image_id")
+    return image_id.lower()
 
 
 def checked_image(data: bytes, settings: Settings) -> ImageMetadata:

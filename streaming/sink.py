@@ -42,7 +42,7 @@ from adapters.image_index import Refusal, index_rows
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
 from dataset.layout import rejected_key
-from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.records import index_refused_row
 from dataset.splits import parse_fractions
@@ -155,8 +155,8 @@ class ImageSink:
             settings.max_decode_mb,
             settings.elasticsearch_auth,
         )
-        self.manifest = ManifestWriter(Manifest.of(self.writer.store),
-                                       parse_fractions(settings.split_fractions))
+        self.manifest = ManifestWriter.of(self.writer.store,
+                                          parse_fractions(settings.split_fractions))
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
