@@ -54,6 +54,7 @@ class Settings:
     lookup_rate_limit: str = "600/minute"
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
+    stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

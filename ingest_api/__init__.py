@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from ingest_api import request_ids
+from ingest_api import metrics, request_ids
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
 from ingest_api.decode_budget import DecodeBudget
@@ -47,6 +47,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     app.config.update(config)
     app.json.sort_keys = False
 
+    metrics.init_app(app)  # first: its clock starts before the other checks
     request_ids.init_app(app)
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "authenticator"
 
 # Liveness and readiness probes come from the platform, which has no device token.
-OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz"})
+# The probes, and /metrics, which nginx keeps off the public port (ingest_api/metrics.py).
+OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics"})
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")

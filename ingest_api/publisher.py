@@ -22,6 +22,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
 from ingest_api.guard import ServiceGuard
+from ingest_api.metrics import KAFKA_PUBLISH
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,8 @@ class KafkaPublisher:
     def publish(self, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]) -> Receipt:
         """Send one message and wait for the broker's acknowledgement; raise KafkaUnavailable."""
         with self.guard.call():
-            deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+            started = time.monotonic()
+            deadline = started + PUBLISH_TIMEOUT_S
             producer = self._current_producer(deadline)
             try:
                 future = producer.send(
@@ -105,9 +107,11 @@ class KafkaPublisher:
                 )
                 metadata = future.get(timeout=max(deadline - time.monotonic(), 0))
             except KafkaError as error:
+                KAFKA_PUBLISH.labels("failed").observe(time.monotonic() - started)
                 self._discard(producer)
                 log.warning("publishing %s to %s failed: %r", key, self.topic, error)
                 raise KafkaUnavailable("Kafka did not acknowledge the upload in time") from error
+            KAFKA_PUBLISH.labels("ok").observe(time.monotonic() - started)
         return Receipt(metadata.topic, metadata.partition, metadata.offset)
 
     def check(self) -> None:

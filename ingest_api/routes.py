@@ -14,6 +14,7 @@ from ingest_api.errors import ApiError, UnknownImage
 from ingest_api.form import parse_upload
 from ingest_api.image_records import get_image_records
 from ingest_api.publisher import get_publisher
+from ingest_api.request_ids import current_request_id
 from ingest_api.version import __version__
 from preprocessing import (
     CorruptImage,
@@ -54,7 +55,7 @@ def post_image():
     get_publisher().refuse_while_unavailable()  # Kafka known down: 503 before reading the photo
     upload = parse_upload(request, settings.max_upload_bytes)
     metadata = checked_image(upload.data, settings)
-    facts = {**upload.facts, "device_id": current_device()}
+    facts = {**upload.facts, "device_id": current_device(), "request_id": current_request_id()}
     receipt = get_publisher().publish(
         key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
