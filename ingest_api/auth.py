@@ -56,6 +56,8 @@ class RevokedToken(Exception):
 class TokenStoreUnavailable(Exception):
     """The token store file cannot be opened or read; the client should retry later (503)."""
 
+    code = "auth_unavailable"
+
 
 class Authenticator:
     """Checks each request's bearer token against the store; `store` None: auth is off."""

@@ -45,6 +45,8 @@ PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 class IndexUnavailable(Exception):
     """Elasticsearch could not be asked; the client should retry later."""
 
+    code = "elasticsearch_unavailable"
+
 
 def public_record(document: dict) -> dict | None:
     """The API's view of an image document, or None while the image is not processed."""

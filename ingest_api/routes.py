@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from adapters.kafka_messages import encode_headers
 from ingest_api.auth import current_device
 from ingest_api.decode_budget import get_decode_budget
-from ingest_api.errors import ApiError, UnknownImage
+from ingest_api.errors import InvalidImageId, UnknownImage
 from ingest_api.form import parse_upload
 from ingest_api.image_records import get_image_records
 from ingest_api.publisher import get_publisher
@@ -72,7 +72,7 @@ def post_image():
 def image_record(image_id: str):
     """What the pipeline recorded about an upload, once it has been processed."""
     if not IMAGE_ID.fullmatch(image_id):
-        raise ApiError("an image id is 64 hex characters (a sha256)", "invalid_image_id")
+        raise InvalidImageId("an image id is 64 hex characters (a sha256)")
     image_id = image_id.lower()
     record = get_image_records().get(image_id)
     if record is None:
