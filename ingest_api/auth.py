@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "authenticator"
 
-# Liveness and readiness probes come from the platform, which has no device token.
-OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz"})
+# Liveness and readiness probes come from the platform, which has no device token; the contract
+# and its docs page are public (contract.py).
+OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz"}) | frozenset(
+    {"contract.openapi_json", "contract.docs", "contract.docs_asset"}
+)
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")

@@ -26,6 +26,18 @@ from preprocessing import client_facts as rules
 
 FILE_FIELD = "file"
 
+# What parse_upload and the request's size limit can refuse.
+FORM_ERRORS = (
+    NotMultipart,
+    InvalidMultipart,
+    MissingFile,
+    TooManyFiles,
+    TooManyFields,
+    InvalidField,
+    PayloadTooLarge,
+    RequestEntityTooLarge,
+)
+
 
 @dataclass(frozen=True)
 class Upload:
