@@ -13,6 +13,7 @@ from flask import Flask
 from ingest_api import metrics, request_ids
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
+from ingest_api.contract import bp as contract_bp
 from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
@@ -56,5 +57,6 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(bp)
     LabelBook.from_settings(settings).init_app(app)
+    app.register_blueprint(contract_bp)
     init_rate_limits(app, settings)
     return app

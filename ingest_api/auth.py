@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "authenticator"
 
-# Liveness and readiness probes come from the platform, which has no device token.
-# The probes, and /metrics, which nginx keeps off the public port (ingest_api/metrics.py).
-OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics"})
+# Liveness and readiness probes come from the platform, which has no device token; /metrics is
+# kept off the public port by nginx (ingest_api/metrics.py); the contract and its docs page are
+# public (contract.py).
+OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics"}) | frozenset(
+    {"contract.openapi_json", "contract.docs", "contract.docs_asset"}
+)
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")
@@ -56,6 +59,8 @@ class RevokedToken(Exception):
 
 class TokenStoreUnavailable(Exception):
     """The token store file cannot be opened or read; the client should retry later (503)."""
+
+    code = "auth_unavailable"
 
 
 class Authenticator:

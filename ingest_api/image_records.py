@@ -8,6 +8,7 @@ ServiceGuard keeps an Elasticsearch outage from holding the API's threads.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 from elastic_transport import TransportError
@@ -23,6 +24,9 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "image_records"
+
+# An image id: the sha256 of the photo's bytes, in either case.
+IMAGE_ID = re.compile(r"[0-9a-fA-F]{64}")
 
 # Seconds one lookup may take before the index counts as unavailable.
 REQUEST_TIMEOUT_S = 3
@@ -44,6 +48,8 @@ PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 
 class IndexUnavailable(Exception):
     """Elasticsearch could not be asked; the client should retry later."""
+
+    code = "elasticsearch_unavailable"
 
 
 def public_record(document: dict) -> dict | None:

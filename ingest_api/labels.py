@@ -17,9 +17,18 @@ from flask import Blueprint, Flask, current_app, request
 from adapters.object_store import open_store
 from dataset.label_corrections import MAX_NOTE_CHARS, CorrectionLog, LabelCorrection
 from dataset.manifest import Manifest
+from ingest_api import api_schemas
 from ingest_api.auth import current_device
-from ingest_api.errors import ApiError, DatasetUnavailable, NotProcessed, UnknownImage
-from ingest_api.image_records import get_image_records
+from ingest_api.errors import (
+    ApiError,
+    DatasetUnavailable,
+    InvalidField,
+    InvalidImageId,
+    NotProcessed,
+    UnknownImage,
+)
+from ingest_api.image_records import IndexUnavailable, get_image_records
+from ingest_api.operations import Body, Operation, documented
 from ingest_api.request_ids import current_request_id
 from ingest_api.routes import checked_image_id
 from preprocessing import client_facts as rules
@@ -30,6 +39,14 @@ log = logging.getLogger(__name__)
 bp = Blueprint("labels", __name__)
 
 EXTENSION_KEY = "label_book"
+
+
+class InvalidCorrection(ApiError):
+    code = "invalid_correction"
+
+
+class InvalidNote(ApiError):
+    code = "invalid_note"
 
 
 class LabelBook:
@@ -69,6 +86,19 @@ def get_label_book() -> LabelBook:
 
 
 @bp.put("/images/<image_id>/label")
+@documented(
+    Operation(
+        "Correct a processed photo's crop label",
+        {200: Body("recorded, and applied to the manifest and the index",
+                   api_schemas.LABEL_CORRECTED)},
+        errors=(InvalidImageId, InvalidCorrection, InvalidField, InvalidNote, UnknownImage,
+                NotProcessed, IndexUnavailable, DatasetUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+        request_body={"application/json": api_schemas.LABEL_CORRECTION_REQUEST},
+        description="Each correction is kept with the old and new label, the device and the "
+        "time; sending the same correction again is harmless.",
+    )
+)
 def correct_label(image_id: str):
     """Give a processed photo another crop label, with an optional note saying why."""
     image_id = checked_image_id(image_id)
@@ -90,6 +120,14 @@ def correct_label(image_id: str):
 
 
 @bp.get("/images/<image_id>/labels")
+@documented(
+    Operation(
+        "Every correction of a photo's label",
+        {200: Body("oldest first; empty when never corrected", api_schemas.LABEL_HISTORY)},
+        errors=(InvalidImageId, DatasetUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+    )
+)
 def label_history(image_id: str):
     """Every correction of a photo's label, oldest first."""
     image_id = checked_image_id(image_id)
@@ -100,15 +138,14 @@ def label_history(image_id: str):
 def correction_body(body) -> tuple[str, str | None]:
     """The new label and the note of a JSON body {"label": ..., "note": ...}."""
     if not isinstance(body, dict) or not isinstance(body.get("label"), str):
-        raise ApiError('send a JSON object such as {"label": "maize", "note": "why"}',
-                       "invalid_correction")
+        raise InvalidCorrection('send a JSON object such as {"label": "maize", "note": "why"}')
     try:
         label = rules.label(body["label"])
     except rules.InvalidFact as error:
-        raise ApiError(str(error), error.code) from error
+        raise InvalidField(error) from error
     note = body.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS
                              or not note.isprintable()):
-        raise ApiError(f"a note is printable text of at most {MAX_NOTE_CHARS} characters",
-                       "invalid_note")
+        raise InvalidNote(f"a note is printable text of at most {MAX_NOTE_CHARS} characters")
     return label, note
+

@@ -53,6 +53,12 @@ PROBE_INTERVAL_S = 1.0
 class KafkaUnavailable(Exception):
     """The upload could not be handed to Kafka in time; the client should retry later."""
 
+    code = "kafka_unavailable"
+
+
+class KafkaNotReady(KafkaUnavailable):
+    """The readiness check found the broker down or the topic missing."""
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -115,13 +121,16 @@ class KafkaPublisher:
         return Receipt(metadata.topic, metadata.partition, metadata.offset)
 
     def check(self) -> None:
-        """Ask the broker for the topic's metadata on a fresh connection; raise KafkaUnavailable.
+        """Ask the broker for the topic's metadata on a fresh connection; raise KafkaNotReady.
 
         Independent of the producer, whose cached metadata would hide a broker that went away.
         Refused at once, like uploads, while the guard's breaker is open.
         """
-        with self.guard.call():
-            self._describe_topic()
+        try:
+            with self.guard.call():
+                self._describe_topic()
+        except KafkaUnavailable as error:
+            raise KafkaNotReady(str(error)) from error
 
     def _describe_topic(self) -> None:
         try:
