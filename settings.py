@@ -56,6 +56,7 @@ class Settings:
     map_tile_attribution: str = "&copy; OpenStreetMap contributors"
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
+    stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

@@ -82,3 +82,8 @@ def get_image(client: Elasticsearch, index: str, image_id: str) -> dict | None:
         return client.get(index=index, id=image_id)["_source"]
     except NotFoundError:
         return None
+
+
+def relabel(client: Elasticsearch, index: str, image_id: str, label: str) -> None:
+    """Set the label of an image's document (a label correction); it must exist."""
+    client.update(index=index, id=image_id, doc={"label": label})

@@ -13,7 +13,8 @@ from preprocessing import client_facts as rules
 from preprocessing.upload import Upload
 
 # Header names, in the order the API writes them.
-HEADER_FIELDS = ("label", "device_id", "client_lat", "client_lon", "client_captured_at", "filename")
+HEADER_FIELDS = ("label", "device_id", "client_lat", "client_lon", "client_captured_at", "filename",
+                 "request_id")
 
 # The API's headers take a few hundred bytes; more is not a message of ours.
 MAX_HEADER_BYTES = 16 * 1024
@@ -48,6 +49,7 @@ def upload_from_message(
             client_lat=lat,
             client_lon=lon,
             client_captured_at=rules.optional(rules.captured_at, captured_at),
+            request_id=rules.optional(rules.request_id, facts.get("request_id")),
         )
     except rules.InvalidFact as error:
         raise InvalidMessage(f"header {error.code.removeprefix('invalid_')}: {error}") from None

@@ -23,7 +23,7 @@ from adapters.spark import spark_session
 from batch.bucket_writer import BucketWriter
 from batch.image_map import OPENSTREETMAP, Tiles, render_map
 from dataset.layout import MAP_KEY
-from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
 from dataset.splits import SPLITS
@@ -112,7 +112,7 @@ def run_batch(
     rows = [row.asDict() for row in output]
     records = [row for row in rows if row["status"] in RECORD_STATUSES]
     skipped = [row for row in rows if row["status"] not in RECORD_STATUSES]
-    records = ManifestWriter(Manifest.of(store), split_fractions).commit(records)
+    records = ManifestWriter.of(store, split_fractions).commit(records)
     report = BatchReport.from_rows(records + skipped)
     if search is not None:
         refusals = index_rows(search, index, records, datetime.now(UTC).isoformat())

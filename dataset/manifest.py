@@ -15,6 +15,7 @@ created before.
 from __future__ import annotations
 
 import itertools
+import re
 
 import pyarrow as pa
 from deltalake import (
@@ -48,6 +49,7 @@ SCHEMA = pa.schema([(field.name, ARROW_TYPES[field.kind]) for field in FIELDS])
 TABLE_PROPERTIES = {"delta.enableExpiredLogCleanup": "false"}
 KEEP_LOG = PostCommitHookProperties(cleanup_expired_logs=False)
 COMMIT_ATTEMPTS = 20
+IMAGE_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def delta_storage_options(s3: S3Settings) -> dict[str, str]:
@@ -128,6 +130,22 @@ class Manifest:
         for attempt in itertools.count(1):
             try:
                 self._commit_once(data, replace_ids, properties)
+                return
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+
+    def relabel(self, image_id: str, label: str) -> None:
+        """Set the label of one image's current row (a label correction)."""
+        if not IMAGE_ID.fullmatch(image_id):
+            raise ValueError(f"not an image id: {image_id!r}")
+        for attempt in itertools.count(1):
+            table = self.table()
+            if table is None:
+                return
+            try:
+                table.update(new_values={"label": label}, predicate=f"image_id = '{image_id}'",
+                             post_commithook_properties=KEEP_LOG)
                 return
             except CommitFailedError:
                 if attempt == COMMIT_ATTEMPTS:

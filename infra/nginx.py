@@ -12,6 +12,8 @@ import json
 import os
 import urllib.request
 
+from werkzeug.exceptions import NotFound
+
 from infra.install import nginx_binary
 from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
 from infra.server import Server
@@ -51,6 +53,11 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
         413: {
             "error": "too_large",
             "message": too_large_message(body_limit(settings)),
+            "request_id": REQUEST_ID,
+        },
+        404: {
+            "error": "not_found",
+            "message": NotFound.description,  # as the API's own 404s say it
             "request_id": REQUEST_ID,
         },
         503: {
@@ -109,6 +116,13 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Request-ID {REQUEST_ID};
+        }}
+
+        # Operators' metrics are read on gunicorn's internal port, never from the public one.
+        location = /metrics {{
+            default_type application/json;
+            add_header X-Request-ID {REQUEST_ID} always;
+            return 404 {bodies[404]};
         }}
 
         error_page 413 @too_large;

@@ -10,12 +10,14 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from ingest_api import request_ids
+from ingest_api import metrics, request_ids
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
+from ingest_api.contract import bp as contract_bp
 from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
+from ingest_api.labels import LabelBook
 from ingest_api.live_map import bp as live_map_bp
 from ingest_api.publisher import KafkaPublisher
 from ingest_api.routes import bp
@@ -47,6 +49,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     app.config.update(config)
     app.json.sort_keys = False
 
+    metrics.init_app(app)  # first: its clock starts before the other checks
     request_ids.init_app(app)
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
@@ -54,6 +57,8 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)
     app.register_blueprint(bp)
+    LabelBook.from_settings(settings).init_app(app)
+    app.register_blueprint(contract_bp)
     app.register_blueprint(live_map_bp)
     init_rate_limits(app, settings)
     return app

@@ -22,9 +22,13 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "authenticator"
 
-# Liveness and readiness probes come from the platform, which has no device token; pages and
-# their static scripts hold no data, and ask the person for a token themselves.
-OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "static", "live_map.page"})
+# Liveness and readiness probes come from the platform, which has no device token; /metrics is
+# kept off the public port by nginx (ingest_api/metrics.py); the contract and its docs page are
+# public (contract.py); the map page and the static scripts hold no data, and ask the person for
+# a token themselves (live_map.py).
+OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics"}) | frozenset(
+    {"contract.openapi_json", "contract.docs", "contract.docs_asset", "static", "live_map.page"}
+)
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")
@@ -56,6 +60,8 @@ class RevokedToken(Exception):
 
 class TokenStoreUnavailable(Exception):
     """The token store file cannot be opened or read; the client should retry later (503)."""
+
+    code = "auth_unavailable"
 
 
 class Authenticator:

@@ -23,6 +23,8 @@ EXTENSION_KEY = "decode_budget"
 class DecodeBusy(Exception):
     """The worker's decode budget did not free up in time for this upload."""
 
+    code = "decoder_busy"
+
 
 class DecodeBudget:
     def __init__(self, capacity_bytes: int, wait_s: float):

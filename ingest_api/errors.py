@@ -12,10 +12,18 @@ request id.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify, request
 from flask_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ingest_api.auth import (
     MissingToken,
@@ -26,9 +34,10 @@ from ingest_api.auth import (
 from ingest_api.auth_limits import retry_after_seconds
 from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexUnavailable
-from ingest_api.publisher import KafkaUnavailable
+from ingest_api.publisher import KafkaNotReady, KafkaUnavailable
 from ingest_api.request_ids import current_request_id
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
+from preprocessing.client_facts import InvalidFact
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +58,53 @@ _DRAIN_CHUNK = 1024 * 1024
 
 
 class ApiError(Exception):
-    """A refusal of the request itself, with its HTTP status and machine-readable code."""
+    """A refusal of the request itself: each subclass has its HTTP status and its code.
+
+    `codes` lists every code a subclass can carry (InvalidField takes the rule's own).
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.code = code or self.code
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        return (cls.code,)
+
+
+class NotMultipart(ApiError):
+    code = "not_multipart"
+
+
+class InvalidMultipart(ApiError):
+    code = "invalid_multipart"
+
+
+class MissingFile(ApiError):
+    code = "missing_file"
+
+
+class TooManyFiles(ApiError):
+    code = "too_many_files"
+
+
+class TooManyFields(ApiError):
+    code = "too_many_fields"
+
+
+class InvalidField(ApiError):
+    """An optional form field that breaks its rule (preprocessing/client_facts.py)."""
+
+    def __init__(self, error: InvalidFact):
+        super().__init__(str(error))
+        self.code = error.code
+
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        return ("invalid_label", "invalid_location", "invalid_captured_at")
+
+
+class InvalidImageId(ApiError):
+    code = "invalid_image_id"
 
 
 class PayloadTooLarge(ApiError):
@@ -67,6 +115,97 @@ class PayloadTooLarge(ApiError):
 class UnknownImage(ApiError):
     status = 404
     code = "not_found"
+
+
+class InvalidFilter(ApiError):
+    """A filter of the live map's query that makes no sense (ingest_api/map_points.py)."""
+
+    code = "invalid_filter"
+
+
+class NotProcessed(ApiError):
+    status = 409
+    code = "not_processed"
+
+
+class DatasetUnavailable(Exception):
+    """The dataset's tables (S3) could not be read or written; the client should retry."""
+
+    code = "dataset_unavailable"
+
+
+# The error types answered here without a status of their own -> their status. ApiError
+# subclasses carry theirs; Werkzeug's HTTPExceptions keep theirs.
+STATUS = {
+    NotAuthenticated: 401,
+    RevokedToken: 403,
+    RateLimitExceeded: 429,
+    KafkaUnavailable: 503,
+    IndexUnavailable: 503,
+    DatasetUnavailable: 503,
+    TokenStoreUnavailable: 503,
+    DecodeBusy: 503,
+    **REJECTION_STATUS,
+}
+RATE_LIMITED = "rate_limited"
+INTERNAL_ERROR = "internal_error"
+
+# Werkzeug's own errors that requests meet before a route runs: a form the parser cannot read,
+# a path no route has, a method the route does not take.
+WERKZEUG_ERRORS = (BadRequest, NotFound, MethodNotAllowed)
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """One error answer this module can give: its status, its code and the error behind it."""
+
+    status: int
+    code: str
+    error: type[Exception]
+
+
+def error_answers() -> tuple[ErrorAnswer, ...]:
+    """Every error answer of the app, derived from the typed errors (for the OpenAPI contract).
+
+    nginx in front adds two of its own with the same body (infra/nginx.py): too_large (413),
+    and 503 unavailable while gunicorn does not answer.
+    """
+    answers = [
+        ErrorAnswer(kind.status, code, kind)
+        for kind in _subclasses(ApiError)
+        for code in kind.codes()
+    ]
+    answers += [ErrorAnswer(STATUS[kind], kind.reason, kind) for kind in REJECTION_STATUS]
+    answers += [
+        ErrorAnswer(STATUS[root], kind.code, kind)
+        for root in (NotAuthenticated, RevokedToken)
+        for kind in (root, *_subclasses(root))
+        if kind is not NotAuthenticated  # always raised as one of its subclasses
+    ]
+    answers += [
+        ErrorAnswer(503, kind.code, kind)
+        for kind in (KafkaUnavailable, IndexUnavailable, DatasetUnavailable,
+                     TokenStoreUnavailable, DecodeBusy)
+    ]
+    answers += [
+        ErrorAnswer(429, RATE_LIMITED, RateLimitExceeded),
+        ErrorAnswer(413, PayloadTooLarge.code, RequestEntityTooLarge),
+        *(ErrorAnswer(kind.code, werkzeug_code(kind.code), kind) for kind in WERKZEUG_ERRORS),
+        ErrorAnswer(500, INTERNAL_ERROR, Exception),
+    ]
+    return tuple(answers)
+
+
+def _subclasses(kind: type) -> list[type]:
+    found = []
+    for sub in kind.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def werkzeug_code(status: int) -> str:
+    """The code of a Werkzeug error's answer: its status's name in snake case (not_found)."""
+    return HTTP_STATUS_CODES.get(status, "error").lower().replace(" ", "_")
 
 
 def error_response(status: int, code: str, message: str, headers=None) -> Response:
@@ -83,8 +222,10 @@ def unavailable_response(code: str, message: str) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(ImageRejected, _image_rejected)
+    app.register_error_handler(KafkaNotReady, _kafka_not_ready)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(DatasetUnavailable, _dataset_unavailable)
     app.register_error_handler(NotAuthenticated, _not_authenticated)
     app.register_error_handler(RevokedToken, _revoked_token)
     app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
@@ -108,17 +249,20 @@ def _image_rejected(error: ImageRejected) -> Response:
     return error_response(status, error.reason, str(error))
 
 
+def _kafka_not_ready(error: KafkaNotReady) -> Response:
+    log.warning("not ready, Kafka is unavailable: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        error.code,
+        "not ready: Kafka does not answer or has no such topic; the API's log says which, "
+        "under this request id",
+    )
+
+
 def _kafka_unavailable(error: KafkaUnavailable) -> Response:
     log.warning("Kafka is unavailable: %s (cause: %r)", error, error.__cause__)
     _drain_request_body()  # refused during an outage maybe before the body was read
-    if request.endpoint == "ingest.readyz":
-        return unavailable_response(
-            "kafka_unavailable",
-            "not ready: Kafka does not answer or has no such topic; the API's log says which, "
-            "under this request id",
-        )
     return unavailable_response(
-        "kafka_unavailable",
+        error.code,
         "the upload could not be confirmed as stored right now; send it again in "
         f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)",
     )
@@ -127,27 +271,38 @@ def _kafka_unavailable(error: KafkaUnavailable) -> Response:
 def _index_unavailable(error: IndexUnavailable) -> Response:
     log.warning("Elasticsearch is unavailable: %s (cause: %r)", error, error.__cause__)
     return unavailable_response(
-        "elasticsearch_unavailable",
+        error.code,
         f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
         "seconds (uploads still work)",
+    )
+
+
+def _dataset_unavailable(error: DatasetUnavailable) -> Response:
+    log.warning("dataset unavailable: %s (cause: %r)", error, error.__cause__)
+    return unavailable_response(
+        error.code,
+        "the dataset could not be read or written right now; send the request again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending a correction twice is harmless)",
     )
 
 
 def _not_authenticated(error: NotAuthenticated) -> Response:
     _drain_request_body()  # refused before the body was read, like the 413s
     challenge = BEARER_CHALLENGE if isinstance(error, MissingToken) else INVALID_TOKEN_CHALLENGE
-    return error_response(401, error.code, str(error), {"WWW-Authenticate": challenge})
+    return error_response(
+        STATUS[NotAuthenticated], error.code, str(error), {"WWW-Authenticate": challenge}
+    )
 
 
 def _revoked_token(error: RevokedToken) -> Response:
     _drain_request_body()
-    return error_response(403, error.code, str(error))
+    return error_response(STATUS[RevokedToken], error.code, str(error))
 
 
 def _token_store_unavailable(error: TokenStoreUnavailable) -> Response:
     log.error("the token store cannot be read: %s (cause: %r)", error, error.__cause__)
     return unavailable_response(
-        "auth_unavailable",
+        error.code,
         f"tokens cannot be checked right now; retry in {RETRY_AFTER_SECONDS} seconds",
     )
 
@@ -156,8 +311,8 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
     _drain_request_body()
     seconds = retry_after_seconds()
     return error_response(
-        429,
-        "rate_limited",
+        STATUS[RateLimitExceeded],
+        RATE_LIMITED,
         f"this device sent more than {error.limit.limit} of these requests; "
         f"retry in {seconds} s",
         {"Retry-After": str(seconds)},
@@ -167,7 +322,7 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
 def _decode_busy(error: DecodeBusy) -> Response:
     log.warning("upload refused, worker busy decoding: %s", error)
     return unavailable_response(
-        "decoder_busy",
+        error.code,
         f"the server is busy decoding other large photos; retry in {RETRY_AFTER_SECONDS} seconds",
     )
 
@@ -179,14 +334,17 @@ def too_large_message(limit: int) -> str:
 
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     _drain_request_body()
-    return error_response(413, "too_large", too_large_message(request.max_content_length))
+    return error_response(
+        413, PayloadTooLarge.code, too_large_message(request.max_content_length)
+    )
 
 
 def _unexpected(error: Exception) -> Response:
     """A bug of ours: JSON all the same, the details only in the log."""
     log.exception("unexpected failure on %s %s", request.method, request.path)
     return error_response(
-        500, "internal_error",
+        500,
+        INTERNAL_ERROR,
         "something went wrong on our side; if it happens again, report the request id",
     )
 
@@ -194,8 +352,11 @@ def _unexpected(error: Exception) -> Response:
 def _http_exception(error: HTTPException) -> Response:
     """404, 405 and the rest of Werkzeug's errors, as JSON, keeping their headers (Allow)."""
     response = error.get_response()
-    code = (error.name or "error").lower().replace(" ", "_")
-    json = jsonify(error=code, message=error.description, request_id=current_request_id())
+    json = jsonify(
+        error=werkzeug_code(response.status_code),
+        message=error.description,
+        request_id=current_request_id(),
+    )
     response.set_data(json.get_data())
     response.content_type = json.content_type
     return response

@@ -13,10 +13,30 @@ from dataclasses import dataclass
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ingest_api.errors import ApiError, PayloadTooLarge
+from ingest_api.errors import (
+    InvalidField,
+    InvalidMultipart,
+    MissingFile,
+    NotMultipart,
+    PayloadTooLarge,
+    TooManyFields,
+    TooManyFiles,
+)
 from preprocessing import client_facts as rules
 
 FILE_FIELD = "file"
+
+# What parse_upload and the request's size limit can refuse.
+FORM_ERRORS = (
+    NotMultipart,
+    InvalidMultipart,
+    MissingFile,
+    TooManyFiles,
+    TooManyFields,
+    InvalidField,
+    PayloadTooLarge,
+    RequestEntityTooLarge,
+)
 
 
 @dataclass(frozen=True)
@@ -28,35 +48,32 @@ class Upload:
 
 
 def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
-    """Read and check the multipart form of a POST /post_image; raise ApiError."""
+    """Read and check the multipart form of a POST /post_image; raise typed errors of errors.py."""
     if request.mimetype != "multipart/form-data":
-        raise ApiError(
+        raise NotMultipart(
             f"send multipart/form-data with the photo in the field {FILE_FIELD!r}, "
-            f"not {request.mimetype or 'a body without a content type'}",
-            "not_multipart",
+            f"not {request.mimetype or 'a body without a content type'}"
         )
     if not request.mimetype_params.get("boundary"):
-        raise ApiError(
+        raise InvalidMultipart(
             "the Content-Type multipart/form-data has no boundary, so the form cannot be read; "
-            "let your HTTP library build the multipart body",
-            "invalid_multipart",
+            "let your HTTP library build the multipart body"
         )
     files = _files(request)
     if not files:
         sent = sorted(set(request.files) | set(request.form))
-        raise ApiError(
-            f"no file in the field {FILE_FIELD!r}; the form has {sent or 'no fields'}",
-            "missing_file",
+        raise MissingFile(
+            f"no file in the field {FILE_FIELD!r}; the form has {sent or 'no fields'}"
         )
     if len(files) > 1:
-        raise ApiError(f"send one file per request, not {len(files)}", "too_many_files")
+        raise TooManyFiles(f"send one file per request, not {len(files)}")
     data = files[0].stream.read(max_upload_bytes + 1)
     if len(data) > max_upload_bytes:
         raise PayloadTooLarge(f"the file is larger than the limit of {max_upload_bytes:,} bytes")
     try:
         return Upload(data=data, facts=_facts(request.form, files[0].filename))
     except rules.InvalidFact as error:
-        raise ApiError(str(error), error.code) from error
+        raise InvalidField(error) from error
 
 
 def _files(request: Request) -> list:
@@ -68,11 +85,10 @@ def _files(request: Request) -> list:
         length, limit = request.content_length, request.max_content_length
         if length is None or limit is None or length > limit:
             raise
-        raise ApiError(
+        raise TooManyFields(
             f"the form has more than {request.max_form_parts:,} fields or a text field over "
             f"{request.max_form_memory_size:,} bytes; an upload needs the file and a few short "
-            "fields",
-            "too_many_fields",
+            "fields"
         ) from None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 
 from elastic_transport import TransportError
@@ -16,7 +17,7 @@ from elasticsearch import ApiError, Elasticsearch
 from flask import Flask, current_app
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import get_image
+from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from ingest_api.guard import ServiceGuard
 from settings import Settings
@@ -24,6 +25,9 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "image_records"
+
+# An image id: the sha256 of the photo's bytes, in either case.
+IMAGE_ID = re.compile(r"[0-9a-fA-F]{64}")
 
 # Seconds one lookup may take before the index counts as unavailable.
 REQUEST_TIMEOUT_S = 3
@@ -45,6 +49,8 @@ PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 
 class IndexUnavailable(Exception):
     """Elasticsearch could not be asked; the client should retry later."""
+
+    code = "elasticsearch_unavailable"
 
 
 def public_record(document: dict) -> dict | None:
@@ -112,6 +118,15 @@ class ImageRecords:
                 return call(self._connected(), self.index, *args)
             except (TransportError, ApiError) as error:
                 log.warning("%s in %s failed: %r", what, self.index, error)
+                raise IndexUnavailable("Elasticsearch did not answer") from error
+
+    def relabel(self, image_id: str, label: str) -> None:
+        """Set the label of an image's document; raise IndexUnavailable."""
+        with self.guard.call():
+            try:
+                relabel(self._connected(), self.index, image_id, label)
+            except (TransportError, ApiError) as error:
+                log.warning("relabelling %s in %s failed: %r", image_id, self.index, error)
                 raise IndexUnavailable("Elasticsearch did not answer") from error
 
     def _ping(self) -> None:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ingest_api import map_assets
-from ingest_api.errors import UnknownImage
-from ingest_api.image_records import get_image_records
-from ingest_api.map_points import MapFilters, points_answer, points_search
+from ingest_api import api_schemas, map_assets
+from ingest_api.errors import InvalidFilter, InvalidImageId, UnknownImage
+from ingest_api.image_records import IndexUnavailable, get_image_records
+from ingest_api.map_points import MAX_POINTS, MapFilters, points_answer, points_search
+from ingest_api.operations import Body, Operation, documented
 from ingest_api.routes import checked_image_id
 
 bp = Blueprint("live_map", __name__)
 
 
 @bp.get("/map")
+@documented(Operation("The live map page", {200: Body("an HTML page", {}, "text/html")}))
 def page():
     """The map page; its data comes from /map/points."""
     settings = current_app.config["SETTINGS"]
@@ -31,6 +33,16 @@ def page():
 
 
 @bp.get("/map/points")
+@documented(
+    Operation(
+        "The placed photos for the live map, and how many have no GPS",
+        {200: Body("the points matching the filters", api_schemas.MAP_POINTS)},
+        errors=(InvalidFilter, IndexUnavailable),
+        description="Query parameters, all optional (empty is unset): `crop`, `from` and `to` "
+        "(UTC days YYYY-MM-DD of captured_at, both included), `device`, `gps_source` (exif or "
+        f"client). At most {MAX_POINTS:,} points, newest first.",
+    )
+)
 def points():
     """The placed photos matching the query's filters, and how many have no GPS."""
     filters = MapFilters.from_args(request.args)
@@ -38,6 +50,14 @@ def points():
 
 
 @bp.get("/images/<image_id>/thumbnail")
+@documented(
+    Operation(
+        "The small JPEG of a processed photo, as the map's popups show it",
+        {200: Body("the thumbnail", {}, "image/jpeg")},
+        errors=(InvalidImageId, UnknownImage, IndexUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+    )
+)
 def thumbnail(image_id: str):
     """The small JPEG of a processed photo's base tensor, as indexed for the map."""
     image_id = checked_image_id(image_id)

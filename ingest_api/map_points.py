@@ -12,7 +12,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from ingest_api.errors import ApiError
+from ingest_api.errors import InvalidFilter
 
 # Elasticsearch's default max_result_window: more placed photos than this are left off.
 MAX_POINTS = 10_000
@@ -42,12 +42,10 @@ class MapFilters:
         value = {name: (args.get(name) or "").strip() or None for name in
                  ("crop", "from", "to", "device", "gps_source")}
         if value["gps_source"] not in (None, *GPS_SOURCES):
-            raise ApiError(
-                f"gps_source is one of {', '.join(GPS_SOURCES)}", "invalid_filter"
-            )
+            raise InvalidFilter(f"gps_source is one of {', '.join(GPS_SOURCES)}")
         since, until = _day(value["from"], "from"), _day(value["to"], "to")
         if since and until and since > until:
-            raise ApiError("the date range ends before it starts", "invalid_filter")
+            raise InvalidFilter("the date range ends before it starts")
         return cls(value["crop"], since, until, value["device"], value["gps_source"])
 
     def clauses(self) -> list[dict]:
@@ -74,7 +72,7 @@ def _day(text: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ApiError(f"{name} is a day written YYYY-MM-DD", "invalid_filter") from None
+        raise InvalidFilter(f"{name} is a day written YYYY-MM-DD") from None
 
 
 def points_search(filters: MapFilters) -> dict:

@@ -22,6 +22,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
 from ingest_api.guard import ServiceGuard
+from ingest_api.metrics import KAFKA_PUBLISH
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ PROBE_INTERVAL_S = 1.0
 
 class KafkaUnavailable(Exception):
     """The upload could not be handed to Kafka in time; the client should retry later."""
+
+    code = "kafka_unavailable"
+
+
+class KafkaNotReady(KafkaUnavailable):
+    """The readiness check found the broker down or the topic missing."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,8 @@ class KafkaPublisher:
     def publish(self, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]) -> Receipt:
         """Send one message and wait for the broker's acknowledgement; raise KafkaUnavailable."""
         with self.guard.call():
-            deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+            started = time.monotonic()
+            deadline = started + PUBLISH_TIMEOUT_S
             producer = self._current_producer(deadline)
             try:
                 future = producer.send(
@@ -105,19 +113,24 @@ class KafkaPublisher:
                 )
                 metadata = future.get(timeout=max(deadline - time.monotonic(), 0))
             except KafkaError as error:
+                KAFKA_PUBLISH.labels("failed").observe(time.monotonic() - started)
                 self._discard(producer)
                 log.warning("publishing %s to %s failed: %r", key, self.topic, error)
                 raise KafkaUnavailable("Kafka did not acknowledge the upload in time") from error
+            KAFKA_PUBLISH.labels("ok").observe(time.monotonic() - started)
         return Receipt(metadata.topic, metadata.partition, metadata.offset)
 
     def check(self) -> None:
-        """Ask the broker for the topic's metadata on a fresh connection; raise KafkaUnavailable.
+        """Ask the broker for the topic's metadata on a fresh connection; raise KafkaNotReady.
 
         Independent of the producer, whose cached metadata would hide a broker that went away.
         Refused at once, like uploads, while the guard's breaker is open.
         """
-        with self.guard.call():
-            self._describe_topic()
+        try:
+            with self.guard.call():
+                self._describe_topic()
+        except KafkaUnavailable as error:
+            raise KafkaNotReady(str(error)) from error
 
     def _describe_topic(self) -> None:
         try:

@@ -8,15 +8,15 @@ A well-formed X-Request-ID from the client or the proxy in front is kept; otherw
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
+from adapters.json_logs import JsonFormatter
+from preprocessing.client_facts import REQUEST_ID as WELL_FORMED
+
 HEADER = "X-Request-ID"
-WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{8,64}")
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 
 
 def current_request_id() -> str | None:
@@ -25,10 +25,10 @@ def current_request_id() -> str | None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` ("-" outside a request) to every record a handler formats."""
+    """Adds `request_id` (None outside a request) to every record a handler formats."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id() or "-"
+        record.request_id = current_request_id()
         return True
 
 
@@ -36,12 +36,13 @@ _FILTER = RequestIdFilter()
 
 
 def init_app(app: Flask) -> None:
-    """Assign ids before each request, echo them after, and stamp the app's log lines."""
+    """Assign ids before each request, echo them after, and write the app's log lines as JSON
+    stamped with them."""
     app.before_request(_assign)
     app.after_request(_echo)
     app.logger.setLevel(logging.INFO)  # also attaches Flask's default handler to the app logger
     default_handler.addFilter(_FILTER)
-    default_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    default_handler.setFormatter(JsonFormatter())
 
 
 def _assign() -> None:

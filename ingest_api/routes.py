@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.kafka_messages import encode_headers
+from ingest_api import api_schemas
 from ingest_api.auth import current_device
-from ingest_api.decode_budget import get_decode_budget
-from ingest_api.errors import ApiError, UnknownImage
-from ingest_api.form import parse_upload
-from ingest_api.image_records import get_image_records
-from ingest_api.publisher import get_publisher
+from ingest_api.decode_budget import DecodeBusy, get_decode_budget
+from ingest_api.errors import InvalidImageId, UnknownImage
+from ingest_api.form import FORM_ERRORS, parse_upload
+from ingest_api.image_records import IMAGE_ID, IndexUnavailable, get_image_records
+from ingest_api.operations import Body, Operation, documented
+from ingest_api.publisher import KafkaUnavailable, get_publisher
+from ingest_api.request_ids import current_request_id
 from ingest_api.version import __version__
 from preprocessing import (
     CorruptImage,
@@ -28,16 +30,27 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
 
-IMAGE_ID = re.compile(r"[0-9a-fA-F]{64}")
-
 
 @bp.get("/is_alive")
+@documented(
+    Operation(
+        "Liveness: the process answers",
+        {200: Body("alive, whatever Kafka and Elasticsearch do", api_schemas.ALIVE)},
+    )
+)
 def is_alive():
     """The process answers; says nothing about Kafka."""
     return {"status": "ok", "service": "ingest_api", "version": __version__}
 
 
 @bp.get("/readyz")
+@documented(
+    Operation(
+        "Readiness: Kafka answers with the topic's metadata",
+        {200: Body("ready to take uploads", api_schemas.READY)},
+        errors=(KafkaUnavailable,),
+    )
+)
 def readyz():
     """Ready when Kafka answers with the topic's metadata within about two seconds."""
     get_publisher().check()
@@ -45,6 +58,16 @@ def readyz():
 
 
 @bp.post("/post_image")
+@documented(
+    Operation(
+        "Upload one photo",
+        {202: Body("stored by Kafka; the stream processes it next", api_schemas.UPLOAD_ACCEPTED)},
+        errors=(*FORM_ERRORS, ImageRejected, DecodeBusy, KafkaUnavailable),
+        request_body={"multipart/form-data": api_schemas.UPLOAD_FORM},
+        description="Answers once Kafka has acknowledged the photo. The photo's device is the "
+        "one its token was issued to; the same bytes always get the same image_id.",
+    )
+)
 def post_image():
     """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it.
 
@@ -54,7 +77,7 @@ def post_image():
     get_publisher().refuse_while_unavailable()  # Kafka known down: 503 before reading the photo
     upload = parse_upload(request, settings.max_upload_bytes)
     metadata = checked_image(upload.data, settings)
-    facts = {**upload.facts, "device_id": current_device()}
+    facts = {**upload.facts, "device_id": current_device(), "request_id": current_request_id()}
     receipt = get_publisher().publish(
         key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
@@ -69,6 +92,15 @@ def post_image():
 
 
 @bp.get("/images/<image_id>")
+@documented(
+    Operation(
+        "What the pipeline recorded about a photo",
+        {200: Body("the photo's record, once processed or rejected", api_schemas.image_record())},
+        errors=(InvalidImageId, UnknownImage, IndexUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+        description="404 while the photo is unknown or not processed yet.",
+    )
+)
 def image_record(image_id: str):
     """What the pipeline recorded about an upload, once it has been processed."""
     image_id = checked_image_id(image_id)
@@ -79,9 +111,9 @@ def image_record(image_id: str):
 
 
 def checked_image_id(image_id: str) -> str:
-    """An image id of a path, lowercased; raise ApiError unless it is 64 hex characters."""
+    """The image id of a URL, in lower case; InvalidImageId unless it is a sha256 in hex."""
     if not IMAGE_ID.fullmatch(image_id):
-        raise ApiError("an image id is 64 hex characters (a sha256)", "invalid_image_id")
+        raise InvalidImageId("an image id is 64 hex characters (a sha256)")
     return image_id.lower()
 
 

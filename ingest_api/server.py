@@ -4,14 +4,25 @@ gunicorn is not the public front: its gthread workers read each request on a thr
 small pool, so slow clients would hold those threads. nginx (infra/nginx.py on the native
 stack, the `front` service in compose) listens on Settings.api_host:api_port, buffers every
 request whole and hands it on here.
+
+Its workers count their requests together (ingest_api/metrics.py) in the directory named by
+PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads when first imported: without it,
+`python -m ingest_api` starts itself again with <stack_dir>/api-metrics. The master empties
+that directory at start and tells it when a worker dies.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from ingest_api import create_app
 from ingest_api.image_records import MAX_INDEX_CALLS
+from ingest_api.metrics import MULTIPROC_DIR_VARIABLE
 from ingest_api.publisher import MAX_KAFKA_CALLS
 from settings import Settings
 
@@ -31,10 +42,14 @@ GUNICORN_OPTIONS = {
 class IngestServer(BaseApplication):
     """gunicorn with its options from Settings, not from the command line."""
 
-    def __init__(self, settings: Settings, options: dict | None = None):
+    def __init__(self, settings: Settings, metrics_dir: Path, options: dict | None = None):
         self.settings = settings
         self.options = {
             "bind": f"{settings.api_host}:{settings.api_internal_port}",
+            "on_starting": lambda server: empty_dir(metrics_dir),
+            "child_exit": lambda server, worker: multiprocess.mark_process_dead(
+                worker.pid, str(metrics_dir)
+            ),
             **GUNICORN_OPTIONS,
             **(options or {}),
         }
@@ -49,5 +64,19 @@ class IngestServer(BaseApplication):
         return create_app(self.settings)
 
 
+def empty_dir(directory: Path) -> None:
+    """Start the workers' metric files afresh: those of an earlier run count no more. Only
+    prometheus_client's own files (*.db) go, whatever else the directory holds."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
 def main() -> None:
-    IngestServer(Settings.from_env()).run()
+    settings = Settings.from_env()
+    metrics_dir = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if not metrics_dir:
+        metrics_dir = str(Path(settings.stack_dir) / "api-metrics")
+        env = {**os.environ, MULTIPROC_DIR_VARIABLE: metrics_dir}
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    IngestServer(settings, Path(metrics_dir)).run()

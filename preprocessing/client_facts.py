@@ -19,6 +19,8 @@ DEGREES = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{1,12})?")
 MAX_DEVICE_ID_CHARS = 128
 MAX_CAPTURED_AT_CHARS = 64
 MAX_FILENAME_CHARS = 255
+# The API's request ids (ingest_api/request_ids.py), carried to the stream's log lines.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class InvalidFact(ValueError):
@@ -84,6 +86,15 @@ def device_id(text: str) -> str:
         raise InvalidFact(
             "invalid_device_id",
             f"device_id must be 1 to {MAX_DEVICE_ID_CHARS} printable characters",
+        )
+    return text
+
+
+def request_id(text: str) -> str:
+    if not REQUEST_ID.fullmatch(text):
+        raise InvalidFact(
+            "invalid_request_id",
+            "request_id must be 8 to 64 characters among A-Z, a-z, 0-9, '.', '_' and '-'",
         )
     return text
 

@@ -30,6 +30,7 @@ class Upload:
     client_lat: float | None = None
     client_lon: float | None = None
     client_captured_at: str | None = None
+    request_id: str | None = None  # the API request that brought it, for the logs
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from adapters.json_logs import log_as_json
 from settings import Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER, run_stream
 
@@ -21,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         help="process what the topic holds now, then stop (instead of running every 2 s)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("streaming").setLevel(logging.INFO)
+    log_as_json(logging.getLogger("streaming"))
     run_stream(
         Settings.from_env(),
         max_offsets_per_trigger=args.max_offsets_per_trigger,

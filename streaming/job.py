@@ -24,6 +24,7 @@ from pyspark.sql.streaming import StreamingQuery
 from adapters.spark import spark_session
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
+from streaming.metrics import MetricsListener, serve_metrics
 from streaming.progress import ProgressRecorder, progress_path
 from streaming.sink import ImageSink
 
@@ -63,10 +64,13 @@ def start_stream(
 
 def run_stream(settings: Settings, **options) -> None:
     """Build the session, run the query (forever, or until the backlog ends) and start it again
-    whenever it fails, recording its progress and restarts for `./deploy.sh status`."""
+    whenever it fails, recording its progress and restarts for `./deploy.sh status`, and its
+    metrics on 127.0.0.1:STREAM_METRICS_PORT."""
+    serve_metrics(settings.stream_metrics_port)
     spark = spark_session("field-images-stream", settings.spark_master)
     progress = ProgressRecorder(progress_path(settings))
     spark.streams.addListener(progress)
+    spark.streams.addListener(MetricsListener())
     progress.job_started()
     failures_in_a_row = 0
     while True:

@@ -42,17 +42,21 @@ from adapters.image_index import Refusal, index_rows
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
 from dataset.layout import rejected_key
-from dataset.manifest import SCHEMA, Manifest
+from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.records import index_refused_row
 from dataset.splits import parse_fractions
 from dataset.writer import dead_letter, write_group
 from preprocessing import image_id_of
-from preprocessing.upload import invalid_message, process_upload
+from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
+from streaming.metrics import count_photos
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
+# What a Spark partition hands back: the manifest rows, and the request id of each photo, which
+# the driver logs but the manifest does not keep.
+ROW_SCHEMA = SCHEMA.append(pa.field("request_id", pa.string()))
 LOOKUP_CHUNK = 16  # messages per look-up of already indexed photos
 
 log = logging.getLogger(__name__)
@@ -99,8 +103,11 @@ class PartitionWriter:
             first = next(in_range)
             name = group_name(topic, partition, first["offset"])
             fresh = self._first_sightings(itertools.chain([first], in_range))
-            rows = write_group(self.store, GROUP, name, map(self._process, fresh))
-            yield pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
+            request_ids: dict[str, str | None] = {}
+            outcomes = self._processed(fresh, request_ids)
+            rows = write_group(self.store, GROUP, name, outcomes)
+            rows = [{**row, "request_id": request_ids[row["image_id"]]} for row in rows]
+            yield pa.RecordBatch.from_pylist(rows, schema=ROW_SCHEMA)
 
     def _first_sightings(self, messages: Iterator[dict]) -> Iterator[dict]:
         """The messages whose photo neither the index (from another message) nor an earlier
@@ -125,6 +132,13 @@ class PartitionWriter:
         except NotFoundError:  # the index is made by the first batch's documents
             return {}
         return {doc["_id"]: doc["_source"].get("source") for doc in docs if doc.get("found")}
+
+    def _processed(self, messages: Iterator[dict], request_ids: dict) -> Iterator[Outcome]:
+        """Each message through the core, noting its photo's request id in `request_ids`."""
+        for message in messages:
+            outcome = self._process(message)
+            request_ids[outcome.image_id] = outcome.upload.request_id
+            yield outcome
 
     def _process(self, message: dict):
         headers = [(header["key"], header["value"]) for header in message["headers"] or ()]
@@ -155,15 +169,16 @@ class ImageSink:
             settings.max_decode_mb,
             settings.elasticsearch_auth,
         )
-        self.manifest = ManifestWriter(Manifest.of(self.writer.store),
-                                       parse_fractions(settings.split_fractions))
+        self.manifest = ManifestWriter.of(self.writer.store,
+                                          parse_fractions(settings.split_fractions))
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
         rows = [
             row.asDict()
-            for row in messages.mapInArrow(self.writer, from_arrow_schema(SCHEMA)).collect()
+            for row in messages.mapInArrow(self.writer, from_arrow_schema(ROW_SCHEMA)).collect()
         ]
+        request_ids = {row["image_id"]: row.pop("request_id") for row in rows}
         rows = self.manifest.commit(rows, app_id=query_id(self.settings.checkpoint_dir),
                                     batch_id=batch_id)
         if rows:
@@ -174,9 +189,15 @@ class ImageSink:
         statuses = Counter(row["reason"] or row["status"] for row in rows)
         log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))
         for row in rows:
-            if row["status"] != "ok":
+            request_id = {"request_id": request_ids.get(row["image_id"])}
+            if row["status"] == "ok":
+                log.info("batch %d: processed %s from %s, label %s", batch_id,
+                         row["image_id"], row["source"], row["label"], extra=request_id)
+            else:
                 log.warning("batch %d: dead letter %s from %s: %s: %s", batch_id,
-                            row["image_id"], row["source"], row["reason"], row["error"])
+                            row["image_id"], row["source"], row["reason"], row["error"],
+                            extra=request_id)
+        count_photos(rows)
 
     def _index(self, rows: list[dict], processed_at: str) -> list[Refusal]:
         settings = self.settings

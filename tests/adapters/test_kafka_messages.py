@@ -12,7 +12,8 @@ from adapters.kafka_messages import (
 )
 
 FACTS = {"label": "maize", "device_id": "phone-1", "client_lat": "-1.286", "client_lon": "36.817",
-         "client_captured_at": "2026-11-20T08:00:00Z", "filename": "IMG_1.jpg"}
+         "client_captured_at": "2026-11-20T08:00:00Z", "filename": "IMG_1.jpg",
+         "request_id": "0f3c9a7e2b5d4c1a"}
 
 
 def decode(headers):
@@ -25,6 +26,7 @@ def test_what_the_api_encodes_decodes_to_the_same_facts():
     assert (upload.label, upload.device_id) == ("maize", "phone-1")
     assert (upload.client_lat, upload.client_lon) == (-1.286, 36.817)
     assert upload.client_captured_at == "2026-11-20T08:00:00Z"
+    assert upload.request_id == "0f3c9a7e2b5d4c1a"
     assert upload.source == "kafka:t/0/7"
 
 
@@ -48,6 +50,9 @@ def test_unknown_headers_are_ignored_and_no_headers_at_all_is_fine():
         ([("client_captured_at", b"yesterday")], "captured_at"),
         ([("device_id", b"")], "device_id"),
         ([("device_id", b"a\nb")], "device_id"),
+        ([("request_id", b"short")], "request_id"),
+        ([("request_id", b"id with spaces and\nlines")], "request_id"),
+        ([("request_id", b"x" * 65)], "request_id"),
     ],
 )
 def test_a_header_the_api_would_never_write_makes_the_message_invalid(headers, named):

@@ -203,3 +203,15 @@ def test_nginx_answers_json_503_with_retry_after_while_gunicorn_is_down(front):
     assert answer.value.headers["Retry-After"].isdigit()
     request_id = answer.value.headers["X-Request-ID"]
     assert json.load(answer.value) == as_nginx_answers(front, 503, request_id)
+
+
+def test_metrics_are_refused_on_the_public_port_and_served_on_the_internal_one(front):
+    public = requests.get(f"{public_url(front)}/metrics", headers=auth(front), timeout=10)
+    internal = requests.get(
+        f"http://{front.api_host}:{front.api_internal_port}/metrics", timeout=10
+    )
+
+    assert public.status_code == 404
+    assert public.json() == as_nginx_answers(front, 404, public.headers["X-Request-ID"])
+    assert internal.status_code == 200
+    assert "ingest_api_requests_total" in internal.text

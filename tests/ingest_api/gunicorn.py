@@ -27,12 +27,14 @@ def internal_url(settings: Settings) -> str:
 
 @contextlib.contextmanager
 def serving(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen]:
-    """gunicorn with these settings, answering /is_alive, until the block ends."""
+    """gunicorn with these settings, answering /is_alive, until the block ends; its workers'
+    metric files go to a `metrics` directory beside the log."""
+    metrics_dir = log_path.parent / "metrics"
     with open(log_path, "ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "ingest_api"],
             cwd=PROJECT_ROOT,
-            env={**os.environ, **settings.to_env()},
+            env={**os.environ, **settings.to_env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -1,10 +1,13 @@
-"""Upload bodies for the API tests, built here with Pillow and zlib; corpus photos when present."""
+"""Upload bodies for the API tests, built here with Pillow and zlib; corpus photos when present;
+image ids."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import struct
+import uuid
 import zlib
 from pathlib import Path
 
@@ -57,3 +60,8 @@ def corpus_photo(relative: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"{path} is not on this machine")
     return path.read_bytes()
+
+
+def new_image_id() -> str:
+    """A fresh image id nobody has uploaded."""
+    return hashlib.sha256(uuid.uuid4().bytes).hexdigest()

@@ -9,6 +9,7 @@ import pytest
 from infra.processes import free_port
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.map_index import MapIndex
+from tests.ingest_api.test_ingest_openapi import assert_documented
 
 THUMBNAIL = b"\xff\xd8\xff\xe0 a small jpeg \xff\xd9"
 
@@ -130,3 +131,10 @@ def test_with_elasticsearch_down_the_points_are_a_503_in_words(photos):
     body = response.get_json()
     assert body["error"] == "elasticsearch_unavailable"
     assert "Elasticsearch" not in body["message"] and response.headers["Retry-After"]
+
+
+def test_the_answers_keep_the_contract(map_client):
+    spec = map_client.get("/openapi.json").get_json()
+
+    assert_documented(spec, "get", "/map/points", map_client.get("/map/points"))
+    assert_documented(spec, "get", "/map/points", map_client.get("/map/points?from=soon"))

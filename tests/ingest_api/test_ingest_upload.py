@@ -57,7 +57,17 @@ def test_a_fact_the_client_did_not_send_is_not_a_header(client, topic):
     body = post(client, jpeg(seed=3)).get_json()
 
     record = topic.record_at(body["partition"], body["offset"])
-    assert {name for name, _ in record.headers} == {"filename", "device_id"}
+    assert {name for name, _ in record.headers} == {"filename", "device_id", "request_id"}
+
+
+def test_the_request_id_travels_with_the_photo_for_the_streams_log_lines(client, topic):
+    response = client.post("/post_image", data={"file": (io.BytesIO(jpeg(seed=4)), "p.jpg")},
+                           headers={"X-Request-ID": "phone-7-upload-0001"})
+
+    body = response.get_json()
+    record = topic.record_at(body["partition"], body["offset"])
+    upload = upload_from_message(record.value, record.headers, source="kafka")
+    assert upload.request_id == response.headers["X-Request-ID"] == "phone-7-upload-0001"
 
 
 def test_the_same_bytes_twice_get_the_same_image_id(client):

@@ -32,8 +32,12 @@ def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
     """Run the job's query until the topic's backlog is processed; rows per micro-batch."""
     query = start_stream(spark, settings, max_offsets_per_trigger=max_offsets_per_trigger,
                          trigger={"availableNow": True})
-    query.awaitTermination(300)
-    assert not query.isActive, "the job did not finish its backlog in time"
+    try:
+        query.awaitTermination(300)
+        assert not query.isActive, "the job did not finish its backlog in time"
+    finally:
+        if query.isActive:
+            query.stop()  # a query left running would consume the next test's messages
     return [progress["numInputRows"] for progress in query.recentProgress]
 
 

@@ -1,0 +1,216 @@
+"""JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of what the API takes and answers.
+
+Each is derived from the code that makes the value where there is one: the upload form from
+the rules of preprocessing/client_facts.py, the image record from dataset/image_record.py's
+FIELDS as ingest_api/image_records.py shows them.
+"""
+
+from __future__ import annotations
+
+from dataset.image_record import FIELDS
+from dataset.label_corrections import MAX_NOTE_CHARS
+from ingest_api.form import FILE_FIELD
+from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS, STATUSES
+from preprocessing.client_facts import DEGREES, LABEL
+
+# A record field's kind -> the JSON Schema of its values.
+KIND_SCHEMAS = {
+    "keyword": {"type": "string"},
+    "text": {"type": "string"},
+    "byte": {"type": "integer"},
+    "integer": {"type": "integer"},
+    "long": {"type": "integer"},
+    "float": {"type": "number"},
+    "double": {"type": "number"},
+    "date": {"type": "string", "format": "date-time"},
+    "keywords": {"type": "array", "items": {"type": "string"}},
+    "image": {"type": "string", "contentEncoding": "base64"},
+}
+
+
+def whole(pattern) -> str:
+    """A compiled regex that Python applies with fullmatch, as an anchored JSON Schema pattern."""
+    return f"^(?:{pattern.pattern})$"
+
+
+IMAGE_ID_SCHEMA = {
+    "type": "string",
+    "pattern": whole(IMAGE_ID),
+    "description": "sha256 of the photo's bytes, 64 hex characters",
+}
+
+
+def error_body(codes: list[str]) -> dict:
+    return {
+        "type": "object",
+        "description": "Every error answer: a code for programs, a sentence for people, and "
+        "the request id to quote.",
+        "properties": {
+            "error": {"type": "string", "enum": codes},
+            "message": {"type": "string"},
+            "request_id": {"type": "string"},
+        },
+        "required": ["error", "message", "request_id"],
+        "additionalProperties": False,
+    }
+
+
+ALIVE = {
+    "type": "object",
+    "properties": {
+        "status": {"const": "ok"},
+        "service": {"const": "ingest_api"},
+        "version": {"type": "string"},
+    },
+    "required": ["status", "service", "version"],
+    "additionalProperties": False,
+}
+
+READY = {
+    "type": "object",
+    "properties": {"status": {"const": "ready"}},
+    "required": ["status"],
+    "additionalProperties": False,
+}
+
+UPLOAD_FORM = {
+    "type": "object",
+    "properties": {
+        FILE_FIELD: {
+            "type": "string",
+            "contentMediaType": "application/octet-stream",
+            "description": "the photo, one file, at most MAX_UPLOAD_BYTES; its format is judged "
+            "by content (JPEG, PNG, HEIF, WebP, TIFF)",
+        },
+        "label": {"type": "string", "pattern": whole(LABEL), "description": "the crop"},
+        "lat": {
+            "type": "string",
+            "pattern": whole(DEGREES),
+            "description": "decimal degrees, -90..90, sent with lon",
+        },
+        "lon": {
+            "type": "string",
+            "pattern": whole(DEGREES),
+            "description": "decimal degrees, -180..180, sent with lat",
+        },
+        "captured_at": {
+            "type": "string",
+            "description": "ISO 8601 time in the years 1900-2099, e.g. 2024-06-01T12:30:00+02:00",
+        },
+    },
+    "required": [FILE_FIELD],
+    "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+}
+
+UPLOAD_ACCEPTED = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "topic": {"type": "string"},
+        "partition": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0},
+        "status": {"const": "accepted"},
+    },
+    "required": ["image_id", "topic", "partition", "offset", "status"],
+    "additionalProperties": False,
+}
+
+
+# What the API's record adds to the record's own fields.
+INDEX_FIELDS = {"processed_at": ("date", "when the pipeline indexed the photo")}
+
+
+def image_record() -> dict:
+    """The answer of GET /images/<id>: the record's public fields, each null when unknown."""
+    facts = {field.name: (field.kind, field.about) for field in FIELDS} | INDEX_FIELDS
+    properties = {
+        "image_id": IMAGE_ID_SCHEMA,
+        "status": {"enum": sorted(set(STATUSES.values()))},
+        "reason": {"type": "string", "description": "rejected photos only: " + facts["reason"][1]},
+    }
+    for name in PUBLIC_FIELDS:
+        if name not in properties:
+            kind, about = facts[name]
+            schema = KIND_SCHEMAS[kind]
+            properties[name] = {**schema, "type": [schema["type"], "null"], "description": about}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name != "reason"],
+        "additionalProperties": False,
+    }
+
+
+LABEL_CORRECTION_REQUEST = {
+    "type": "object",
+    "required": ["label"],
+    "properties": {
+        "label": {"type": "string", "pattern": whole(LABEL), "description": "the right crop"},
+        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
+                 "description": "why, in words"},
+    },
+}
+
+LABEL_CORRECTION_ENTRY = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "old_label": {"type": ["string", "null"]},
+        "new_label": {"type": "string"},
+        "note": {"type": ["string", "null"]},
+        "device_id": {"type": ["string", "null"], "description": "the device that corrected it"},
+        "corrected_at": {"type": "string", "format": "date-time"},
+        "request_id": {"type": ["string", "null"]},
+    },
+}
+
+LABEL_HISTORY = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "history": {"type": "array", "items": LABEL_CORRECTION_ENTRY,
+                    "description": "every correction, oldest first"},
+    },
+}
+
+LABEL_CORRECTED = {
+    "type": "object",
+    "properties": {
+        **LABEL_HISTORY["properties"],
+        "label": {"type": "string"},
+        "previous_label": {"type": ["string", "null"]},
+    },
+}
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+MAP_POINT = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "label": _NULLABLE_STRING,
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+        "captured_at": {**_NULLABLE_STRING, "format": "date-time"},
+        "device_id": _NULLABLE_STRING,
+        "gps_source": _NULLABLE_STRING,
+        "record": {"type": "string", "description": "the path of the photo's record"},
+        "thumbnail": {"type": "string", "description": "the path of its JPEG thumbnail"},
+    },
+    "required": ["image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source",
+                 "record", "thumbnail"],
+    "additionalProperties": False,
+}
+MAP_POINTS = {
+    "type": "object",
+    "properties": {
+        "points": {"type": "array", "items": MAP_POINT,
+                   "description": "processed photos with a position, newest first"},
+        "placed": {"type": "integer", "description": "how many matched, even past the cap"},
+        "truncated": {"type": "boolean", "description": "more matched than points holds"},
+        "without_gps": {"type": "integer", "description": "matching photos without a position"},
+        "crops": {"type": "array", "items": {"type": "string"},
+                  "description": "every label processed so far, whatever the filters"},
+    },
+    "required": ["points", "placed", "truncated", "without_gps", "crops"],
+    "additionalProperties": False,
+}

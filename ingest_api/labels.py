@@ -1,0 +1,151 @@
+"""Label corrections: PUT /images/<id>/label, and the history at GET /images/<id>/labels.
+
+A correction is recorded durably first (dataset/label_corrections.py), then applied to the
+image's manifest row and its search document. Every step is safe to repeat: a client that got
+no answer sends the same correction again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from deltalake.exceptions import DeltaError
+from flask import Blueprint, Flask, current_app, request
+
+from adapters.object_store import open_store
+from dataset.label_corrections import MAX_NOTE_CHARS, CorrectionLog, LabelCorrection
+from dataset.manifest import Manifest
+from ingest_api import api_schemas
+from ingest_api.auth import current_device
+from ingest_api.errors import (
+    ApiError,
+    DatasetUnavailable,
+    InvalidField,
+    InvalidImageId,
+    NotProcessed,
+    UnknownImage,
+)
+from ingest_api.image_records import IndexUnavailable, get_image_records
+from ingest_api.operations import Body, Operation, documented
+from ingest_api.request_ids import current_request_id
+from ingest_api.routes import checked_image_id
+from preprocessing import client_facts as rules
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("labels", __name__)
+
+EXTENSION_KEY = "label_book"
+
+
+class InvalidCorrection(ApiError):
+    code = "invalid_correction"
+
+
+class InvalidNote(ApiError):
+    code = "invalid_note"
+
+
+class LabelBook:
+    """Where the app records corrections and applies them: the dataset root's tables."""
+
+    def __init__(self, corrections: CorrectionLog, manifest: Manifest):
+        self.corrections, self.manifest = corrections, manifest
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LabelBook:
+        store = open_store(settings.dataset_root, settings.s3)
+        return cls(CorrectionLog.of(store), Manifest.of(store))
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions[EXTENSION_KEY] = self
+        app.register_blueprint(bp)
+
+    def correct(self, correction: LabelCorrection) -> None:
+        """Record the correction, then give the manifest row its new label."""
+        try:
+            self.corrections.record(correction)
+            self.manifest.relabel(correction.image_id, correction.new_label)
+        except (DeltaError, OSError) as error:
+            log.warning("correcting the label of %s failed: %r", correction.image_id, error)
+            raise DatasetUnavailable("the dataset could not be written") from error
+
+    def history(self, image_id: str) -> list[LabelCorrection]:
+        try:
+            return self.corrections.history(image_id)
+        except (DeltaError, OSError) as error:
+            log.warning("reading the label history of %s failed: %r", image_id, error)
+            raise DatasetUnavailable("the dataset could not be read") from error
+
+
+def get_label_book() -> LabelBook:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+@bp.put("/images/<image_id>/label")
+@documented(
+    Operation(
+        "Correct a processed photo's crop label",
+        {200: Body("recorded, and applied to the manifest and the index",
+                   api_schemas.LABEL_CORRECTED)},
+        errors=(InvalidImageId, InvalidCorrection, InvalidField, InvalidNote, UnknownImage,
+                NotProcessed, IndexUnavailable, DatasetUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+        request_body={"application/json": api_schemas.LABEL_CORRECTION_REQUEST},
+        description="Each correction is kept with the old and new label, the device and the "
+        "time; sending the same correction again is harmless.",
+    )
+)
+def correct_label(image_id: str):
+    """Give a processed photo another crop label, with an optional note saying why."""
+    image_id = checked_image_id(image_id)
+    new_label, note = correction_body(request.get_json(silent=True))
+    record = get_image_records().get(image_id)
+    if record is None:
+        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
+    if record["status"] != "processed":
+        raise NotProcessed(f"image {image_id} was rejected: it has no label to correct")
+    correction = LabelCorrection(
+        image_id=image_id, old_label=record["label"], new_label=new_label, note=note,
+        device_id=current_device(), corrected_at=datetime.now(UTC).isoformat(),
+        request_id=current_request_id(),
+    )
+    get_label_book().correct(correction)
+    get_image_records().relabel(image_id, new_label)
+    return {"image_id": image_id, "label": new_label, "previous_label": record["label"],
+            "history": [asdict(c) for c in get_label_book().history(image_id)]}
+
+
+@bp.get("/images/<image_id>/labels")
+@documented(
+    Operation(
+        "Every correction of a photo's label",
+        {200: Body("oldest first; empty when never corrected", api_schemas.LABEL_HISTORY)},
+        errors=(InvalidImageId, DatasetUnavailable),
+        parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+    )
+)
+def label_history(image_id: str):
+    """Every correction of a photo's label, oldest first."""
+    image_id = checked_image_id(image_id)
+    return {"image_id": image_id,
+            "history": [asdict(c) for c in get_label_book().history(image_id)]}
+
+
+def correction_body(body) -> tuple[str, str | None]:
+    """The new label and the note of a JSON body {"label": ..., "note": ...}."""
+    if not isinstance(body, dict) or not isinstance(body.get("label"), str):
+        raise InvalidCorrection('send a JSON object such as {"label": "maize", "note": "why"}')
+    try:
+        label = rules.label(body["label"])
+    except rules.InvalidFact as error:
+        raise InvalidField(error) from error
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS
+                             or not note.isprintable()):
+        raise InvalidNote(f"a note is printable text of at most {MAX_NOTE_CHARS} characters")
+    return label, note
+

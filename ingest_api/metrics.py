@@ -1,0 +1,104 @@
+"""Prometheus metrics of the API at GET /metrics: requests, latency, upload bytes, Kafka publishes.
+
+gunicorn runs several worker processes, each counting its own requests. prometheus_client's
+multiprocess mode adds them up: each process writes its values to files in
+PROMETHEUS_MULTIPROC_DIR, and /metrics, in whichever worker answers it, reads them all. The
+variable must be set before prometheus_client is first imported; ingest_api/server.py sees to it
+and empties the directory when gunicorn starts. Without it (the test client, a single process),
+the process's own values are served.
+
+/metrics answers on gunicorn's internal port only: nginx, the public front, refuses it
+(infra/nginx.py), so operators and Prometheus on the host read it without a device token.
+docs/operations.md lists every metric.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from ingest_api.operations import Body, Operation, documented
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED_ROUTE = "unmatched"  # requests no route took (404s): one label, not one per path
+
+REQUESTS = Counter(
+    "ingest_api_requests", "HTTP requests answered, by route (URL rule), method and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "ingest_api_request_duration_seconds", "Time from a request's start to its answer, by route",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+UPLOAD_BYTES = Histogram(
+    "ingest_api_upload_bytes", "Size of upload requests (photo and form) received, by status",
+    ["status"],
+    buckets=(16 * 1024, 64 * 1024, 256 * 1024, 1024**2, 4 * 1024**2, 16 * 1024**2, 32 * 1024**2),
+)
+KAFKA_PUBLISH = Histogram(
+    "ingest_api_kafka_publish_seconds",
+    "Time to hand an upload to Kafka and get its acknowledgement, by outcome (ok or failed)",
+    ["outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+@documented(
+    Operation(
+        "Prometheus metrics of every worker (internal port only)",
+        {200: Body("Prometheus' text format", {"type": "string"}, CONTENT_TYPE_LATEST)},
+        description="Served on gunicorn's internal port; nginx answers 404 on the public one.",
+    )
+)
+def metrics():
+    """The metrics of every worker, in Prometheus' text format."""
+    return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    # prometheus_client reads this variable itself; it is set by the process starting gunicorn.
+    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if not directory:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    return registry
+
+
+def init_app(app: Flask) -> None:
+    """Time every request and count it by route and status once answered."""
+    app.before_request(_start_clock)
+    app.after_request(_count)
+    app.register_blueprint(bp)
+
+
+def _start_clock() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _count(response):
+    started = g.get("metrics_started")
+    if started is None:  # refused before the clock started (by an earlier before_request)
+        return response
+    route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
+    status = str(response.status_code)
+    REQUESTS.labels(route, request.method, status).inc()
+    LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
+    if request.endpoint == "ingest.post_image" and request.content_length is not None:
+        UPLOAD_BYTES.labels(status).observe(request.content_length)
+    return response

@@ -1,0 +1,92 @@
+"""Prometheus metrics of the streaming job, served by its driver on 127.0.0.1:STREAM_METRICS_PORT.
+
+The sink counts each micro-batch's photos as it finishes them (processed, rejected by reason,
+dead letters); a query listener records each batch's duration, input rows and completion time,
+and how far the query is behind the topic's end. A batch that Spark runs again after a failure
+counts again. docs/operations.md lists every metric.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from pyspark.sql.streaming import StreamingQueryListener
+
+PHOTOS_PROCESSED = Counter("stream_photos_processed", "Photos turned into tensors and indexed")
+PHOTOS_REJECTED = Counter(
+    "stream_photos_rejected", "Photos refused, by reason (the dead letter's reason code)",
+    ["reason"],
+)
+DEAD_LETTERS = Counter(
+    "stream_dead_letters", "Dead-letter records written (rejected/<image_id>.json), all reasons"
+)
+BATCH_DURATION = Histogram(
+    "stream_batch_duration_seconds", "Wall-clock time of a micro-batch that read messages",
+    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
+)
+BATCH_INPUT_ROWS = Histogram(
+    "stream_batch_input_rows", "Kafka messages read by a micro-batch",
+    buckets=(1, 5, 10, 20, 40, 60, 100, 200, 500),
+)
+MESSAGES_BEHIND = Gauge(
+    "stream_messages_behind",
+    "Messages on the topic past the end of the last micro-batch, as its trigger saw the topic",
+)
+LAST_BATCH = Gauge(
+    "stream_last_batch_completed_timestamp_seconds",
+    "When the last micro-batch that read messages completed (Unix time)",
+)
+
+
+def serve_metrics(port: int) -> None:
+    """Answer GET /metrics on 127.0.0.1:`port` from a thread of the driver."""
+    start_http_server(port, addr="127.0.0.1")
+
+
+def count_photos(rows: Iterable[dict]) -> None:
+    """Count a finished micro-batch's manifest rows: each ok or rejected with its reason."""
+    for row in rows:
+        if row["status"] == "ok":
+            PHOTOS_PROCESSED.inc()
+        else:
+            PHOTOS_REJECTED.labels(row["reason"]).inc()
+            DEAD_LETTERS.inc()
+
+
+def offsets_behind(latest: dict, end: dict) -> int:
+    """Messages between a batch's end offsets and the topic's latest ones ({topic: {partition:
+    offset}}, as Spark's progress reports them, partitions as strings)."""
+    return sum(
+        max(0, offset - end.get(topic, {}).get(partition, 0))
+        for topic, partitions in latest.items()
+        for partition, offset in partitions.items()
+    )
+
+
+class MetricsListener(StreamingQueryListener):
+    """Feeds the batch metrics from the query's progress events."""
+
+    def onQueryProgress(self, event) -> None:
+        progress = event.progress
+        source = progress.sources[0]
+        if source.latestOffset and source.endOffset:
+            MESSAGES_BEHIND.set(
+                offsets_behind(json.loads(source.latestOffset), json.loads(source.endOffset))
+            )
+        if progress.numInputRows == 0:  # a trigger that found nothing new: no batch ran
+            return
+        BATCH_DURATION.observe(progress.batchDuration / 1000)
+        BATCH_INPUT_ROWS.observe(progress.numInputRows)
+        LAST_BATCH.set(time.time())
+
+    def onQueryStarted(self, event) -> None:
+        """Nothing: batches are what is measured."""
+
+    def onQueryIdle(self, event) -> None:
+        """Nothing: idle triggers complete no batch."""
+
+    def onQueryTerminated(self, event) -> None:
+        """Nothing: restarts are in the progress file (streaming/progress.py)."""

@@ -1,0 +1,170 @@
+"""GET /openapi.json: an OpenAPI 3.1 contract that covers the code and that real answers keep."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from ingest_api.auth import OPEN_ENDPOINTS
+from ingest_api.errors import error_answers
+from ingest_api.openapi import IGNORED_METHODS, RULE_ARGUMENT
+from tests.ingest_api.samples import gif, jpeg, new_image_id
+
+CONTRACT = "urn:contract"
+
+
+@pytest.fixture
+def spec(anonymous_client) -> dict:
+    response = anonymous_client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def assert_documented(spec: dict, method: str, path: str, response) -> None:
+    """The answer's status is documented for the operation and its JSON body fits the schema."""
+    answers = spec["paths"][path][method]["responses"]
+    status = str(response.status_code)
+    assert status in answers, f"{method} {path} answered {status}, documented: {list(answers)}"
+    pointer = f"/paths/{path.replace('/', '~1')}/{method}/responses/{status}"
+    schema = {"$ref": f"{CONTRACT}#{pointer}/content/application~1json/schema"}
+    registry = Registry().with_resource(CONTRACT, Resource.from_contents(spec, DRAFT202012))
+    Draft202012Validator(schema, registry=registry).validate(response.get_json())
+
+
+def post_photo(client, data: bytes, **fields):
+    return client.post("/post_image", data={"file": (io.BytesIO(data), "photo.jpg"), **fields})
+
+
+class TestTheContractCoversTheCode:
+    def test_it_validates_as_openapi_3_1(self, spec):
+        assert spec["openapi"].startswith("3.1.")
+        validate(spec)
+
+    def test_every_route_is_documented_with_its_methods(self, app, spec):
+        routes = {
+            (RULE_ARGUMENT.sub(r"{\1}", rule.rule), method.lower())
+            for rule in app.url_map.iter_rules()
+            for method in rule.methods - IGNORED_METHODS
+        }
+        documented = {(path, method) for path, item in spec["paths"].items() for method in item}
+        assert documented == routes
+
+    def test_every_error_code_of_errors_py_is_in_the_error_body(self, spec):
+        codes = spec["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
+        assert set(codes) == {answer.code for answer in error_answers()}
+
+    def test_the_auth_scheme_is_a_bearer_token_that_only_open_routes_skip(self, app, spec):
+        assert spec["components"]["securitySchemes"]["deviceToken"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": spec["components"]["securitySchemes"]["deviceToken"]["description"],
+        }
+        assert spec["security"] == [{"deviceToken": []}]
+        for rule in app.url_map.iter_rules():
+            path = RULE_ARGUMENT.sub(r"{\1}", rule.rule)
+            for operation in spec["paths"][path].values():
+                if rule.endpoint in OPEN_ENDPOINTS:
+                    assert operation["security"] == [] and "401" not in operation["responses"]
+                else:
+                    assert "security" not in operation
+                    unauthenticated = operation["responses"]["401"]
+                    assert "WWW-Authenticate" in unauthenticated["headers"]
+                    assert "403" in operation["responses"]
+
+    def test_rate_limited_routes_document_429_with_retry_after(self, spec):
+        for path, method in (("/post_image", "post"), ("/images/{image_id}", "get")):
+            too_many = spec["paths"][path][method]["responses"]["429"]
+            assert "Retry-After" in too_many["headers"]
+
+    def test_the_image_record_has_exactly_the_public_fields(self, spec):
+        from ingest_api.image_records import PUBLIC_FIELDS
+
+        answer = spec["paths"]["/images/{image_id}"]["get"]["responses"]["200"]
+        record = answer["content"]["application/json"]["schema"]["properties"]
+        assert set(record) == {"status", "reason", *PUBLIC_FIELDS}
+
+
+class TestRealAnswersMatchTheContract:
+    def test_an_upload_202(self, client, spec):
+        assert_documented(spec, "post", "/post_image", post_photo(client, jpeg(seed=7)))
+
+    @pytest.mark.parametrize(
+        ("fields", "code"),
+        [({"label": "Maize!"}, "invalid_label"), ({"lat": "45.1"}, "invalid_location")],
+    )
+    def test_a_400_of_a_form_field(self, client, spec, fields, code):
+        response = post_photo(client, jpeg(seed=8), **fields)
+
+        assert response.get_json()["error"] == code
+        assert_documented(spec, "post", "/post_image", response)
+
+    def test_a_400_without_a_file(self, client, spec):
+        response = client.post(
+            "/post_image", data={"label": "maize"}, content_type="multipart/form-data"
+        )
+
+        assert response.get_json()["error"] == "missing_file"
+        assert_documented(spec, "post", "/post_image", response)
+
+    def test_a_415_of_another_format(self, client, spec):
+        assert_documented(spec, "post", "/post_image", post_photo(client, gif()))
+
+    def test_a_401_without_a_token(self, anonymous_client, spec):
+        response = post_photo(anonymous_client, jpeg(seed=9))
+
+        assert response.status_code == 401
+        assert_documented(spec, "post", "/post_image", response)
+
+    def test_health_and_readiness(self, client, spec):
+        assert_documented(spec, "get", "/is_alive", client.get("/is_alive"))
+        assert_documented(spec, "get", "/readyz", client.get("/readyz"))
+
+    def test_a_record_unknown_or_not_an_id(self, es_client, spec):
+        unknown = es_client.get(f"/images/{new_image_id()}")
+        malformed = es_client.get("/images/not-a-sha256")
+
+        assert (unknown.status_code, malformed.status_code) == (404, 400)
+        assert_documented(spec, "get", "/images/{image_id}", unknown)
+        assert_documented(spec, "get", "/images/{image_id}", malformed)
+
+    def test_a_processed_record_with_every_field(self, es_client, indexed, spec):
+        image_id = indexed(
+            status="ok",
+            label="maize",
+            format="jpeg",
+            width=640,
+            height=480,
+            orientation=6,
+            lat=45.07,
+            lon=7.68,
+            gps_source="client",
+            altitude=231.5,
+            captured_at="2024-06-01T12:30:00+02:00",
+            camera="Pixel 8",
+            device_id="phone-17",
+            size_bytes=123456,
+            raw_key="raw/5f/5f3a.jpg",
+            shard_key="shards/shard-000001.tar",
+            variants=["base", "aug0", "aug1"],
+            sharpness=812.5,
+            brightness=0.42,
+            clipped_fraction=0.01,
+            phash="c3a1f0e0d0c0b0a0",
+            duplicate_group="ab" * 32,
+            split="train",
+        )
+
+        response = es_client.get(f"/images/{image_id}")
+
+        assert response.status_code == 200
+        assert_documented(spec, "get", "/images/{image_id}", response)
+
+    def test_a_rejected_record(self, es_client, indexed, spec):
+        image_id = indexed(status="rejected", reason="corrupt", error="OSError('truncated')")
+
+        assert_documented(spec, "get", "/images/{image_id}", es_client.get(f"/images/{image_id}"))
