@@ -122,12 +122,7 @@ class ImageRecords:
 
     def relabel(self, image_id: str, label: str) -> None:
         """Set the label of an image's document; raise IndexUnavailable."""
-        with self.guard.call():
-            try:
-                relabel(self._connected(), self.index, image_id, label)
-            except (TransportError, ApiError) as error:
-                log.warning("relabelling %s in %s failed: %r", image_id, self.index, error)
-                raise IndexUnavailable("Elasticsearch did not answer") from error
+        self._guarded(f"relabelling {image_id}", relabel, image_id, label)
 
     def _ping(self) -> None:
         """Raise IndexUnavailable unless Elasticsearch answers."""
