@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,8 +14,6 @@ from infra.processes import free_port
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
 from tests.pages.live_site import offline_except, served
-
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "map.png"
 
 
 @pytest.fixture
@@ -69,7 +66,6 @@ def test_the_map_shows_its_markers_offline(browser, map_site):
     )
     expect(markers).to_have_count(1)
     expect(markers).to_be_visible()
-    page.screenshot(path=str(SCREENSHOT))
     markers.click()
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("wheat")
