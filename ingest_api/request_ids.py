@@ -25,10 +25,12 @@ def current_request_id() -> str | None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` (None outside a request) to every record a handler formats."""
+    """Adds `request_id` (None outside a request) to every record a handler formats, unless the
+    record carries one already (the stream's lines carry the id their photo came in with)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id()
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id()
         return True
 
 

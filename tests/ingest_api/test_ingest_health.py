@@ -60,9 +60,12 @@ def test_readyz_is_503_when_the_topic_does_not_exist_and_the_log_names_it(
     ingest_settings, caplog
 ):
     app = create_app(replace(ingest_settings, kafka_topic="ingest-api-no-such-topic"))
-    caplog.handler.addFilter(RequestIdFilter())  # as the API's own log handler does
-
-    response = app.test_client().get("/readyz")
+    stamp = RequestIdFilter()  # as the API's own log handler does
+    caplog.handler.addFilter(stamp)  # pytest keeps one capture handler for the whole session
+    try:
+        response = app.test_client().get("/readyz")
+    finally:
+        caplog.handler.removeFilter(stamp)
 
     assert response.status_code == 503
     body = response.get_json()
