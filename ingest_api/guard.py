@@ -44,6 +44,7 @@ class ServiceGuard:
         self.probe_interval_s = probe_interval_s
         self._slots = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._open_since: float | None = None
 
     @property
@@ -82,9 +83,12 @@ class ServiceGuard:
         log.warning("%s failed: refusing its requests until it answers again", self.service)
         threading.Thread(target=self._recover, name=f"{self.service} probe", daemon=True).start()
 
+    def close(self) -> None:
+        """Stop probing: the app that owned this guard is gone."""
+        self._closed.set()
+
     def _recover(self) -> None:
-        while True:
-            time.sleep(self.probe_interval_s)
+        while not self._closed.wait(self.probe_interval_s):
             try:
                 self.probe()
             except Exception as error:  # any failure of the probe means "not yet"

@@ -124,6 +124,10 @@ class ImageRecords:
         """Set the label of an image's document; raise IndexUnavailable."""
         self._guarded(f"relabelling {image_id}", relabel, image_id, label)
 
+    def close(self) -> None:
+        """Stop probing Elasticsearch: the app is gone."""
+        self.guard.close()
+
     def _ping(self) -> None:
         """Raise IndexUnavailable unless Elasticsearch answers."""
         try:

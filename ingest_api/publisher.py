@@ -12,6 +12,7 @@ background probe finds the broker answering again.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -133,6 +134,8 @@ class KafkaPublisher:
             raise KafkaNotReady(str(error)) from error
 
     def _describe_topic(self) -> None:
+        if not self._broker_listens():
+            raise KafkaUnavailable("Kafka does not answer")
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap_servers,
@@ -153,8 +156,21 @@ class KafkaPublisher:
         if topic["error_code"] != 0 or not topic["partitions"]:
             raise KafkaUnavailable(f"the topic {self.topic!r} is not available")
 
+    def _broker_listens(self) -> bool:
+        """Whether the first bootstrap server accepts a connection. Asked before making an
+        admin client: kafka-python leaves the I/O thread of one whose bootstrap fails running,
+        so probing a broker that is down would leak a thread and its sockets every time."""
+        host, _, port = self.bootstrap_servers.split(",")[0].rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=BOOTSTRAP_TIMEOUT_MS / 1000).close()
+        except (OSError, ValueError) as error:
+            log.info("Kafka at %s does not answer: %r", self.bootstrap_servers, error)
+            return False
+        return True
+
     def close(self) -> None:
         """Close the producer, waiting for messages in flight at most as long as they may take."""
+        self.guard.close()
         with self._lock:
             producer, self._producer = self._producer, None
         if producer is not None:

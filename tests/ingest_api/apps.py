@@ -46,3 +46,4 @@ def running_app(settings: Settings) -> Iterator[Flask]:
         yield app
     finally:
         app.extensions["kafka_publisher"].close()
+        app.extensions["image_records"].close()
