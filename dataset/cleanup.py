@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.object_store import ObjectStore
 from dataset.compaction import runs
+from dataset.delta_tables import KEEP_LOG
 from dataset.layout import SHARD_PREFIX
-from dataset.manifest import KEEP_LOG, Manifest
+from dataset.manifest import Manifest
 from dataset.snapshots import snapshots
 
 DEFAULT_RETENTION_HOURS = 24

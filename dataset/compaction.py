@@ -18,7 +18,6 @@ superseded; cleanup (dataset/cleanup.py) deletes them once no version it must ke
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import tarfile
 import tempfile
@@ -27,11 +26,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
-from deltalake.exceptions import CommitFailedError
+from deltalake import DeltaTable
 
 from adapters.object_store import ObjectStore
+from dataset.delta_tables import KEEP_LOG
 from dataset.layout import SHARD_PREFIX, image_id_of_sample, shard_key
-from dataset.manifest import COMMIT_ATTEMPTS, KEEP_LOG, Manifest
+from dataset.manifest import Manifest
 from dataset.writer import SPOOL_BYTES
 
 TARGET_BYTES = 256 * 1024 * 1024
@@ -137,19 +137,17 @@ def commit_moves(manifest: Manifest, moves: list[tuple[str, str, str]]) -> int:
     source = pa.Table.from_pylist(
         [dict(zip(MOVES_SCHEMA.names, move, strict=True)) for move in moves], schema=MOVES_SCHEMA
     )
-    for attempt in itertools.count(1):
-        try:
-            metrics = (
-                manifest.table()
-                .merge(source, "t.image_id = s.image_id AND t.shard_key = s.old_shard_key",
-                       source_alias="s", target_alias="t", post_commithook_properties=KEEP_LOG)
-                .when_matched_update({"shard_key": "s.shard_key"})
-                .execute()
-            )
-            return metrics["num_target_rows_updated"]
-        except CommitFailedError:
-            if attempt == COMMIT_ATTEMPTS:
-                raise
+
+    def move(table: DeltaTable) -> int:
+        metrics = (
+            table.merge(source, "t.image_id = s.image_id AND t.shard_key = s.old_shard_key",
+                        source_alias="s", target_alias="t", post_commithook_properties=KEEP_LOG)
+            .when_matched_update({"shard_key": "s.shard_key"})
+            .execute()
+        )
+        return metrics["num_target_rows_updated"]
+
+    return manifest.on_newest(move)
 
 
 def compact_table(manifest: Manifest, target_bytes: int = TARGET_BYTES) -> dict:

@@ -13,11 +13,8 @@ from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 
-from adapters.object_store import ObjectStore
-from dataset.manifest import KEEP_LOG, TABLE_PROPERTIES, delta_storage_options
+from dataset.delta_tables import DatasetTable
 
 CORRECTIONS_DIR = "label_corrections"
 MAX_NOTE_CHARS = 500
@@ -46,50 +43,36 @@ class LabelCorrection:
     request_id: str | None
 
 
-class CorrectionLog:
+class CorrectionLog(DatasetTable):
     """The corrections of one dataset root, and the latest label of each corrected photo."""
 
+    DIRECTORY = CORRECTIONS_DIR
+    SCHEMA = SCHEMA
+
     def __init__(self, uri: str, storage_options: dict[str, str] | None = None):
-        self.uri, self.storage_options = uri, storage_options
+        super().__init__(uri, storage_options)
         self._latest: dict[str, str] = {}
         self._version: int | None = None
 
-    @classmethod
-    def of(cls, store: ObjectStore) -> CorrectionLog:
-        s3 = getattr(store, "s3", None)
-        return cls(store.url(CORRECTIONS_DIR), delta_storage_options(s3) if s3 else None)
-
     def __getstate__(self):
-        return {**self.__dict__, "_latest": {}, "_version": None}
+        return {**super().__getstate__(), "_latest": {}, "_version": None}
 
     def record(self, correction: LabelCorrection) -> None:
         """Append the correction; it is durable when this returns."""
-        write_deltalake(self.uri, pa.Table.from_pylist([asdict(correction)], schema=SCHEMA),
-                        mode="append", configuration=TABLE_PROPERTIES,
-                        post_commithook_properties=KEEP_LOG, storage_options=self.storage_options)
+        self.append(pa.Table.from_pylist([asdict(correction)], schema=SCHEMA))
 
     def history(self, image_id: str) -> list[LabelCorrection]:
         """The photo's corrections, oldest first."""
-        rows = self._rows()
+        rows = self.rows()
         mine = rows.filter(pc.equal(rows["image_id"], image_id)).to_pylist()
         return [LabelCorrection(**row) for row in sorted(mine, key=lambda r: r["corrected_at"])]
 
     def latest_labels(self) -> dict[str, str]:
         """image id -> its newest corrected label; read again only when the table changed."""
-        table = self._table()
+        table = self.table()
         if table is None or table.version() == self._version:
             return self._latest
         rows = sorted(table.to_pyarrow_table().to_pylist(), key=lambda r: r["corrected_at"])
         self._latest = {row["image_id"]: row["new_label"] for row in rows}
         self._version = table.version()
         return self._latest
-
-    def _rows(self) -> pa.Table:
-        table = self._table()
-        return SCHEMA.empty_table() if table is None else table.to_pyarrow_table()
-
-    def _table(self) -> DeltaTable | None:
-        try:
-            return DeltaTable(self.uri, storage_options=self.storage_options)
-        except TableNotFoundError:
-            return None

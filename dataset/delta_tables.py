@@ -1,0 +1,109 @@
+"""A Delta Lake table beside a dataset's shards: the manifest, the label corrections.
+
+Each lives in a directory of the dataset root (a local directory or s3://bucket/prefix) and is
+read and written with the deltalake package (delta-rs, no JVM). This holds what they share: where
+the table is and how to reach it, its newest version kept up to date incrementally, and commits
+made again when a concurrent writer won the race.
+
+The log is kept whole: delta-rs otherwise deletes log entries older than
+delta.logRetentionDuration (30 days) whenever it writes a checkpoint, and a named snapshot's
+version (dataset/snapshots.py) could no longer be loaded. Tables are created with
+delta.enableExpiredLogCleanup false, and every commit of ours says so too (KEEP_LOG), for tables
+created before.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
+import pyarrow as pa
+from deltalake import DeltaTable, PostCommitHookProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+from adapters.object_store import ObjectStore
+from settings import S3Settings
+
+TABLE_PROPERTIES = {"delta.enableExpiredLogCleanup": "false"}
+KEEP_LOG = PostCommitHookProperties(cleanup_expired_logs=False)
+COMMIT_ATTEMPTS = 20
+
+Result = TypeVar("Result")
+
+
+def delta_storage_options(s3: S3Settings) -> dict[str, str]:
+    """delta-rs options for an S3-compatible server; commits use conditional puts (ETag), so
+    concurrent writers (the stream, the batch job, compaction) never overwrite a commit."""
+    return {
+        "AWS_ENDPOINT_URL": s3.endpoint_url,
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "AWS_REGION": s3.region,
+        "AWS_ALLOW_HTTP": str(s3.endpoint_url.startswith("http://")).lower(),
+        "conditional_put": "etag",
+    }
+
+
+class DatasetTable:
+    """One Delta table of a dataset root; subclasses name its directory and schema."""
+
+    DIRECTORY: ClassVar[str]
+    SCHEMA: ClassVar[pa.Schema]
+
+    def __init__(self, uri: str, storage_options: dict[str, str] | None = None):
+        self.uri, self.storage_options = uri, storage_options
+        self._table: DeltaTable | None = None
+
+    @classmethod
+    def of(cls, store: ObjectStore):
+        """The table beside a store's shards (its DIRECTORY)."""
+        s3 = getattr(store, "s3", None)
+        return cls(store.url(cls.DIRECTORY), delta_storage_options(s3) if s3 else None)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_table": None}
+
+    def table(self, version: int | None = None) -> DeltaTable | None:
+        """The table at its newest (or the given) version; None before the first commit."""
+        try:
+            if version is not None:
+                return DeltaTable(self.uri, version=version,
+                                  storage_options=self.storage_options)
+            if self._table is None:
+                self._table = DeltaTable(self.uri, storage_options=self.storage_options)
+            else:
+                self._table.update_incremental()
+        except TableNotFoundError:
+            return None
+        return self._table
+
+    def version(self) -> int | None:
+        table = self.table()
+        return None if table is None else table.version()
+
+    def rows(self, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
+        """Every row at the version (the newest by default): empty before the first commit."""
+        table = self.table(version)
+        if table is None:
+            schema = self.SCHEMA
+            if columns is not None:
+                schema = pa.schema([schema.field(column) for column in columns])
+            return schema.empty_table()
+        return table.to_pyarrow_table(columns=columns)
+
+    def append(self, data: pa.Table, **options) -> None:
+        """Append rows in one commit (creating the table first if need be)."""
+        write_deltalake(self.uri, data, mode="append", configuration=TABLE_PROPERTIES,
+                        post_commithook_properties=KEEP_LOG,
+                        storage_options=self.storage_options, **options)
+
+    def on_newest(self, operation: Callable[[DeltaTable | None], Result]) -> Result:
+        """operation(the newest table), made again on the new version when a concurrent commit
+        refused it (delta-rs refuses a commit whose files another commit rewrote meanwhile)."""
+        for attempt in itertools.count(1):
+            try:
+                return operation(self.table())
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
