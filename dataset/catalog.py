@@ -21,10 +21,12 @@ COLUMNS = ["image_id", "phash", "duplicate_group"]
 
 
 class Catalog:
-    """image id -> duplicate group, and the (phash, group) pairs new photos are compared with."""
+    """Every image id the manifest holds; image id -> duplicate group for processed photos,
+    and the (phash, group) pairs new photos are compared with."""
 
     def __init__(self, manifest: Manifest):
         self.manifest = manifest
+        self.ids: set[str] = set()
         self.groups: dict[str, str] = {}
         self.scenes = KnownScenes()
         self._files: set[str] = set()
@@ -58,9 +60,10 @@ class Catalog:
         return placed
 
     def __contains__(self, image_id: str) -> bool:
-        return image_id in self.groups
+        return image_id in self.ids
 
     def _learn(self, row: dict) -> None:
+        self.ids.add(row["image_id"])
         if row["duplicate_group"] and row["image_id"] not in self.groups:
             self.groups[row["image_id"]] = row["duplicate_group"]
             self.scenes.add(row["phash"], row["duplicate_group"])

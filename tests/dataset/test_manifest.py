@@ -80,6 +80,14 @@ def test_rows_commit_with_their_group_and_split_and_a_rerun_replaces_them(store)
         row["image_id"]: row["split"] for row in placed}
 
 
+def test_a_rejected_photo_committed_again_keeps_one_row(store):
+    rejected = row_of(b"not a photo")
+    ManifestWriter(Manifest.of(store), FRACTIONS).commit([rejected])
+    ManifestWriter(Manifest.of(store), FRACTIONS).commit([rejected])  # a new run, a new writer
+
+    assert Manifest.of(store).rows(columns=["image_id"]).num_rows == 1
+
+
 def test_a_near_copy_joins_the_group_and_split_of_its_original(store):
     writer = ManifestWriter(Manifest.of(store), FRACTIONS)
     original = photo(7)
