@@ -157,16 +157,18 @@ class KafkaPublisher:
             raise KafkaUnavailable(f"the topic {self.topic!r} is not available")
 
     def _broker_listens(self) -> bool:
-        """Whether the first bootstrap server accepts a connection. Asked before making an
-        admin client: kafka-python leaves the I/O thread of one whose bootstrap fails running,
-        so probing a broker that is down would leak a thread and its sockets every time."""
-        host, _, port = self.bootstrap_servers.split(",")[0].rpartition(":")
-        try:
-            socket.create_connection((host, int(port)), timeout=BOOTSTRAP_TIMEOUT_MS / 1000).close()
-        except (OSError, ValueError) as error:
-            log.info("Kafka at %s does not answer: %r", self.bootstrap_servers, error)
-            return False
-        return True
+        """Whether any bootstrap server accepts a connection. Asked before making an admin
+        client: kafka-python leaves the I/O thread of one whose bootstrap fails running, so
+        probing a broker that is down would leak a thread and its sockets every time."""
+        for server in self.bootstrap_servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                socket.create_connection((host, int(port)),
+                                         timeout=BOOTSTRAP_TIMEOUT_MS / 1000).close()
+                return True
+            except (OSError, ValueError) as error:
+                log.info("Kafka at %s does not answer: %r", server, error)
+        return False
 
     def close(self) -> None:
         """Close the producer, waiting for messages in flight at most as long as they may take."""
