@@ -4,8 +4,9 @@
 
 The table grows by big commits (GROW rows each) between measuring points; at each point,
 MEASURED micro-batches of 1-3 rows are committed through ManifestWriter.commit, as the stream's
-driver does (catalog refresh, duplicate groups, the Delta append), each timed. Rows are
-synthetic: random ids and pHashes. The root is a new bucket on the local S3 unless given.
+driver does (label corrections, catalog refresh, duplicate groups, the Delta append), each
+timed. Rows are synthetic: random ids and pHashes. The root is a new bucket on the local S3
+unless given.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import uuid
 from adapters.object_store import open_store
 from adapters.s3 import make_s3_client
 from dataset.image_record import FIELD_NAMES
-from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from infra.schemas import ensure_bucket, remove_bucket
 from settings import Settings
@@ -52,7 +52,7 @@ def timed_commits(writer: ManifestWriter, rng: random.Random) -> list[float]:
 
 def run(root: str, settings: Settings, total: int) -> None:
     rng = random.Random(7)
-    writer = ManifestWriter(Manifest.of(open_store(root, settings.s3)), FRACTIONS)
+    writer = ManifestWriter.of(open_store(root, settings.s3), FRACTIONS)  # as the stream does
     points = [0, 1_000, 10_000, 25_000, 50_000, total]
     rows = 0
     print("rows in table | commit ms p50 / p95 / max | data files")
