@@ -19,6 +19,10 @@ HEADER_FIELDS = ("label", "device_id", "client_lat", "client_lon", "client_captu
 # The API's headers take a few hundred bytes; more is not a message of ours.
 MAX_HEADER_BYTES = 16 * 1024
 
+# The one header of the row that stands for a record the Kafka reader could not parse (a header
+# key that is not UTF-8, a broken record): its value says why (streaming/kafka_source.py).
+UNREADABLE_HEADER = "kafka_python.unreadable"
+
 
 class InvalidMessage(ValueError):
     """A message the API would never have written: its photo becomes a dead letter."""
@@ -37,7 +41,10 @@ def upload_from_message(
     value: bytes, headers: Iterable[tuple[str, bytes | None]] | None, source: str
 ) -> Upload:
     """The Upload a message carries; unknown headers are ignored. Raises InvalidMessage."""
-    facts = _known_headers(list(headers or ()))
+    headers = list(headers or ())
+    if headers and headers[0][0] == UNREADABLE_HEADER:
+        raise InvalidMessage(f"the Kafka record could not be read: {headers[0][1].decode()}")
+    facts = _known_headers(headers)
     try:
         lat, lon = rules.location(facts.get("client_lat"), facts.get("client_lon"))
         captured_at = facts.get("client_captured_at")
@@ -53,6 +60,11 @@ def upload_from_message(
         )
     except rules.InvalidFact as error:
         raise InvalidMessage(f"header {error.code.removeprefix('invalid_')}: {error}") from None
+
+
+def unreadable_record_headers(reason: str) -> list[tuple[str, bytes]]:
+    """The headers of the row standing for a record the reader could not parse."""
+    return [(UNREADABLE_HEADER, reason.encode())]
 
 
 def _known_headers(headers: list[tuple[str, bytes | None]]) -> dict[str, str]:

@@ -69,9 +69,13 @@ def process_upload(
 
 
 def invalid_message(data: bytes, source: str, error: str) -> Outcome:
-    """A message that is not an upload of ours (bad headers): a dead letter before the core."""
+    """A message that is not an upload of ours (bad headers): a dead letter before the core.
+
+    One whose bytes could not be read is named by its position, so that each is a dead letter.
+    """
     upload = Upload(data=data, source=source)
-    return Outcome(upload, image_id_of(data), reason="invalid_message", error=error)
+    image_id = image_id_of(data or source.encode())
+    return Outcome(upload, image_id, reason="invalid_message", error=error)
 
 
 def refused_by_storage(outcome: Outcome, error: str) -> Outcome:

@@ -12,17 +12,25 @@ the checkpoint, because Spark writes the end offsets before it runs the batch.
 
 The end of a partition is its high watermark as a Fetch response reports it, never a
 ListOffsets(LATEST) answer: the local broker (Tansu) gets that one wrong.
+
+A record kafka-python cannot parse (a header key that is not UTF-8, which Java's client would
+read with replacement characters; a broken record) comes out as a row at its offset with no key
+or value and one header, adapters.kafka_messages.UNREADABLE_HEADER, saying why; the job makes
+it a dead letter. kafka-python cannot read the rest of that record's producer batch either, so
+each of those offsets gives such a row too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import CorruptRecordError
 from pyspark.sql.datasource import (
     DataSource,
     DataSourceReader,
@@ -36,6 +44,10 @@ from pyspark.sql.streaming.datasource import (
     SupportsTriggerAvailableNow,
 )
 
+from adapters.kafka_messages import unreadable_record_headers
+
+log = logging.getLogger(__name__)
+
 NAME = "kafka_python"
 
 BASE_SCHEMA = (
@@ -44,6 +56,8 @@ BASE_SCHEMA = (
 )
 HEADERS_SCHEMA = "headers array<struct<key: string, value: binary>>"
 
+UNREADABLE = ("it has a header name that is not UTF-8 text, or its bytes are damaged, or it "
+              "shares a producer batch with such a record")
 EARLIEST, LATEST = -2, -1  # the connector's codes in a startingOffsets / endingOffsets JSON
 RECONNECT_BACKOFF_MAX_MS = 1000
 
@@ -236,7 +250,13 @@ def high_watermarks(options: SourceOptions, probe_at: Offsets) -> Offsets:
         while any(client.highwater(tp) is None for tp in partitions):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no high watermark from {options.bootstrap_servers} in time")
-            client.poll(timeout_ms=200)
+            # A partition whose end is known is paused, so its records (one kafka-python cannot
+            # parse, say) no longer stand in the way of the others' answers.
+            client.pause(*(tp for tp in partitions if client.highwater(tp) is not None))
+            try:
+                client.poll(timeout_ms=200)
+            except CorruptRecordError:
+                pass  # only the watermark matters here; read_range deals with such records
         for tp in partitions:
             ends[tp.topic][str(tp.partition)] = client.highwater(tp)
         return ends
@@ -324,7 +344,14 @@ def read_range(options: SourceOptions, offsets: KafkaOffsetRange) -> Iterator[tu
         client.seek(tp, offsets.start)
         waited_since = time.monotonic()
         while client.position(tp) < offsets.end:
-            records = client.poll(timeout_ms=500).get(tp, [])
+            try:
+                records = client.poll(timeout_ms=500).get(tp, [])
+            except CorruptRecordError as error:
+                position = client.position(tp)
+                log.warning("%s: record %d cannot be parsed: %r", offsets, position, error)
+                yield unreadable_row(offsets, position, options.include_headers)
+                client.seek(tp, position + 1)
+                continue
             if records:
                 waited_since = time.monotonic()
             elif time.monotonic() - waited_since > options.poll_timeout_ms / 1000:
@@ -355,6 +382,12 @@ def row_of(record, include_headers: bool) -> tuple:
     if include_headers:
         row += ([(key, value) for key, value in record.headers or ()],)
     return row
+
+
+def unreadable_row(offsets: KafkaOffsetRange, offset: int, include_headers: bool) -> tuple:
+    """The row standing for the record at `offset` that kafka-python could not parse."""
+    row = (None, None, offsets.topic, offsets.partition, offset, None, -1)
+    return row + (unreadable_record_headers(UNREADABLE),) if include_headers else row
 
 
 def timestamp_of(milliseconds: int | None) -> datetime | None:

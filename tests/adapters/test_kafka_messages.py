@@ -8,8 +8,11 @@ from adapters.kafka_messages import (
     MAX_HEADER_BYTES,
     InvalidMessage,
     encode_headers,
+    unreadable_record_headers,
     upload_from_message,
 )
+from preprocessing import image_id_of
+from preprocessing.upload import invalid_message
 
 FACTS = {"label": "maize", "device_id": "phone-1", "client_lat": "-1.286", "client_lon": "36.817",
          "client_captured_at": "2026-11-20T08:00:00Z", "filename": "IMG_1.jpg",
@@ -63,6 +66,19 @@ def test_a_header_the_api_would_never_write_makes_the_message_invalid(headers, n
 def test_headers_over_the_size_limit_make_the_message_invalid_even_unknown_ones():
     with pytest.raises(InvalidMessage, match="bytes"):
         decode([("x-padding", b"x" * MAX_HEADER_BYTES)])
+
+
+def test_a_record_the_reader_could_not_parse_is_invalid_and_says_why():
+    with pytest.raises(InvalidMessage, match="could not be read: its header name is broken"):
+        decode(unreadable_record_headers("its header name is broken"))
+
+
+def test_dead_letters_of_messages_without_bytes_are_named_by_their_position():
+    letters = [invalid_message(b"", f"kafka:t/0/{offset}", "unreadable") for offset in (3, 4)]
+
+    assert [letter.image_id for letter in letters] == [image_id_of(b"kafka:t/0/3"),
+                                                      image_id_of(b"kafka:t/0/4")]
+    assert invalid_message(b"photo", "kafka:t/0/5", "bad").image_id == image_id_of(b"photo")
 
 
 def test_values_at_their_limits_are_valid():

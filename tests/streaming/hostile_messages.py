@@ -25,6 +25,19 @@ def photo(seed: int, headers=None, exif: bytes | None = None, **fields) -> Messa
     return Message(f"hostile-{seed}".encode(), jpeg, headers, seed % 3, **fields)
 
 
+class NotUtf8(str):
+    """A header name that kafka-python's producer writes as bytes that are not UTF-8."""
+
+    def encode(self, *args, **kwargs) -> bytes:
+        return b"\xff\xfe" + super().encode(*args, **kwargs)
+
+
+def unparsable(seed: int) -> Message:
+    """A good photo whose record kafka-python's consumer cannot parse: one header name is not
+    UTF-8 (Java's client would read it with replacement characters)."""
+    return photo(seed, headers=[*encode_headers(FACTS), (NotUtf8("note"), b"x")])
+
+
 def hostile_exif() -> dict[str, Message]:
     """Photos whose EXIF once made Elasticsearch refuse their document: processed now."""
     huge_altitude = {**gps_ifd(-1.28, 36.8), piexif.GPSIFD.GPSAltitude: (4_000_000_000, 1)}

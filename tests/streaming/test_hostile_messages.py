@@ -18,6 +18,7 @@ import pytest
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset.layout import rejected_key
+from preprocessing import image_id_of
 from streaming.job import start_stream
 from tests.preprocessing.synthetic import exif_bytes
 from tests.streaming.field_messages import (
@@ -26,7 +27,13 @@ from tests.streaming.field_messages import (
     photo_messages,
     produce,
 )
-from tests.streaming.hostile_messages import at_the_limits, bad_messages, hostile_exif, photo
+from tests.streaming.hostile_messages import (
+    at_the_limits,
+    bad_messages,
+    hostile_exif,
+    photo,
+    unparsable,
+)
 
 PROCESSING_TIMEOUT_S = 300
 
@@ -136,3 +143,24 @@ def test_a_document_elasticsearch_refuses_is_a_dead_letter_and_the_batch_commits
     assert letter["reason"] == "index_refused" and "camera" in letter["error"]
     rows = {row["image_id"]: row for row in manifest_rows_written(store)}
     assert rows[named.image_id]["status"] == "ok"  # its tensors are in the dataset all the same
+
+
+def test_a_record_the_reader_cannot_parse_is_a_dead_letter_named_by_its_position(
+    spark, stream_settings
+):
+    settings = stream_settings
+    first, last = photo(309), photo(315)  # seeds divisible by 3: all on partition 0
+    for batch in ([first], [unparsable(312)], [last]):  # one producer batch each: offsets 0, 1, 2
+        produce(settings.kafka_bootstrap_servers, settings.kafka_topic, batch)
+
+    query = start_stream(spark, settings, trigger={"availableNow": True})
+    query.awaitTermination(300)
+
+    assert query.exception() is None
+    docs = documents(settings)
+    assert docs[first.image_id]["status"] == docs[last.image_id]["status"] == "ok"
+    source = f"kafka:{settings.kafka_topic}/0/1"
+    letter = docs[image_id_of(source.encode())]
+    assert (letter["status"], letter["reason"], letter["source"]) == (
+        "rejected", "invalid_message", source)
+    assert "could not be read" in letter["error"] and "not UTF-8" in letter["error"]

@@ -17,8 +17,10 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from adapters.kafka_messages import UNREADABLE_HEADER
 from streaming.kafka_source import KafkaStreamReader, SourceOptions, rate_limited
 from tests.streaming.field_messages import Message, produce
+from tests.streaming.hostile_messages import unparsable
 
 CONNECTOR_SCHEMA = StructType(
     [
@@ -108,6 +110,25 @@ def test_a_batch_read_returns_every_message_with_the_connector_schema_and_header
         offsets = sorted(row.offset for row in rows if row.partition == partition)
         assert offsets == list(range(4))
     assert all(row.timestamp is not None and row.timestampType == 0 for row in rows)
+
+
+def test_a_record_kafka_python_cannot_parse_is_a_row_at_its_offset_that_says_why(
+    spark, kafka_stack, topic
+):
+    before, after = small_messages(2, partitions=(0,)), small_messages(4, partitions=(0,))[2:]
+    for batch in (before, [unparsable(seed=3)], after):  # one producer batch each
+        produce(kafka_stack.kafka_bootstrap_servers, topic, batch)
+
+    rows = {row.offset: row for row in read_topic(spark, kafka_stack, topic,
+                                                  includeHeaders="true").collect()}
+
+    assert sorted(rows) == [0, 1, 2, 3, 4]
+    assert [bytes(rows[offset].value) for offset in (0, 1, 3, 4)] == [
+        m.value for m in before + after]
+    unreadable = rows[2]
+    assert (unreadable.key, unreadable.value, unreadable.partition) == (None, None, 0)
+    assert [header.key for header in unreadable.headers] == [UNREADABLE_HEADER]
+    assert b"not UTF-8" in bytes(unreadable.headers[0].value)
 
 
 def test_without_includeHeaders_there_is_no_headers_column_as_in_the_connector(
