@@ -140,10 +140,13 @@ class Photographer:
         context.close()
         print(f"wrote {self.out / name}.png")
 
+    def status_of(self, path: str) -> int:
+        """The API's status for GET `path` with the token (without one, any path is a 401)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return urllib3.request("GET", self.api + path, headers=headers, timeout=10).status
+
     def upload_page(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}  # without it, any path is a 401
-        status = urllib3.request("GET", self.api + "/", headers=headers, timeout=10).status
-        if status == 404:
+        if self.status_of("/") == 404:
             print("skipped the upload page: GET / answers 404 (no upload page in this API yet)")
             return
         for name, viewport in (("upload", DESKTOP), ("upload-phone", PHONE)):
@@ -193,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as playwright:
         browser = launch(playwright)
         photographer = Photographer(browser, args.api.rstrip("/"), token, args.out)
+        if photographer.status_of("/map/points") in (401, 403):
+            print(f"{args.api} refuses this token: give another with --token", file=sys.stderr)
+            return 1
         photographer.upload_page()
         photographer.map()
         photographer.docs()
