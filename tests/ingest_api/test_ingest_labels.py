@@ -3,34 +3,23 @@ manifest row and the search document; snapshots and later commits carry it."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 import pytest
 
-from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import document_of
 from adapters.object_store import open_store
-from adapters.s3 import make_s3_client
 from dataset import DatasetReader
 from dataset.manifest_writer import ManifestWriter
-from dataset.records import manifest_row
 from dataset.snapshots import pin
-from infra.schemas import ensure_bucket, remove_bucket
-from preprocessing.upload import Upload, process_upload
 from tests.ingest_api.apps import TEST_DEVICE, running_app
-from tests.preprocessing.synthetic import encode, photo_like
-
-FRACTIONS = (0.8, 0.1, 0.1)
+from tests.ingest_api.processed_photos import FRACTIONS, own_dataset, write_photo
 
 
 @pytest.fixture
 def settings(es_stack, s3_stack):
     """The stack's settings with a dataset root in a bucket of the test's own."""
-    bucket, s3 = f"labels-{uuid.uuid4().hex[:8]}", make_s3_client(s3_stack.s3)
-    ensure_bucket(s3, bucket)
-    yield replace(es_stack, s3=s3_stack.s3, dataset_root=f"s3://{bucket}/dataset")
-    remove_bucket(s3, bucket)
+    with own_dataset(replace(es_stack, s3=s3_stack.s3)) as settings:
+        yield settings
 
 
 @pytest.fixture
@@ -43,18 +32,6 @@ def client(settings):
 def photo(settings):
     """A processed maize photo: its row committed to the manifest and its document indexed."""
     return write_photo(settings, seed=1)
-
-
-def write_photo(settings, seed: int, *, rejected: bool = False) -> dict:
-    data = b"not a photo" if rejected else encode(photo_like(160, 120, seed=seed), "jpeg")
-    outcome = process_upload(Upload(data, "test", "maize"), n_variants=1, max_pixels=10**8)
-    row = manifest_row(outcome, f"raw/{outcome.image_id}.jpg", None)
-    store = open_store(settings.dataset_root, settings.s3)
-    [row] = ManifestWriter.of(store, FRACTIONS).commit([row])
-    es = make_elasticsearch_client(settings.elasticsearch_url)
-    es.index(index=settings.elasticsearch_index, id=row["image_id"],
-             document=document_of(row, processed_at="2026-11-23T08:00:00Z"), refresh="wait_for")
-    return row
 
 
 def reader(settings, **options) -> DatasetReader:

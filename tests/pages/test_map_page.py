@@ -1,4 +1,5 @@
-"""GET /map in headless chromium, cut off from everything but the API: the markers show."""
+"""GET /map in headless chromium, cut off from everything but the API: the markers show, and a
+popup corrects its photo's label."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from adapters.elasticsearch_client import make_elasticsearch_client
 from infra.processes import free_port
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
+from tests.ingest_api.processed_photos import own_dataset, write_photo
 from tests.pages.live_site import offline_except, served
 
 
@@ -33,6 +36,18 @@ def map_site(es_stack):
     )
     with running_app(settings) as app, served(app) as base_url:
         yield base_url, device_token(settings.api_token_store), index
+    index.remove()
+
+
+@pytest.fixture
+def correctable_site(es_stack, s3_stack):
+    """The API over a map index and a dataset holding two processed photos, maize and wheat."""
+    index = MapIndex(es_stack)
+    with own_dataset(index.settings) as settings:
+        maize = write_photo(settings, seed=11, client_lat=45.07, client_lon=7.68)
+        write_photo(settings, seed=12, label="wheat", client_lat=44.0, client_lon=8.0)
+        with running_app(settings) as app, served(app) as base_url:
+            yield base_url, device_token(settings.api_token_store), app, settings, maize
     index.remove()
 
 
@@ -99,4 +114,38 @@ def test_a_page_without_token_asks_for_one(browser, map_site):
 
     expect(page.locator("#legend .legend-entry")).to_have_count(2)
     assert page.evaluate("localStorage.getItem('ingest_api.token')") == token
+    context.close()
+
+
+def test_a_popup_corrects_its_photos_label(browser, correctable_site):
+    base_url, token, app, settings, maize = correctable_site
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    offline_except(context, base_url)
+    context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
+    page = context.new_page()
+    page.goto(f"{base_url}/map")
+    legend = page.locator("#legend .legend-entry")
+    expect(legend).to_have_text(["maize (1)", "wheat (1)"])
+    marker = page.locator("path.leaflet-interactive[stroke='#1f77b4']")  # maize's colour
+
+    marker.click()
+    popup = page.locator(".leaflet-popup-content")
+    said = popup.locator("output")
+    popup.locator("input[name=label]").fill("Wheat!")
+    popup.locator("button").click()
+    expect(said).to_have_text("label must be 1 to 64 characters among a-z, 0-9, '_' and '-'")
+
+    popup.locator("input[name=label]").fill("wheat")
+    popup.locator("button").click()
+    expect(said).to_have_text("now wheat (was maize)")
+    expect(popup.locator("b")).to_have_text("wheat")
+    expect(marker).to_have_count(0)  # recoloured at once: both markers are wheat's orange
+    expect(page.locator("path.leaflet-interactive[stroke='#ff7f0e']")).to_have_count(2)
+    expect(legend).to_have_text(["wheat (2)"], timeout=15_000)  # the next refresh
+
+    [entry] = app.test_client().get(f"/images/{maize['image_id']}/labels").json["history"]
+    assert (entry["old_label"], entry["new_label"]) == ("maize", "wheat")
+    es = make_elasticsearch_client(settings.elasticsearch_url)
+    document = es.get(index=settings.elasticsearch_index, id=maize["image_id"])["_source"]
+    assert document["label"] == "wheat"
     context.close()

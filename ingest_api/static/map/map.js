@@ -66,7 +66,44 @@
       "<b>" + text(label) + "</b><br>" + text(point.captured_at || "capture time unknown") +
       "<br>device " + text(point.device_id || "unknown") +
       '<br><a href="' + text(point.record) + '" target="_blank">record</a> <code>' +
-      text(point.image_id) + "</code></div>";
+      text(point.image_id) + "</code>" +
+      '<form class="correct"><input name="label" list="crop-labels" required size="10" ' +
+      'placeholder="new label" aria-label="new label"><button>Correct</button>' +
+      '<output role="status"></output></form></div>';
+  }
+
+  // The popup's form: PUT <record>/label, then say what happened and recolour the marker.
+  async function correctLabel(event, marker) {
+    event.preventDefault();
+    const form = event.target;
+    const said = form.querySelector("output");
+    try {
+      const response = await fetch(marker.point.record + "/label", {
+        method: "PUT",
+        headers: { Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY),
+          "Content-Type": "application/json" },
+        body: JSON.stringify({ label: form.elements.label.value.trim() }),
+      });
+      const answer = await response.json();
+      if (!response.ok) {
+        said.textContent = answer.message;
+        return;
+      }
+      said.textContent = "now " + answer.label + " (was " + answer.previous_label + ")";
+      marker.point.label = answer.label;
+      marker.setStyle({ color: colourOf(answer.label) });
+      marker.setTooltipContent(text(answer.label));
+      cluster.refreshClusters(marker);
+      form.closest(".popup").querySelector("b").textContent = answer.label;
+    } catch (error) {
+      said.textContent = "the API did not answer; try again";
+    }
+  }
+
+  function openPopup(event) {
+    const form = event.popup.getElement().querySelector("form.correct");
+    form.onsubmit = (submitted) => correctLabel(submitted, event.target);
+    showThumbnail(event);
   }
 
   async function showThumbnail(event) {
@@ -90,6 +127,8 @@
     crops.filter((crop) => !known.includes(crop)).forEach(function (crop) {
       select.add(new Option(crop, crop));
     });
+    document.getElementById("crop-labels").replaceChildren(
+      ...crops.map((crop) => new Option(crop)));
   }
 
   function draw(answer) {
@@ -101,9 +140,9 @@
       counts[label] = (counts[label] || 0) + 1;
       const marker = L.circleMarker([point.lat, point.lon], {
         radius: 8, color: colourOf(point.label), fillOpacity: 0.85,
-      }).bindPopup(popupOf(point), { maxWidth: 240 }).bindTooltip(text(label));
+      }).bindPopup((layer) => popupOf(layer.point), { maxWidth: 240 }).bindTooltip(text(label));
       marker.point = point;
-      marker.on("popupopen", showThumbnail);
+      marker.on("popupopen", openPopup);
       return marker;
     });
     cluster.clearLayers();
