@@ -39,6 +39,12 @@ IMAGE_ID_SCHEMA = {
     "description": "sha256 of the photo's bytes, 64 hex characters",
 }
 
+VARIANT_SCHEMA = {
+    "type": "string",
+    "pattern": "^(base|aug[0-9]+)$",
+    "description": "base (the 224x224 tensor) or augK, one of the record's `variants`",
+}
+
 
 def error_body(codes: list[str]) -> dict:
     return {
