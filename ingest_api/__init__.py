@@ -21,6 +21,8 @@ from ingest_api.labels import LabelBook
 from ingest_api.live_map import bp as live_map_bp
 from ingest_api.publisher import KafkaPublisher
 from ingest_api.routes import bp
+from ingest_api.tensors import DatasetTensors
+from ingest_api.upload_page import bp as upload_page_bp
 from ingest_api.version import __version__
 from settings import Settings
 
@@ -58,7 +60,9 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(bp)
     LabelBook.from_settings(settings).init_app(app)
+    DatasetTensors.from_settings(settings).init_app(app)
     app.register_blueprint(contract_bp)
     app.register_blueprint(live_map_bp)
+    app.register_blueprint(upload_page_bp)
     init_rate_limits(app, settings)
     return app

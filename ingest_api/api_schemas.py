@@ -39,6 +39,12 @@ IMAGE_ID_SCHEMA = {
     "description": "sha256 of the photo's bytes, 64 hex characters",
 }
 
+VARIANT_SCHEMA = {
+    "type": "string",
+    "pattern": "^(base|aug[0-9]+)$",
+    "description": "base (the 224x224 tensor) or augK, one of the record's `variants`",
+}
+
 
 def error_body(codes: list[str]) -> dict:
     return {
@@ -127,6 +133,7 @@ def image_record() -> dict:
         "image_id": IMAGE_ID_SCHEMA,
         "status": {"enum": sorted(set(STATUSES.values()))},
         "reason": {"type": "string", "description": "rejected photos only: " + facts["reason"][1]},
+        "message": {"type": "string", "description": "rejected photos only: why, in words"},
     }
     for name in PUBLIC_FIELDS:
         if name not in properties:
@@ -136,7 +143,7 @@ def image_record() -> dict:
     return {
         "type": "object",
         "properties": properties,
-        "required": [name for name in properties if name != "reason"],
+        "required": [name for name in properties if name not in ("reason", "message")],
         "additionalProperties": False,
     }
 

@@ -20,6 +20,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from ingest_api.guard import ServiceGuard
+from preprocessing import CorruptImage, TooManyPixels, UnsupportedFormat
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ STATUSES = {"ok": "processed", "rejected": "rejected"}
 # nor internal error text), and when the photo was indexed.
 PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 
+# Rejections whose document's error is a sentence written for people: the core's refusals.
+# Other reasons (a storage refusal, a bug) carry internals, which stay in the index and the log.
+READABLE_REASONS = frozenset(kind.reason for kind in (UnsupportedFormat, CorruptImage,
+                                                      TooManyPixels))
+
 
 class IndexUnavailable(Exception):
     """Elasticsearch could not be asked; the client should retry later."""
@@ -61,8 +67,17 @@ def public_record(document: dict) -> dict | None:
     record = {"image_id": document.get("image_id"), "status": status}
     if status == "rejected":
         record["reason"] = document.get("reason")
+        record["message"] = rejection_message(document)
     record.update({name: document.get(name) for name in PUBLIC_FIELDS if name != "image_id"})
     return record
+
+
+def rejection_message(document: dict) -> str:
+    """Why a photo was rejected, in words a person can act on."""
+    if document.get("reason") in READABLE_REASONS and document.get("error"):
+        return document["error"]
+    return ("the pipeline could not process or store this photo; send it again, and if it is "
+            "rejected again tell an operator its image id")
 
 
 class ImageRecords:

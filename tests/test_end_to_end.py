@@ -1,8 +1,7 @@
 """The whole path on the real local stack: POST /post_image -> Kafka -> Spark -> S3 + Elasticsearch.
 
-The API and the streaming job run as the native deploy runs them (infra's services), on a topic,
-dataset, index and port of this module's own. Requests carry a device token, as deploy's do;
-the rate limits are raised, since these tests send far more than one phone would.
+The API and the streaming job run as the native deploy runs them (tests/pipeline.py), on a
+topic, dataset, index and port of this module's own.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ import json
 import os
 import signal
 import time
-import uuid
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,10 +20,9 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.manifest import Manifest
-from infra.processes import free_port
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT
-from tests.ingest_api.apps import device_token
+from tests.pipeline import api_url, auth_header, running_pipeline
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
@@ -36,38 +32,15 @@ PROCESSING_TIMEOUT_S = 300
 @pytest.fixture(scope="module")
 def pipeline(kafka_stack, es_stack, tmp_path_factory):
     """The API and the streaming job up, on this module's own topic, bucket, index and port."""
-    suffix = uuid.uuid4().hex[:8]
-    settings = replace(
-        kafka_stack,
-        kafka_topic=f"e2e-{suffix}",
-        dataset_root=f"s3://e2e-{suffix}/dataset",
-        elasticsearch_index=f"{es_stack.elasticsearch_index}-e2e-{suffix}",
-        checkpoint_dir=str(tmp_path_factory.mktemp("checkpoint")),
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        spark_master="local[2]",
-        n_variants=2,
-        upload_rate_limit="10000/minute",
-        lookup_rate_limit="100000/minute",
-    )
-    stack = LocalStack(settings)
-    stack.up(["nginx", "stream"])  # nginx in front of the API, as deployed
-    yield settings
-    stack.down(["nginx", "api", "stream"])
-
-
-def api(settings) -> str:
-    return f"http://{settings.api_host}:{settings.api_port}"
-
-
-def auth(settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
+    checkpoint = str(tmp_path_factory.mktemp("checkpoint"))
+    with running_pipeline(kafka_stack, es_stack, checkpoint, "e2e") as settings:
+        yield settings
 
 
 def post(settings, name: str, data: bytes, **fields) -> urllib3.BaseHTTPResponse:
     return urllib3.request(
-        "POST", f"{api(settings)}/post_image", fields={**fields, "file": (name, data)},
-        headers=auth(settings), timeout=30,
+        "POST", f"{api_url(settings)}/post_image", fields={**fields, "file": (name, data)},
+        headers=auth_header(settings), timeout=30,
     )
 
 
@@ -78,7 +51,8 @@ def wait_for_records(settings, image_ids) -> dict[str, dict]:
     while set(image_ids) - set(records) and time.monotonic() < deadline:
         for image_id in set(image_ids) - set(records):
             response = urllib3.request(
-                "GET", f"{api(settings)}/images/{image_id}", headers=auth(settings), timeout=10
+                "GET", f"{api_url(settings)}/images/{image_id}", headers=auth_header(settings),
+                timeout=10,
             )
             if response.status == 200:
                 records[image_id] = response.json()
@@ -204,5 +178,5 @@ def test_a_killed_api_comes_back_by_itself(pipeline):
     while api_server.process.pid() in (None, killed) or not api_server.answering():
         assert time.monotonic() < deadline, "the API was not started again"
         time.sleep(0.5)
-    response = urllib3.request("GET", f"{api(pipeline)}/is_alive", timeout=10)
+    response = urllib3.request("GET", f"{api_url(pipeline)}/is_alive", timeout=10)
     assert response.status == 200

@@ -49,6 +49,24 @@ def test_a_rejected_image_is_200_with_its_reason(es_client, indexed):
     assert "error" not in record
 
 
+def test_a_rejection_by_the_core_says_why_in_its_own_words(es_client, indexed):
+    image_id = indexed(status="rejected", reason="corrupt",
+                       error="the image is damaged and cannot be decoded")
+
+    record = es_client.get(f"/images/{image_id}").get_json()
+
+    assert record["message"] == "the image is damaged and cannot be decoded"
+
+
+def test_other_rejections_keep_their_internals_out_of_the_message(es_client, indexed):
+    image_id = indexed(status="rejected", reason="processing_error",
+                       error="KeyError('tile')")
+
+    record = es_client.get(f"/images/{image_id}").get_json()
+
+    assert "KeyError" not in record["message"] and "send it again" in record["message"]
+
+
 def test_an_unknown_image_is_json_404(es_client):
     response = es_client.get(f"/images/{new_image_id()}")
 

@@ -86,7 +86,7 @@ class TestTheContractCoversTheCode:
 
         answer = spec["paths"]["/images/{image_id}"]["get"]["responses"]["200"]
         record = answer["content"]["application/json"]["schema"]["properties"]
-        assert set(record) == {"status", "reason", *PUBLIC_FIELDS}
+        assert set(record) == {"status", "reason", "message", *PUBLIC_FIELDS}
 
 
 class TestRealAnswersMatchTheContract:

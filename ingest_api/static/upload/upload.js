@@ -1,0 +1,247 @@
+// The upload page: sends each chosen photo to /post_image, then follows it until the pipeline
+// has processed or rejected it, and shows what it made of it.
+"use strict";
+(function () {
+  const TOKEN_KEY = "ingest_api.token";  // shared with the live map
+  const FIRST_POLL_MS = 1000;
+  const MAX_POLL_MS = 10000;
+  const GIVE_UP_MS = 15 * 60 * 1000;
+  // A filter no photo matches: the answer's crops (every label processed so far) is all we want.
+  const KNOWN_LABELS_URL = "/map/points?to=1970-01-01";
+
+  const body = document.body.dataset;
+  const form = document.getElementById("upload-form");
+  const tokenInput = document.getElementById("token");
+  const labelInput = document.getElementById("label");
+  const shareBox = document.getElementById("share-position");
+  const positionText = document.getElementById("position");
+  const dropZone = document.getElementById("drop-zone");
+  const picker = document.getElementById("file-picker");
+  const photos = document.getElementById("photos");
+  const announcer = document.getElementById("announcer");
+  let position = null;  // {lat, lon} as text, once the person agreed to share it
+
+  function announce(message) {
+    announcer.textContent = message;
+  }
+
+  function authorisation() {
+    return { Authorization: "Bearer " + tokenInput.value.trim() };
+  }
+
+  // An answer's JSON error message, or a sentence about the status when it has none.
+  async function messageOf(response) {
+    try {
+      return (await response.json()).message;
+    } catch (error) {
+      return "the server answered " + response.status;
+    }
+  }
+
+  async function fillKnownLabels() {
+    if (!tokenInput.value) return;
+    try {
+      const response = await fetch(KNOWN_LABELS_URL, { headers: authorisation() });
+      if (!response.ok) return;
+      const list = document.getElementById("known-labels");
+      list.replaceChildren(...(await response.json()).crops.map((crop) => new Option(crop)));
+    } catch (error) {
+      // no suggestions: any label can still be typed
+    }
+  }
+
+  function askPosition() {
+    position = null;
+    positionText.textContent = "";
+    if (!shareBox.checked) return;
+    positionText.textContent = "asking the browser for your position…";
+    navigator.geolocation.getCurrentPosition(function (found) {
+      position = { lat: found.coords.latitude.toFixed(6), lon: found.coords.longitude.toFixed(6) };
+      positionText.textContent = "position " + position.lat + ", " + position.lon;
+    }, function (error) {
+      shareBox.checked = false;
+      positionText.textContent = "no position: " + error.message;
+    }, { enableHighAccuracy: true, timeout: 20000 });
+  }
+
+  function send(files) {
+    if (!form.reportValidity()) return;
+    Array.from(files).forEach(upload);
+  }
+
+  // One photo: its list entry, its upload with progress, then its status.
+  function upload(file) {
+    const item = document.getElementById("photo-template").content.firstElementChild
+      .cloneNode(true);
+    item.querySelector(".name").textContent = file.name;
+    photos.prepend(item);
+    const data = new FormData();
+    data.append("file", file, file.name);
+    if (labelInput.value.trim()) data.append("label", labelInput.value.trim());
+    if (position) {
+      data.append("lat", position.lat);
+      data.append("lon", position.lon);
+    }
+    const request = new XMLHttpRequest();
+    request.open("POST", "/post_image");
+    request.setRequestHeader("Authorization", authorisation().Authorization);
+    request.responseType = "json";
+    request.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) {
+        item.querySelector("progress").value = (100 * event.loaded) / event.total;
+      }
+    });
+    request.addEventListener("load", function () { uploaded(item, file, request); });
+    request.addEventListener("error", function () {
+      setStatus(item, "failed", file.name + ": the API cannot be reached; try again");
+    });
+    setStatus(item, "uploading", file.name + ": uploading");
+    request.send(data);
+  }
+
+  function uploaded(item, file, request) {
+    item.querySelector("progress").value = 100;
+    const answer = request.response || {};
+    if (request.status !== 202) {
+      const why = answer.message || "the server answered " + request.status;
+      setStatus(item, "refused", file.name + " was refused: " + why);
+      if (request.status === 401 || request.status === 403) tokenInput.focus();
+      return;
+    }
+    item.dataset.imageId = answer.image_id;
+    setStatus(item, "accepted", file.name + " was accepted; waiting for the pipeline");
+    follow(item, file.name, answer.image_id, FIRST_POLL_MS, Date.now());
+  }
+
+  function setStatus(item, state, message) {
+    item.dataset.state = state;
+    item.querySelector(".status").textContent = message;
+    announce(message);
+  }
+
+  // Ask for the photo's record until it is processed or rejected, waiting longer each time.
+  async function follow(item, name, imageId, waitMs, startedAt) {
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    let response;
+    try {
+      response = await fetch("/images/" + imageId, { headers: authorisation() });
+    } catch (error) {
+      response = null;  // the API is unreachable for now: ask again later
+    }
+    if (response && response.ok) {
+      const record = await response.json();
+      if (record.status === "processed") return showProcessed(item, name, record);
+      return setStatus(item, "rejected", name + " was rejected: " + record.message);
+    }
+    if (response && response.status !== 404 && response.status !== 503 &&
+        response.status !== 429) {
+      return setStatus(item, "failed", name + ": " + await messageOf(response));
+    }
+    if (Date.now() - startedAt > GIVE_UP_MS) {
+      return setStatus(item, "failed", name + " is not processed yet; look for image " +
+        imageId + " later");
+    }
+    follow(item, name, imageId, Math.min(waitMs * 1.5, MAX_POLL_MS), startedAt);
+  }
+
+  function showProcessed(item, name, record) {
+    setStatus(item, "processed", name + " was processed");
+    item.querySelector(".result").hidden = false;
+    showLabel(item, record.label);
+    const tensors = item.querySelector(".tensors");
+    record.variants.forEach(function (variant) {
+      const figure = document.createElement("figure");
+      const img = document.createElement("img");
+      img.alt = variant === "base" ? "the 224×224 tensor of " + name
+        : "augmented variant " + variant + " of " + name;
+      img.width = 224;
+      img.height = 224;
+      const caption = document.createElement("figcaption");
+      caption.textContent = variant;
+      figure.append(img, caption);
+      tensors.append(figure);
+      showTensor(img, "/images/" + record.image_id + "/tensors/" + variant + ".png");
+    });
+    showPosition(item, record);
+    item.querySelector("form.correct").addEventListener("submit", function (event) {
+      event.preventDefault();
+      correct(item, record.image_id, event.target);
+    });
+  }
+
+  function showLabel(item, label) {
+    item.querySelector(".record").textContent = "Label: " + (label || "none");
+  }
+
+  // An <img> cannot send the token: fetch the PNG, then show it from a blob URL.
+  async function showTensor(img, url) {
+    const response = await fetch(url, { headers: authorisation() });
+    if (response.ok) img.src = URL.createObjectURL(await response.blob());
+    else img.replaceWith(document.createTextNode(await messageOf(response)));
+  }
+
+  function showPosition(item, record) {
+    const element = item.querySelector(".small-map");
+    if (record.lat == null || record.lon == null) {
+      element.remove();
+      item.querySelector(".no-gps").hidden = false;
+      return;
+    }
+    const map = L.map(element).setView([record.lat, record.lon], 13);
+    L.tileLayer(body.tileUrl, { attribution: body.tileAttribution, maxZoom: 19 }).addTo(map);
+    L.circleMarker([record.lat, record.lon], { radius: 8, fillOpacity: 0.85 })
+      .bindTooltip(record.lat.toFixed(5) + ", " + record.lon.toFixed(5) +
+        " (" + record.gps_source + ")")
+      .addTo(map);
+  }
+
+  async function correct(item, imageId, correction) {
+    const note = correction.elements.note.value.trim();
+    const result = correction.querySelector(".correction");
+    result.textContent = "sending…";
+    let response;
+    try {
+      response = await fetch("/images/" + imageId + "/label", {
+        method: "PUT",
+        headers: { ...authorisation(), "Content-Type": "application/json" },
+        body: JSON.stringify({ label: correction.elements.label.value.trim(), note: note || null }),
+      });
+    } catch (error) {
+      result.textContent = "the API cannot be reached; try again";
+      return;
+    }
+    if (!response.ok) {
+      result.textContent = "not corrected: " + await messageOf(response);
+      return;
+    }
+    const answer = await response.json();
+    showLabel(item, answer.label);
+    result.textContent = "corrected from " + (answer.previous_label || "none") + " to " +
+      answer.label;
+    announce(result.textContent);
+  }
+
+  tokenInput.value = localStorage.getItem(TOKEN_KEY) || "";
+  tokenInput.addEventListener("change", function () {
+    localStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
+    fillKnownLabels();
+  });
+  shareBox.addEventListener("change", askPosition);
+  picker.addEventListener("change", function () {
+    send(picker.files);
+    picker.value = "";
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  ["dragenter", "dragover"].forEach((type) => dropZone.addEventListener(type, function (event) {
+    event.preventDefault();
+    dropZone.classList.add("over");
+  }));
+  ["dragleave", "drop"].forEach((type) => dropZone.addEventListener(type, function () {
+    dropZone.classList.remove("over");
+  }));
+  dropZone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    send(event.dataTransfer.files);
+  });
+  fillKnownLabels();
+})();

@@ -1,0 +1,140 @@
+"""GET / in headless chromium, against the real path: nginx, the API and the streaming job.
+
+The browser is cut off from every address but the API's. Photos are dropped on the page as a
+person drops them; the page follows each to processed (its tensors and its small map shown) or
+refused (the API's message in words), and corrects a label.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+import urllib3
+from playwright.sync_api import Page, expect
+
+from tests.ingest_api.apps import device_token
+from tests.ingest_api.samples import truncated_jpeg
+from tests.pages.live_site import offline_except
+from tests.pipeline import api_url, auth_header, running_pipeline
+from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+# The stream's first micro-batch can take minutes on a busy machine: wait by polling, not sleeping.
+PROCESSING_TIMEOUT_MS = 300_000
+HERE = {"latitude": 45.07, "longitude": 7.68}  # the browser's position, when the person agrees
+
+
+@pytest.fixture(scope="module")
+def site(kafka_stack, es_stack, tmp_path_factory):
+    """The API and the stream up (tiles from the public default, which the browser cannot reach)."""
+    checkpoint = str(tmp_path_factory.mktemp("checkpoint"))
+    with running_pipeline(kafka_stack, es_stack, checkpoint, "upload-page") as settings:
+        yield settings
+
+
+def open_page(browser, site, viewport: dict) -> tuple[Page, list[str]]:
+    """The page in a fresh context: offline but for the API, token stored, position granted."""
+    base_url = api_url(site)
+    context = browser.new_context(viewport=viewport, geolocation=HERE,
+                                  permissions=["geolocation"])
+    offline_except(context, base_url)
+    token = device_token(site.api_token_store)
+    context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base_url}/")
+    return page, errors
+
+
+def drop(page: Page, files: dict[str, bytes]) -> None:
+    """Drop the files on the drop zone, as a drag from the desktop does."""
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const [name, data] of Object.entries(files)) {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+            }
+            return transfer;
+        }""",
+        {name: base64.b64encode(data).decode() for name, data in files.items()},
+    )
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+
+
+def photo_entry(page: Page, name: str):
+    return page.locator("#photos li", has=page.locator("h2", has_text=name))
+
+
+def label_history(site, image_id: str) -> list[dict]:
+    response = urllib3.request("GET", f"{api_url(site)}/images/{image_id}/labels",
+                               headers=auth_header(site), timeout=10)
+    return response.json()["history"]
+
+
+def test_dropped_photos_are_followed_to_processed_or_refused_and_a_label_corrected(browser, site):
+    page, errors = open_page(browser, site, {"width": 1000, "height": 800})
+    page.fill("#label", "maize")
+    page.check("#share-position")
+    expect(page.locator("#position")).to_have_text("position 45.070000, 7.680000")
+    with_gps = encode(photo_like(320, 240, seed=41), "jpeg",
+                      exif=exif_bytes(gps=gps_ifd(-1.17, 36.83)))
+
+    drop(page, {"field.jpg": with_gps, "broken.jpg": truncated_jpeg()})
+
+    broken = photo_entry(page, "broken.jpg")
+    expect(broken).to_have_attribute("data-state", "refused")
+    expect(broken.locator(".status")).to_have_text(
+        "broken.jpg was refused: the JPEG image data is damaged or cut short")
+    field = photo_entry(page, "field.jpg")
+    expect(field.locator("progress")).to_have_js_property("value", 100)
+    expect(field).to_have_attribute("data-state", re.compile("accepted|processed"))
+    expect(field).to_have_attribute("data-state", "processed", timeout=PROCESSING_TIMEOUT_MS)
+    expect(page.locator("#announcer")).to_contain_text("was processed")
+    tensors = field.locator(".tensors img")
+    expect(tensors).to_have_count(3)  # base, aug0, aug1
+    for index in range(3):
+        expect(tensors.nth(index)).to_have_js_property("naturalWidth", 224)
+        expect(tensors.nth(index)).to_have_attribute("alt", re.compile("field.jpg"))
+    marker = field.locator(".small-map path.leaflet-interactive")
+    expect(marker).to_be_visible()  # no tiles, but the marker
+    expect(field.locator(".record")).to_have_text("Label: maize")
+
+    correction = field.locator("form.correct")
+    correction.locator("input[name=label]").fill("wheat")
+    correction.locator("input[name=note]").fill("awns on the heads")
+    correction.locator("button").click()
+
+    expect(field.locator(".correction")).to_have_text("corrected from maize to wheat")
+    expect(field.locator(".record")).to_have_text("Label: wheat")
+    image_id = field.get_attribute("data-image-id")
+    [entry] = label_history(site, image_id)
+    assert (entry["old_label"], entry["new_label"], entry["note"]) == (
+        "maize", "wheat", "awns on the heads")
+
+    correction.evaluate("form => { form.noValidate = true; }")  # let the API refuse it
+    correction.locator("input[name=label]").fill("Wheat!")
+    correction.locator("input[name=note]").fill("")
+    correction.locator("button").click()
+    expect(field.locator(".correction")).to_contain_text("not corrected: label must be")
+    assert not errors, errors
+    page.context.close()
+
+
+def test_at_phone_width_nothing_scrolls_sideways(browser, site):
+    page, errors = open_page(browser, site, {"width": 360, "height": 740})
+    photo = encode(photo_like(640, 480, seed=42), "jpeg")
+
+    page.set_input_files("#file-picker", files=[
+        {"name": "a-photo-with-a-rather-long-file-name-from-the-phone-camera.jpg",
+         "mimeType": "image/jpeg", "buffer": photo}])
+
+    entry = page.locator("#photos li")
+    expect(entry).to_have_attribute("data-state", "processed", timeout=PROCESSING_TIMEOUT_MS)
+    expect(entry.locator(".tensors img").first).to_have_js_property("naturalWidth", 224)
+    expect(entry.locator(".no-gps")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    assert not errors, errors
+    page.context.close()
