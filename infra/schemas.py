@@ -1,12 +1,15 @@
 """The buckets, topic and index the pipeline expects, each created only if missing.
 
 Runs on schemas of their own (tests, benchmarks) remove them with the remove_ functions.
+`python -m infra.schemas [s3] [kafka] [es]` applies them to servers started elsewhere (the
+Kubernetes operators' of infra/k8s/), from the pipeline's image, which has no local servers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -20,6 +23,7 @@ from adapters.s3 import make_s3_client
 from dataset.image_record import FIELDS
 from settings import Settings
 
+SCHEMA_SERVERS = ("s3", "kafka", "es")
 _BUCKET_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 
 # Second line of defence behind the values the core and the client facts rules make safe: a
@@ -82,6 +86,16 @@ def apply_schemas(settings: Settings, components: list[str]) -> None:
     if "es" in components:
         es = make_elasticsearch_client(s.elasticsearch_url, s.elasticsearch_auth)
         ensure_index(es, s.elasticsearch_index)
+
+
+def main(argv: list[str]) -> int:
+    """Apply the schemas of the servers named in argv (all three by default) per Settings."""
+    unknown = set(argv) - set(SCHEMA_SERVERS)
+    if unknown:
+        print(f"unknown servers: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    apply_schemas(Settings.from_env(), argv or list(SCHEMA_SERVERS))
+    return 0
 
 
 def remove_schemas(settings: Settings, components: list[str]) -> None:
@@ -153,3 +167,7 @@ def remove_index(es: Elasticsearch, index: str) -> None:
     """Delete the index and the template ensure_index installed for it, if they exist."""
     es.options(ignore_status=404).indices.delete(index=index)
     es.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
