@@ -22,6 +22,7 @@ each of those offsets gives such a row too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -253,10 +254,8 @@ def high_watermarks(options: SourceOptions, probe_at: Offsets) -> Offsets:
             # A partition whose end is known is paused, so its records (one kafka-python cannot
             # parse, say) no longer stand in the way of the others' answers.
             client.pause(*(tp for tp in partitions if client.highwater(tp) is not None))
-            try:
+            with contextlib.suppress(CorruptRecordError):  # read_range deals with those
                 client.poll(timeout_ms=200)
-            except CorruptRecordError:
-                pass  # only the watermark matters here; read_range deals with such records
         for tp in partitions:
             ends[tp.topic][str(tp.partition)] = client.highwater(tp)
         return ends
