@@ -3,10 +3,10 @@
     .venv/bin/python -m docs.screenshots.take [--api URL] [--internal URL] [--stream URL]
                                               [--token TOKEN] [--out DIR]
 
-Writes PNGs (1280x800) of the upload page at GET / (also at phone width; skipped while the API
-answers 404 there), the live map (as it opens, and zoomed in with a popup open), the docs page,
-and, rendered as tables, the metrics of the API (gunicorn's internal port) and of the streaming
-job (STREAM_METRICS_PORT). The addresses default to Settings' API ports; without
+Writes PNGs (1280x800) of the upload page at GET / after one of img/'s photos went through it
+(also at phone width), the live map (as it opens, and zoomed in with a popup open), the docs
+page, and, rendered as tables, the metrics of the API (gunicorn's internal port) and of the
+streaming job (STREAM_METRICS_PORT). The addresses default to Settings' API ports; without
 --token, a token of the device `screenshots` is issued in Settings' token store. Debian's
 chromium (infra/chromium.py) is cut off from everything but the API, so map tiles are missing.
 """
@@ -26,9 +26,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from infra.chromium import launch
 from ingest_api.auth_store import TokenStore
-from settings import Settings
+from settings import PROJECT_ROOT, Settings
 
 OUT = Path(__file__).parent
+SAMPLE_PHOTO = PROJECT_ROOT / "img" / "maize" / "maize_01.jpg"  # it has EXIF GPS
+PROCESSING_TIMEOUT_MS = 300_000
 DEVICE = "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -117,6 +119,14 @@ def open_a_popup(page: Page) -> None:
     print("no single marker showed after zooming in: map-popup.png has no popup")
 
 
+def upload_a_photo(page: Page) -> None:
+    """Send SAMPLE_PHOTO through the page with a label, and wait until its small map shows."""
+    page.fill("#label", "maize")
+    page.set_input_files("#file-picker", files=[str(SAMPLE_PHOTO)])
+    page.wait_for_selector("#photos li .small-map path.leaflet-interactive",
+                           timeout=PROCESSING_TIMEOUT_MS)
+
+
 class Photographer:
     """Takes the pages' screenshots with one browser, as a device holding `token`."""
 
@@ -129,14 +139,15 @@ class Photographer:
         context.add_init_script(f"localStorage.setItem({TOKEN_KEY!r}, {json.dumps(self.token)})")
         return context
 
-    def shoot(self, name: str, viewport: dict, path: str, ready) -> None:
-        """Open `path`, wait for `ready(page)`, and save the viewport as <name>.png."""
+    def shoot(self, name: str, viewport: dict, path: str, ready, *, whole=False) -> None:
+        """Open `path`, wait for `ready(page)`, and save the viewport (or the whole page) as
+        <name>.png."""
         context = self.context(viewport)
         page = context.new_page()
         page.goto(self.api + path)
         ready(page)
         page.wait_for_timeout(500)  # animations (popups, clusters) settle
-        page.screenshot(path=self.out / f"{name}.png")
+        page.screenshot(path=self.out / f"{name}.png", full_page=whole)
         context.close()
         print(f"wrote {self.out / name}.png")
 
@@ -146,11 +157,9 @@ class Photographer:
         return urllib3.request("GET", self.api + path, headers=headers, timeout=10).status
 
     def upload_page(self) -> None:
-        if self.status_of("/") == 404:
-            print("skipped the upload page: GET / answers 404 (no upload page in this API yet)")
-            return
+        """The upload page after SAMPLE_PHOTO went through it, on a desktop and at phone width."""
         for name, viewport in (("upload", DESKTOP), ("upload-phone", PHONE)):
-            self.shoot(name, viewport, "/", lambda page: page.wait_for_load_state("networkidle"))
+            self.shoot(name, viewport, "/", upload_a_photo, whole=True)
 
     def map(self) -> None:
         """The map as it opens (clusters, legend), and zoomed in on a photo with its popup."""

@@ -149,7 +149,7 @@
     item.querySelector(".result").hidden = false;
     showLabel(item, record.label);
     const tensors = item.querySelector(".tensors");
-    record.variants.forEach(function (variant) {
+    (record.variants || []).forEach(function (variant) {  // none in records older than them
       const figure = document.createElement("figure");
       const img = document.createElement("img");
       img.alt = variant === "base" ? "the 224×224 tensor of " + name
