@@ -1,0 +1,255 @@
+"""The API under locust (bench/locustfile.py): 10, 50, 100 users against 1, 2, 4 gunicorn workers.
+
+    .venv/bin/python -m bench.api_stress [--workers 1 2 4] [--users 10 50 100] [--seconds 60]
+                                         [--locust-processes 1]
+
+nginx + gunicorn run as the native deploy runs them (infra's LocalStack), from a stack dir of
+this run's own, on free ports, with API_WORKERS set per row, a broker of this run's own (its
+log in a bucket of its own on the S3 that answers) and an image index of its own, filled with
+560 records of the img/ photos at jittered places, so that the map and the look-ups have data.
+S3 and Elasticsearch are those already answering, else started here. The stream does not run:
+uploads stay unprocessed, and look-ups of them are the expected 404s.
+
+The rate limits are raised for the run (every simulated device sends far more than a phone).
+Each cell spawns all its users within --spawn-seconds, then measures --seconds (locust's
+statistics are reset when spawning ends). CPU is measured over the same window from /proc, in
+cores (1.0 = one core busy), for the gunicorn master and workers, nginx, the broker and locust;
+"machine" is every process of the machine, other work included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.elasticsearch_client import make_elasticsearch_client
+from adapters.image_index import index_rows
+from adapters.s3 import make_s3_client
+from dataset.records import manifest_row
+from infra.processes import free_port
+from infra.schemas import ensure_index, remove_bucket, remove_index
+from infra.stack import LocalStack
+from preprocessing import DEFAULT_MAX_PIXELS
+from preprocessing.upload import Upload, process_upload
+from settings import PROJECT_ROOT, Settings
+
+LOCUSTFILE = PROJECT_ROOT / "bench" / "locustfile.py"
+SEED_COPIES = 20  # records per img/ photo in the run's index
+TICKS = os.sysconf("SC_CLK_TCK")
+OVERALL = "Aggregated"
+
+
+def process_table() -> dict[int, tuple[int, float]]:
+    """Every process's (parent pid, CPU seconds so far), from /proc."""
+    table = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+        table[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+    return table
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named process with all its descendants."""
+    table = process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        return table.get(pid, (0, 0.0))[1] + sum(tree(child) for child in children.get(pid, ()))
+
+    return {name: tree(pid) for name, pid in pids.items()}
+
+
+def machine_busy_seconds() -> float:
+    """CPU time of the whole machine, all cores, outside idle and iowait."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+@dataclass(frozen=True)
+class Cell:
+    workers: int
+    users: int
+    stats: dict[str, dict[str, str]]  # locust's stats row per request name
+    cpu: dict[str, float]  # cores busy per process group
+    failures: list[str]
+
+
+def seed_index(settings: Settings) -> None:
+    """SEED_COPIES records per img/ photo, each under a new id, a place nearby and a device."""
+    es = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+    ensure_index(es, settings.elasticsearch_index)
+    rows = []
+    for path in sorted((PROJECT_ROOT / "img").glob("*/*.jpg")):
+        upload = Upload(path.read_bytes(), path.name, path.parent.name, "seed")
+        row = manifest_row(process_upload(upload, n_variants=0, max_pixels=DEFAULT_MAX_PIXELS),
+                           None, None)
+        for n in range(SEED_COPIES):
+            place = {"lat": row["lat"] + n * 1e-3, "lon": row["lon"]} if row["lat"] else {}
+            rows.append({**row, **place, "image_id": uuid.uuid4().hex * 2,
+                         "device_id": f"seed-{n % 5}"})
+    refused = index_rows(es, settings.elasticsearch_index, rows, f"{datetime.now(UTC):%FT%TZ}")
+    assert not refused, refused[:3]
+    es.indices.refresh(index=settings.elasticsearch_index)
+
+
+def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Path) -> Cell:
+    """One cell: locust headless against nginx; its CSV stats and the window's CPU use."""
+    prefix = out / f"w{settings.api_workers}-u{users}"
+    command = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "--host", f"http://{settings.api_host}:{settings.api_port}",
+        "-u", str(users), "-r", str(users / args.spawn_seconds),
+        "--run-time", f"{args.spawn_seconds + args.seconds:g}s", "--reset-stats",
+        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+        "--processes", str(args.locust_processes),
+    ]
+    env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(PROJECT_ROOT)}
+    pids = {name: stack.servers[name].process.pid() for name in ("api", "nginx", "kafka", "es")}
+    pids = {name: pid for name, pid in pids.items() if pid}  # those this run started
+    with open(f"{prefix}.log", "w") as log:
+        locust = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+        time.sleep(args.startup_seconds + args.spawn_seconds)  # imports, photos, spawning
+        pids["locust"] = locust.pid
+        before = cpu_seconds(pids)
+        busy, began = machine_busy_seconds(), time.monotonic()
+        time.sleep(args.seconds - 1)  # stop sampling before locust stops its users
+        after = cpu_seconds(pids)
+        busy, elapsed = machine_busy_seconds() - busy, time.monotonic() - began
+        if locust.wait(timeout=args.startup_seconds + args.seconds + 60) not in (0, 1):
+            raise RuntimeError(f"locust failed; see {prefix}.log")  # 1: some requests failed
+    cpu = {name: (after[name] - before[name]) / elapsed for name in pids}
+    cpu["machine"] = busy / elapsed
+    with open(f"{prefix}_stats.csv") as stats_file:
+        stats = {row["Name"]: row for row in csv.DictReader(stats_file)}
+    with open(f"{prefix}_failures.csv") as failures_file:
+        failures = [f"{row['Occurrences']}x {row['Name']}: {row['Error'][:120]}"
+                    for row in csv.DictReader(failures_file)]
+    return Cell(settings.api_workers, users, stats, cpu, failures)
+
+
+def ms(row: dict, column: str) -> str:
+    return "" if row[column] == "N/A" else f"{float(row[column]):.0f}"
+
+
+def latencies(row: dict) -> str:
+    return " / ".join(ms(row, column) for column in ("50%", "95%", "99%"))
+
+
+def print_tables(cells: list[Cell]) -> None:
+    groups = [name for name in ("api", "nginx", "kafka", "es", "locust", "machine")
+              if name in cells[0].cpu]
+    print("\n## Overall (ms p50 / p95 / p99; CPU in cores over the measured window)\n")
+    print("| workers | users | req/s | vs 1 worker | latency | errors | "
+          + " | ".join(f"CPU {name}" for name in groups) + " |")
+    print("|" + " ---: |" * (6 + len(groups)))
+    first = {cell.users: float(cell.stats[OVERALL]["Requests/s"]) for cell in reversed(cells)}
+    for cell in cells:
+        row = cell.stats[OVERALL]
+        rate, count, failed = (float(row["Requests/s"]), int(row["Request Count"]),
+                               int(row["Failure Count"]))
+        ratio = f"{rate / first[cell.users]:.2f}x" if first[cell.users] else ""
+        cpu = " | ".join(f"{cell.cpu[name]:.2f}" for name in groups)
+        print(f"| {cell.workers} | {cell.users} | {rate:.1f} | {ratio} | {latencies(row)} "
+              f"| {failed} ({failed / max(count, 1):.1%}) | {cpu} |")
+    print("\n## Per request (req/s, ms p50 / p95 / p99, failures)\n")
+    names = sorted({name for cell in cells for name in cell.stats if name != OVERALL})
+    print("| request | " + " | ".join(f"{c.workers} w, {c.users} u" for c in cells) + " |")
+    print("| --- | " + " | ".join("---:" for _ in cells) + " |")
+    for name in names:
+        values = []
+        for cell in cells:
+            row = cell.stats.get(name)
+            values.append("" if row is None else f"{float(row['Requests/s']):.1f}; "
+                          f"{latencies(row)}; {row['Failure Count']}")
+        print(f"| {name} | " + " | ".join(values) + " |")
+    failures = [f"{c.workers} w, {c.users} u: {f}" for c in cells for f in c.failures]
+    if failures:
+        print("\n## Failures\n")
+        print("\n".join(f"- {failure}" for failure in failures))
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (f"{platform.node()}, {os.cpu_count()} cores ({model}), {memory_kb / 2**20:.0f} GiB, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--users", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured, per cell")
+    parser.add_argument("--spawn-seconds", type=float, default=5.0)
+    parser.add_argument("--startup-seconds", type=float, default=8.0,
+                        help="locust's start: imports, encoding the photos")
+    parser.add_argument("--locust-processes", type=int, default=1)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the stack dir")
+    args = parser.parse_args()
+
+    stack_dir = Path(tempfile.mkdtemp(prefix="api-stress-"))
+    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root, if started here
+    base = Settings.from_env()
+    settings = replace(
+        base,
+        stack_dir=str(stack_dir),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_log_bucket=f"kafka-log-stress-{uuid.uuid4().hex[:8]}",
+        elasticsearch_index=f"{base.elasticsearch_index}-stress-{uuid.uuid4().hex[:8]}",
+        api_port=free_port(),
+        api_internal_port=free_port(),
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        upload_rate_limit="1000000/minute",
+        lookup_rate_limit="1000000/minute",
+    )
+    print(f"# API stress test, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
+    print(f"{args.seconds:g} s measured per cell after {args.spawn_seconds:g} s of spawning; "
+          f"locust in {args.locust_processes} process(es); the stream not running")
+    cells = []
+    try:
+        LocalStack(settings).up(["nginx"])
+        seed_index(settings)
+        for workers in args.workers:
+            cell_settings = replace(settings, api_workers=workers)
+            stack = LocalStack(cell_settings)
+            stack.down(["api"])
+            stack.up(["nginx"])  # gunicorn again, with `workers`; nginx runs on
+            for users in args.users:
+                cells.append(run_locust(cell_settings, stack, users, args, stack_dir))
+                print(f"done: {workers} workers, {users} users", flush=True)
+        print_tables(cells)
+    finally:
+        LocalStack(settings).down()
+        es = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+        remove_index(es, settings.elasticsearch_index)
+        remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)
+        if args.keep_logs:
+            print(f"logs and locust's CSVs kept in {stack_dir}")
+        else:
+            shutil.rmtree(stack_dir, ignore_errors=True)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
