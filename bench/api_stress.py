@@ -11,10 +11,11 @@ S3 and Elasticsearch are those already answering, else started here. The stream 
 uploads stay unprocessed, and look-ups of them are the expected 404s.
 
 The rate limits are raised for the run (every simulated device sends far more than a phone).
-Each cell spawns all its users within --spawn-seconds, then measures --seconds (locust's
-statistics are reset when spawning ends). CPU is measured over the same window from /proc, in
-cores (1.0 = one core busy), for the gunicorn master and workers, nginx, the broker and locust;
-"machine" is every process of the machine, other work included.
+Each cell spawns all its users within --spawn-seconds (locust encodes its photos before),
+then measures --seconds: locust's statistics restart when spawning ends, and CPU is measured
+over the same window from /proc, in cores (1.0 = one core busy), for the gunicorn master and
+workers, nginx, the broker, S3, Elasticsearch and locust; "machine" is every process of the
+machine, other work included.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import index_rows
@@ -48,17 +50,20 @@ LOCUSTFILE = PROJECT_ROOT / "bench" / "locustfile.py"
 SEED_COPIES = 20  # records per img/ photo in the run's index
 TICKS = os.sysconf("SC_CLK_TCK")
 OVERALL = "Aggregated"
+MARGIN_S = 3  # locust runs on this long after the measured window
 
 
 def process_table() -> dict[int, tuple[int, float]]:
-    """Every process's (parent pid, CPU seconds so far), from /proc."""
+    """Every process's (parent pid, CPU seconds so far, its ended children's included), from
+    /proc."""
     table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue  # ended meanwhile
-        table[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+        utime, stime, cutime, cstime = map(int, fields[11:15])
+        table[int(stat.parent.name)] = (int(fields[1]), (utime + stime + cutime + cstime) / TICKS)
     return table
 
 
@@ -73,6 +78,25 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
         return table.get(pid, (0, 0.0))[1] + sum(tree(child) for child in children.get(pid, ()))
 
     return {name: tree(pid) for name, pid in pids.items()}
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on 127.0.0.1:`port` (or any address), found through /proc: S3 and
+    Elasticsearch may run from another stack dir."""
+    inodes = {
+        fields[9]
+        for table in ("tcp", "tcp6")
+        for fields in (line.split() for line in
+                       Path(f"/proc/net/{table}").read_text().splitlines()[1:])
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"  # LISTEN
+    }
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if fd.readlink().name.removeprefix("socket:[").removesuffix("]") in inodes:
+                return int(fd.parent.parent.name)
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return None
 
 
 def machine_busy_seconds() -> float:
@@ -117,25 +141,28 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--host", f"http://{settings.api_host}:{settings.api_port}",
         "-u", str(users), "-r", str(users / args.spawn_seconds),
-        "--run-time", f"{args.spawn_seconds + args.seconds:g}s", "--reset-stats",
+        "--run-time", f"{args.spawn_seconds + args.seconds + MARGIN_S:g}s", "--reset-stats",
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
-        "--processes", str(args.locust_processes),
+        "--think-time", str(args.think_time),
     ]
+    if args.locust_processes > 1:
+        command += ["--processes", str(args.locust_processes)]
     env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(PROJECT_ROOT)}
-    pids = {name: stack.servers[name].process.pid() for name in ("api", "nginx", "kafka", "es")}
-    pids = {name: pid for name, pid in pids.items() if pid}  # those this run started
+    pids = {name: stack.servers[name].process.pid() for name in ("api", "nginx", "kafka")}
+    for name, url in (("s3", settings.s3.endpoint_url), ("es", settings.elasticsearch_url)):
+        pids[name] = listening_pid(urlsplit(url).port)
     with open(f"{prefix}.log", "w") as log:
         locust = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-        time.sleep(args.startup_seconds + args.spawn_seconds)  # imports, photos, spawning
         pids["locust"] = locust.pid
+        wait_until_spawned(Path(f"{prefix}_stats_history.csv"), users, locust)
         before = cpu_seconds(pids)
         busy, began = machine_busy_seconds(), time.monotonic()
-        time.sleep(args.seconds - 1)  # stop sampling before locust stops its users
+        time.sleep(args.seconds)
         after = cpu_seconds(pids)
         busy, elapsed = machine_busy_seconds() - busy, time.monotonic() - began
-        if locust.wait(timeout=args.startup_seconds + args.seconds + 60) not in (0, 1):
+        if locust.wait(timeout=args.spawn_seconds + args.seconds + 60) not in (0, 1):
             raise RuntimeError(f"locust failed; see {prefix}.log")  # 1: some requests failed
-    cpu = {name: (after[name] - before[name]) / elapsed for name in pids}
+    cpu = {name: (after[name] - before[name]) / elapsed for name in pids if pids[name]}
     cpu["machine"] = busy / elapsed
     with open(f"{prefix}_stats.csv") as stats_file:
         stats = {row["Name"]: row for row in csv.DictReader(stats_file)}
@@ -143,6 +170,17 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
         failures = [f"{row['Occurrences']}x {row['Name']}: {row['Error'][:120]}"
                     for row in csv.DictReader(failures_file)]
     return Cell(settings.api_workers, users, stats, cpu, failures)
+
+
+def wait_until_spawned(history: Path, users: int, locust: subprocess.Popen) -> None:
+    """Until locust's per-second history shows all `users` running (its statistics restart
+    then, --reset-stats)."""
+    while locust.poll() is None:
+        lines = history.read_text().splitlines() if history.exists() else []
+        if len(lines) > 1 and lines[-1].split(",")[1] == str(users):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"locust stopped before spawning its users (exit {locust.returncode})")
 
 
 def ms(row: dict, column: str) -> str:
@@ -154,7 +192,7 @@ def latencies(row: dict) -> str:
 
 
 def print_tables(cells: list[Cell]) -> None:
-    groups = [name for name in ("api", "nginx", "kafka", "es", "locust", "machine")
+    groups = [name for name in ("api", "nginx", "kafka", "s3", "es", "locust", "machine")
               if name in cells[0].cpu]
     print("\n## Overall (ms p50 / p95 / p99; CPU in cores over the measured window)\n")
     print("| workers | users | req/s | vs 1 worker | latency | errors | "
@@ -201,8 +239,8 @@ def main() -> int:
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured, per cell")
     parser.add_argument("--spawn-seconds", type=float, default=5.0)
-    parser.add_argument("--startup-seconds", type=float, default=8.0,
-                        help="locust's start: imports, encoding the photos")
+    parser.add_argument("--think-time", type=float, default=1.0,
+                        help="scale of the users' pauses (bench/locustfile.py); 0.1: 10x busier")
     parser.add_argument("--locust-processes", type=int, default=1)
     parser.add_argument("--keep-logs", action="store_true", help="keep the stack dir")
     args = parser.parse_args()
@@ -224,7 +262,8 @@ def main() -> int:
     )
     print(f"# API stress test, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"{args.seconds:g} s measured per cell after {args.spawn_seconds:g} s of spawning; "
-          f"locust in {args.locust_processes} process(es); the stream not running")
+          f"think time x{args.think_time:g}; locust in {args.locust_processes} process(es); "
+          "the stream not running")
     cells = []
     try:
         LocalStack(settings).up(["nginx"])

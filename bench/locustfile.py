@@ -20,7 +20,7 @@ import uuid
 from collections import deque
 
 import urllib3
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, events, task
 
 from bench.field_photos import new_photo, warm
 from ingest_api.auth_store import TokenStore
@@ -30,6 +30,13 @@ STORE = TokenStore.from_settings(Settings.from_env())
 RECENT_UPLOADS = 20  # a phone looks up its latest uploads
 
 
+@events.init_command_line_parser.add_listener
+def think_time_option(parser) -> None:
+    parser.add_argument("--think-time", type=float, default=1.0, include_in_web_ui=True,
+                        help="scale of the users' pauses between tasks: 1 as people pause, "
+                        "0.1 ten times busier, 0 none")
+
+
 @events.init.add_listener
 def encode_the_photos(**_) -> None:
     """Before the test: encoding the 12 MP pictures would otherwise load locust during it."""
@@ -37,9 +44,14 @@ def encode_the_photos(**_) -> None:
 
 
 class Device(FastHttpUser):
-    """A client with a token of its own; `expect` names an expected 404 apart."""
+    """A client with a token of its own, pausing between `pause_s` seconds (times
+    --think-time) between tasks."""
 
     abstract = True
+    pause_s: tuple[float, float]
+
+    def wait_time(self) -> float:
+        return self.rng.uniform(*self.pause_s) * self.environment.parsed_options.think_time
 
     def on_start(self) -> None:
         token = STORE.issue(f"locust-{type(self).__name__.lower()}-{uuid.uuid4().hex[:12]}")
@@ -65,7 +77,7 @@ class PhoneApp(Device):
     """The field app: uploads photos, then looks up what became of its latest ones."""
 
     weight = 6
-    wait_time = between(1, 5)
+    pause_s = (1, 5)
 
     def on_start(self) -> None:
         super().on_start()
@@ -97,7 +109,7 @@ class MapViewer(Device):
     """An agronomist on the live map: opens it, lets it refresh, opens popups."""
 
     weight = 3
-    wait_time = between(2, 6)
+    pause_s = (2, 6)
 
     def on_start(self) -> None:
         super().on_start()
@@ -125,7 +137,7 @@ class UploadPageVisitor(Device):
     """Field staff opening the upload page in a browser."""
 
     weight = 1
-    wait_time = between(5, 15)
+    pause_s = (5, 15)
 
     @task
     def open_page(self) -> None:
