@@ -24,16 +24,21 @@ import argparse
 import csv
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import urllib3
+from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import index_rows
@@ -50,6 +55,7 @@ LOCUSTFILE = PROJECT_ROOT / "bench" / "locustfile.py"
 SEED_COPIES = 20  # records per img/ photo in the run's index
 TICKS = os.sysconf("SC_CLK_TCK")
 OVERALL = "Aggregated"
+ERROR_CODE = re.compile(r'"error":\s*"(\w+)"')  # the API's error bodies
 MARGIN_S = 3  # locust runs on this long after the measured window
 
 
@@ -107,13 +113,37 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / TICKS
 
 
+# (metric, labels) of the API's /metrics whose mean over the window the table shows
+MEANS = {
+    "upload in the API": ("ingest_api_request_duration_seconds",
+                          {"route": "/post_image", "method": "POST"}),
+    "Kafka ack": ("ingest_api_kafka_publish_seconds", {"outcome": "ok"}),
+}
+
+
+def histogram_totals(settings: Settings) -> dict[str, tuple[float, float]]:
+    """(sum, count) so far of each of MEANS, from the API's own metrics (all workers)."""
+    url = f"http://{settings.api_host}:{settings.api_internal_port}/metrics"
+    text = urllib3.request("GET", url, timeout=10).data.decode()
+    samples = [sample for family in text_string_to_metric_families(text)
+               for sample in family.samples]
+
+    def total(name: str, labels: dict) -> float:
+        return sum(sample.value for sample in samples
+                   if sample.name == name and labels.items() <= sample.labels.items())
+
+    return {mean: (total(f"{metric}_sum", labels), total(f"{metric}_count", labels))
+            for mean, (metric, labels) in MEANS.items()}
+
+
 @dataclass(frozen=True)
 class Cell:
     workers: int
     users: int
     stats: dict[str, dict[str, str]]  # locust's stats row per request name
     cpu: dict[str, float]  # cores busy per process group
-    failures: list[str]
+    means_ms: dict[str, float]  # of MEANS, over the window
+    failures: Counter[str]  # error code (or status) -> how many
 
 
 def seed_index(settings: Settings) -> None:
@@ -155,10 +185,13 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
         locust = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
         pids["locust"] = locust.pid
         wait_until_spawned(Path(f"{prefix}_stats_history.csv"), users, locust)
-        before = cpu_seconds(pids)
+        before, totals = cpu_seconds(pids), histogram_totals(settings)
         busy, began = machine_busy_seconds(), time.monotonic()
         time.sleep(args.seconds)
-        after = cpu_seconds(pids)
+        after, totals = cpu_seconds(pids), {
+            mean: (now[0] - totals[mean][0], now[1] - totals[mean][1])
+            for mean, now in histogram_totals(settings).items()
+        }
         busy, elapsed = machine_busy_seconds() - busy, time.monotonic() - began
         if locust.wait(timeout=args.spawn_seconds + args.seconds + 60) not in (0, 1):
             raise RuntimeError(f"locust failed; see {prefix}.log")  # 1: some requests failed
@@ -166,10 +199,14 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
     cpu["machine"] = busy / elapsed
     with open(f"{prefix}_stats.csv") as stats_file:
         stats = {row["Name"]: row for row in csv.DictReader(stats_file)}
+    means = {mean: 1000 * total / count if count else 0.0
+             for mean, (total, count) in totals.items()}
+    failures: Counter[str] = Counter()
     with open(f"{prefix}_failures.csv") as failures_file:
-        failures = [f"{row['Occurrences']}x {row['Name']}: {row['Error'][:120]}"
-                    for row in csv.DictReader(failures_file)]
-    return Cell(settings.api_workers, users, stats, cpu, failures)
+        for row in csv.DictReader(failures_file):
+            code = ERROR_CODE.search(row["Error"])
+            failures[code.group(1) if code else row["Error"][:80]] += int(row["Occurrences"])
+    return Cell(settings.api_workers, users, stats, cpu, means, failures)
 
 
 def wait_until_spawned(history: Path, users: int, locust: subprocess.Popen) -> None:
@@ -196,17 +233,19 @@ def print_tables(cells: list[Cell]) -> None:
               if name in cells[0].cpu]
     print("\n## Overall (ms p50 / p95 / p99; CPU in cores over the measured window)\n")
     print("| workers | users | req/s | vs 1 worker | latency | errors | "
+          + " | ".join(f"{mean} (mean ms)" for mean in MEANS) + " | "
           + " | ".join(f"CPU {name}" for name in groups) + " |")
-    print("|" + " ---: |" * (6 + len(groups)))
+    print("|" + " ---: |" * (6 + len(MEANS) + len(groups)))
     first = {cell.users: float(cell.stats[OVERALL]["Requests/s"]) for cell in reversed(cells)}
     for cell in cells:
         row = cell.stats[OVERALL]
         rate, count, failed = (float(row["Requests/s"]), int(row["Request Count"]),
                                int(row["Failure Count"]))
         ratio = f"{rate / first[cell.users]:.2f}x" if first[cell.users] else ""
+        means = " | ".join(f"{cell.means_ms[mean]:.0f}" for mean in MEANS)
         cpu = " | ".join(f"{cell.cpu[name]:.2f}" for name in groups)
         print(f"| {cell.workers} | {cell.users} | {rate:.1f} | {ratio} | {latencies(row)} "
-              f"| {failed} ({failed / max(count, 1):.1%}) | {cpu} |")
+              f"| {failed} ({failed / max(count, 1):.1%}) | {means} | {cpu} |")
     print("\n## Per request (req/s, ms p50 / p95 / p99, failures)\n")
     names = sorted({name for cell in cells for name in cell.stats if name != OVERALL})
     print("| request | " + " | ".join(f"{c.workers} w, {c.users} u" for c in cells) + " |")
@@ -218,10 +257,12 @@ def print_tables(cells: list[Cell]) -> None:
             values.append("" if row is None else f"{float(row['Requests/s']):.1f}; "
                           f"{latencies(row)}; {row['Failure Count']}")
         print(f"| {name} | " + " | ".join(values) + " |")
-    failures = [f"{c.workers} w, {c.users} u: {f}" for c in cells for f in c.failures]
-    if failures:
-        print("\n## Failures\n")
-        print("\n".join(f"- {failure}" for failure in failures))
+    failed = [cell for cell in cells if cell.failures]
+    if failed:
+        print("\n## Failures by error code\n")
+        for cell in failed:
+            codes = ", ".join(f"{count}x {code}" for code, count in cell.failures.most_common())
+            print(f"- {cell.workers} workers, {cell.users} users: {codes}")
 
 
 def machine() -> str:
