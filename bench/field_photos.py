@@ -26,7 +26,7 @@ SAMPLES = sorted((PROJECT_ROOT / "img").glob("*/*.jpg"))
 
 @dataclass(frozen=True)
 class Size:
-    """A size class: width (4:3), JPEG quality, share of uploads, samples used (every n-th:
+    """A size class: the long side (4:3), JPEG quality, share of uploads, samples used (every n-th:
     encoding a 12 MP picture takes ~0.5 s, paid once per sample and process)."""
 
     width: int
@@ -66,10 +66,11 @@ def encoded(sample: Path, size: str) -> bytes:
     width, quality = SIZES[size].width, SIZES[size].quality
     with Image.open(sample) as image:
         exif = piexif.load(image.info["exif"])
-        if image.width != width:
-            height = width * image.height // image.width
-            image = image.resize((width, height), Image.Resampling.BICUBIC)
-            image = ImageChops.add(image, noise(width, height), offset=-128)
+        scale = width / max(image.size)  # the long side: some samples are stored turned
+        if scale != 1:
+            stored = (round(image.width * scale), round(image.height * scale))
+            image = image.resize(stored, Image.Resampling.BICUBIC)
+            image = ImageChops.add(image, noise(*stored), offset=-128)
         exif["Exif"][piexif.ExifIFD.ImageUniqueID] = PLACEHOLDER
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=quality, exif=piexif.dump(exif))
