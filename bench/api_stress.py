@@ -56,6 +56,7 @@ SEED_COPIES = 20  # records per img/ photo in the run's index
 TICKS = os.sysconf("SC_CLK_TCK")
 OVERALL = "Aggregated"
 ERROR_CODE = re.compile(r'"error":\s*"(\w+)"')  # the API's error bodies
+UPLOADS = "POST /post_image"  # the locustfile names uploads by size after this
 MARGIN_S = 3  # locust runs on this long after the measured window
 
 
@@ -232,10 +233,10 @@ def print_tables(cells: list[Cell]) -> None:
     groups = [name for name in ("api", "nginx", "kafka", "s3", "es", "locust", "machine")
               if name in cells[0].cpu]
     print("\n## Overall (ms p50 / p95 / p99; CPU in cores over the measured window)\n")
-    print("| workers | users | req/s | vs 1 worker | latency | errors | "
+    print("| workers | users | req/s | vs 1 worker | latency | errors | uploads accepted/s | "
           + " | ".join(f"{mean} (mean ms)" for mean in MEANS) + " | "
           + " | ".join(f"CPU {name}" for name in groups) + " |")
-    print("|" + " ---: |" * (6 + len(MEANS) + len(groups)))
+    print("|" + " ---: |" * (7 + len(MEANS) + len(groups)))
     first = {cell.users: float(cell.stats[OVERALL]["Requests/s"]) for cell in reversed(cells)}
     for cell in cells:
         row = cell.stats[OVERALL]
@@ -244,8 +245,10 @@ def print_tables(cells: list[Cell]) -> None:
         ratio = f"{rate / first[cell.users]:.2f}x" if first[cell.users] else ""
         means = " | ".join(f"{cell.means_ms[mean]:.0f}" for mean in MEANS)
         cpu = " | ".join(f"{cell.cpu[name]:.2f}" for name in groups)
+        accepted = sum(float(upload["Requests/s"]) - float(upload["Failures/s"])
+                       for name, upload in cell.stats.items() if name.startswith(UPLOADS))
         print(f"| {cell.workers} | {cell.users} | {rate:.1f} | {ratio} | {latencies(row)} "
-              f"| {failed} ({failed / max(count, 1):.1%}) | {means} | {cpu} |")
+              f"| {failed} ({failed / max(count, 1):.1%}) | {accepted:.1f} | {means} | {cpu} |")
     print("\n## Per request (req/s, ms p50 / p95 / p99, failures)\n")
     names = sorted({name for cell in cells for name in cell.stats if name != OVERALL})
     print("| request | " + " | ".join(f"{c.workers} w, {c.users} u" for c in cells) + " |")
