@@ -46,6 +46,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_internal_port: int = 8001
+    api_workers: int = 2  # gunicorn worker processes (ingest_api/server.py)
     api_decode_budget_mb: int = 640
     api_decode_wait_s: float = 1.0
     auth: bool = True

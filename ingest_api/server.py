@@ -26,12 +26,12 @@ from ingest_api.metrics import MULTIPROC_DIR_VARIABLE
 from ingest_api.publisher import MAX_KAFKA_CALLS
 from settings import Settings
 
-# Two processes; uploads mostly wait on Kafka's acknowledgement. Each process has threads for
-# its Kafka and Elasticsearch slots (ingest_api/guard.py) and as many again for everything
-# else, so /is_alive finds a free thread whatever Kafka and Elasticsearch are doing.
+# Settings.api_workers processes (two by default: uploads mostly wait on Kafka's
+# acknowledgement). Each process has threads for its Kafka and Elasticsearch slots
+# (ingest_api/guard.py) and as many again for everything else, so /is_alive finds a free
+# thread whatever Kafka and Elasticsearch are doing.
 GUNICORN_OPTIONS = {
     "worker_class": "gthread",
-    "workers": 2,
     "threads": 2 * (MAX_KAFKA_CALLS + MAX_INDEX_CALLS),
     "timeout": 30,
     # gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl, which a second server would share.
@@ -50,6 +50,7 @@ class IngestServer(BaseApplication):
             "child_exit": lambda server, worker: multiprocess.mark_process_dead(
                 worker.pid, str(metrics_dir)
             ),
+            "workers": settings.api_workers,
             **GUNICORN_OPTIONS,
             **(options or {}),
         }

@@ -247,7 +247,7 @@ def test_the_api_serves_as_python_m_ingest_api_does(services):
     assert command[:2] == ["gunicorn", "ingest_api:create_app()"]
     assert option(command, "--bind") == f"0.0.0.0:{Settings().api_internal_port}"
     assert option(command, "--worker-class") == GUNICORN_OPTIONS["worker_class"]
-    assert int(option(command, "--workers")) == GUNICORN_OPTIONS["workers"]
+    assert int(option(command, "--workers")) == Settings().api_workers
     assert int(option(command, "--threads")) == GUNICORN_OPTIONS["threads"]
     assert int(option(command, "--timeout")) == GUNICORN_OPTIONS["timeout"]
     assert ("--no-control-socket" in command) == GUNICORN_OPTIONS["control_socket_disable"]

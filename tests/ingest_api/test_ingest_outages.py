@@ -22,6 +22,7 @@ import requests
 from infra.processes import free_port
 from infra.stack import LocalStack
 from ingest_api.server import GUNICORN_OPTIONS
+from settings import Settings
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
 from tests.ingest_api.samples import jpeg
@@ -30,7 +31,7 @@ ALIVE_BOUND_S = 1.0
 UPLOAD_503_BOUND_S = 5.0
 # More clients than gunicorn has threads: without the bounds of ingest_api/guard.py, requests
 # waiting on the broken server would take every thread.
-HAMMER_THREADS = GUNICORN_OPTIONS["workers"] * GUNICORN_OPTIONS["threads"] + 8
+HAMMER_THREADS = Settings().api_workers * GUNICORN_OPTIONS["threads"] + 8
 HAMMER_SECONDS = 8
 UNLIMITED = {"upload_rate_limit": "1000000/minute", "lookup_rate_limit": "1000000/minute"}
 
