@@ -12,7 +12,7 @@ slow clients  latency of a normal client (GET /is_alive, POST of a 320x240 JPEG)
               gunicorn's internal port. A request that gets no answer in 5 s counts as timed
               out; a row stops after two. The slow clients are let go before the next row.
 healthy       uploads from 8, 16 and 48 threads without pause for --seconds each, the broker
-              answering: how many are accepted, how many refused 503 "too busy".
+              answering: how many are accepted, how many refused 503 kafka_busy.
 broker down   the broker stopped (SIGTERM): the first upload's answer; then --hammer threads
               uploading for --seconds while /is_alive is polled every 0.25 s; then, from the
               broker answering again, the time to the first 202 and to 10 in a row (each

@@ -33,8 +33,8 @@ from ingest_api.auth import (
 )
 from ingest_api.auth_limits import retry_after_seconds
 from ingest_api.decode_budget import DecodeBusy
-from ingest_api.image_records import IndexUnavailable
-from ingest_api.publisher import KafkaNotReady, KafkaUnavailable
+from ingest_api.image_records import IndexBusy, IndexUnavailable
+from ingest_api.publisher import KafkaBusy, KafkaNotReady, KafkaUnavailable
 from ingest_api.request_ids import current_request_id
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
 from preprocessing.client_facts import InvalidFact
@@ -184,7 +184,7 @@ def error_answers() -> tuple[ErrorAnswer, ...]:
     ]
     answers += [
         ErrorAnswer(503, kind.code, kind)
-        for kind in (KafkaUnavailable, IndexUnavailable, DatasetUnavailable,
+        for kind in (KafkaUnavailable, KafkaBusy, IndexUnavailable, IndexBusy, DatasetUnavailable,
                      TokenStoreUnavailable, DecodeBusy)
     ]
     answers += [
@@ -224,7 +224,9 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImageRejected, _image_rejected)
     app.register_error_handler(KafkaNotReady, _kafka_not_ready)
     app.register_error_handler(KafkaUnavailable, _kafka_unavailable)
+    app.register_error_handler(KafkaBusy, _kafka_busy)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    app.register_error_handler(IndexBusy, _index_busy)
     app.register_error_handler(DatasetUnavailable, _dataset_unavailable)
     app.register_error_handler(NotAuthenticated, _not_authenticated)
     app.register_error_handler(RevokedToken, _revoked_token)
@@ -265,6 +267,24 @@ def _kafka_unavailable(error: KafkaUnavailable) -> Response:
         error.code,
         "the upload could not be confirmed as stored right now; send it again in "
         f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)",
+    )
+
+
+def _kafka_busy(error: KafkaBusy) -> Response:
+    log.warning("upload refused, worker busy with other uploads: %s", error)
+    _drain_request_body()
+    return unavailable_response(
+        error.code,
+        "the server is busy storing other uploads; send this one again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)",
+    )
+
+
+def _index_busy(error: IndexBusy) -> Response:
+    log.warning("look-up refused, worker busy with other look-ups: %s", error)
+    return unavailable_response(
+        error.code,
+        f"the server is busy with other look-ups; ask again in {RETRY_AFTER_SECONDS} seconds",
     )
 
 

@@ -4,7 +4,8 @@ gunicorn serves each request on one of a few threads. A request waiting on a ser
 down holds its thread until a timeout; enough of them, and /is_alive queues behind them. Two
 bounds prevent that, per process:
 - slots: at most `slots` requests call the service at once; a request that finds every slot
-  taken for `slot_wait_s` is refused (the caller's 503), so the other threads stay free;
+  taken for `slot_wait_s` is refused as busy (the caller's 503), so the other threads stay
+  free; the service may be fine, so this does not open the breaker;
 - a circuit breaker: once a call fails, every request is refused at once, without a call,
   while one background thread probes the service every `probe_interval_s`; the first probe
   that succeeds lets requests through again.
@@ -25,13 +26,15 @@ class ServiceGuard:
     """Slots and a circuit breaker around the calls to one service.
 
     `unavailable` is the exception type the calls raise when the service fails; the guard
-    raises it too when it refuses a request. `probe` raises it while the service is down.
+    raises it too when it refuses a request while the breaker is open. `busy` is what it raises
+    when no slot came free. `probe` raises `unavailable` while the service is down.
     """
 
     def __init__(
         self,
         service: str,
         unavailable: type[Exception],
+        busy: type[Exception],
         probe: Callable[[], None],
         slots: int,
         slot_wait_s: float,
@@ -39,6 +42,7 @@ class ServiceGuard:
     ):
         self.service = service
         self.unavailable = unavailable
+        self.busy = busy
         self.probe = probe
         self.slot_wait_s = slot_wait_s
         self.probe_interval_s = probe_interval_s
@@ -59,13 +63,14 @@ class ServiceGuard:
 
     @contextmanager
     def call(self) -> Iterator[None]:
-        """Hold a slot for one call; refuse at once if the breaker is open or no slot frees up.
+        """Hold a slot for one call; refuse at once if the breaker is open, as busy if no slot
+        frees up.
 
         A failure of the call (the `unavailable` exception) opens the breaker.
         """
         self.refuse_while_open()
         if not self._slots.acquire(timeout=self.slot_wait_s):
-            raise self.unavailable(f"{self.service} is too busy at the moment")
+            raise self.busy(f"every {self.service} slot stayed taken for {self.slot_wait_s} s")
         try:
             yield
         except self.unavailable:

@@ -59,6 +59,12 @@ class IndexUnavailable(Exception):
     code = "elasticsearch_unavailable"
 
 
+class IndexBusy(IndexUnavailable):
+    """This worker's Elasticsearch calls are all taken by other requests."""
+
+    code = "elasticsearch_busy"
+
+
 def public_record(document: dict) -> dict | None:
     """The API's view of an image document, or None while the image is not processed."""
     status = STATUSES.get(document.get("status"))
@@ -92,6 +98,7 @@ class ImageRecords:
         self.guard = ServiceGuard(
             "Elasticsearch",
             IndexUnavailable,
+            IndexBusy,
             probe=self._ping,
             slots=MAX_INDEX_CALLS,
             slot_wait_s=SLOT_WAIT_S,

@@ -57,6 +57,12 @@ class KafkaUnavailable(Exception):
     code = "kafka_unavailable"
 
 
+class KafkaBusy(KafkaUnavailable):
+    """This worker's Kafka calls are all taken by other uploads; Kafka itself may be fine."""
+
+    code = "kafka_busy"
+
+
 class KafkaNotReady(KafkaUnavailable):
     """The readiness check found the broker down or the topic missing."""
 
@@ -82,6 +88,7 @@ class KafkaPublisher:
         self.guard = ServiceGuard(
             "Kafka",
             KafkaUnavailable,
+            KafkaBusy,
             probe=self._describe_topic,
             slots=MAX_KAFKA_CALLS,
             slot_wait_s=SLOT_WAIT_S,
