@@ -45,6 +45,7 @@ FIELDS = (
     Field("altitude", "float", True, "metres"),
     Field("captured_at", "date", True, "UTC, ISO 8601"),
     Field("camera", "keyword", True, "make and model"),
+    Field("colour_profile", "keyword", True, "embedded ICC profile: none, srgb, X -> srgb..."),
     Field("device_id", "keyword", True, "the device whose token sent the photo"),
     Field("source", "keyword", False, "batch file or Kafka position"),
     Field("size_bytes", "long", True, "of the original"),

@@ -1,4 +1,7 @@
-"""Bring every Pillow mode to 8-bit RGB, compositing transparency on a fixed background."""
+"""Bring every Pillow mode to 8-bit sRGB, compositing transparency on a fixed background.
+
+An RGB or CMYK image with an embedded ICC profile is converted through it (preprocessing/icc.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from functools import partial
 
 import numpy as np
 from PIL import Image
+
+from preprocessing.icc import profile_conversion
 
 # Transparent pixels become white: a neutral, bright field-card background, documented in
 # docs/preprocessing.md. Changing it changes every tensor of a transparent image.
@@ -27,8 +32,12 @@ def rgb_converter(image: Image.Image) -> Converter:
     """The conversion to RGB for this image, decided once from the whole of it.
 
     It can then be applied to bands (crops) of the image one at a time, each converting exactly
-    as the whole would: the scale of 32-bit and float greys comes from the whole image's values.
+    as the whole would: the scale of 32-bit and float greys comes from the whole image's values,
+    the embedded profile's transform from the whole image's info.
     """
+    transform = profile_conversion(image).transform
+    if transform is not None:
+        return transform.apply
     if image.mode == "RGB":
         return _unchanged
     if image.mode in _SIXTEEN_BIT or image.mode in ("I", "F"):

@@ -17,6 +17,7 @@ from PIL import Image
 
 from preprocessing.errors import CorruptImage, TooManyPixels
 from preprocessing.formats import FORMATS, sniff_format
+from preprocessing.icc import profile_conversion
 from preprocessing.memory import MB, decoder_bytes, return_large_blocks_when_freed, working_bytes
 from preprocessing.orientation import stored_orientation
 from preprocessing.working import band_rows, reduction_factor, working_rgb
@@ -41,7 +42,8 @@ class DecodedImage:
 
     width, height and orientation describe the file as stored (its EXIF Orientation tag, 1..8),
     whatever the reader did with them; `pending_orientation` is what is left to apply to `image`
-    (1 where the reader applied it).
+    (1 where the reader applied it). `colour_profile` says what the embedded ICC profile means
+    for the conversion to sRGB (preprocessing/icc.py), done in the working image.
     """
 
     image: Image.Image
@@ -50,6 +52,7 @@ class DecodedImage:
     height: int
     orientation: int
     pending_orientation: int
+    colour_profile: str
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ def _decode(header: _Header, draft_size: int | None) -> DecodedImage:
         height=height,
         orientation=orientation,
         pending_orientation=pending,
+        colour_profile=profile_conversion(image).note,
     )
 
 

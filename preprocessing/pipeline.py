@@ -36,6 +36,7 @@ class ImageMetadata:
     captured_at: str | None
     camera_make: str | None
     camera_model: str | None
+    colour_profile: str
 
     @property
     def camera(self) -> str | None:
@@ -111,6 +112,7 @@ def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
         captured_at=exif.captured_at,
         camera_make=exif.camera_make,
         camera_model=exif.camera_model,
+        colour_profile=decoded.colour_profile,
     )
 
 

@@ -4,7 +4,8 @@ The base tensor and the variants never need more than a shorter side of 2 x SIZE
 that while decoding (DCT scaling); every format is then shrunk by an integer box filter
 (`Image.reduce`) to a shorter side of SIZE..2 x SIZE - 1. Bands of a few rows are converted to RGB
 and reduced one at a time, so no full-size copy is ever made beside the decoder's own picture:
-that picture can be freed as soon as the working image exists.
+that picture can be freed as soon as the working image exists. An RGB picture is reduced first
+and converted after (only an embedded profile changes it): the transform runs on few pixels.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ def band_rows(width: int, factor: int) -> int:
 def working_rgb(image: Image.Image, target: int) -> Image.Image:
     """The RGB working image of a decoded picture; the picture itself when already RGB and small."""
     factor = reduction_factor(image.size, target)
-    if image.mode == "RGB":
-        return image.reduce(factor) if factor > 1 else image
     convert = rgb_converter(image)
+    if image.mode == "RGB":
+        return convert(image.reduce(factor) if factor > 1 else image)
     width, height = image.size
     rows = band_rows(width, factor)
     working = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))

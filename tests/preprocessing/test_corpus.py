@@ -69,10 +69,31 @@ def landscape_1() -> np.ndarray:
 
 @pytest.mark.parametrize("orientation", range(2, 9))
 def test_every_orientation_file_shows_the_scene_of_landscape_1(orientation, landscape_1):
-    # landscape_1 is brighter than the others: correlation ignores that, a difference would not.
+    # Before profiles were applied landscape_1 was brighter: correlation ignores brightness.
     tensor = _grey_base(f"orientation/landscape_{orientation}.jpg")
 
     assert _correlation(tensor, landscape_1) >= 0.9
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_the_generic_rgb_profile_of_landscape_2_to_8_makes_them_as_bright_as_landscape_1(
+    orientation, landscape_1
+):
+    # landscape_2..8 embed Apple's "Generic RGB Profile" (gamma 1.8), landscape_1 no profile:
+    # read as sRGB, they were about 13 grey levels darker; converted, they match it.
+    name = f"orientation/landscape_{orientation}.jpg"
+
+    assert _metadata(name).colour_profile == "Generic RGB Profile -> srgb"
+    assert abs(_grey_base(name).mean() - landscape_1.mean()) < 1.5
+
+
+SRGB_PROFILED = {"cameras/Canon_40D.jpg", "cameras/Nikon_D70.jpg", "cameras/Pentax_K10D.jpg"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if n.startswith("cameras/")))
+def test_a_cameras_srgb_profile_is_recognised_and_left_alone(name):
+    # Three of the cameras embed "sRGB IEC61966-2.1" (exiftool: ICC_Profile), the rest none.
+    assert _metadata(name).colour_profile == ("srgb" if name in SRGB_PROFILED else "none")
 
 
 TURNED = {

@@ -127,6 +127,7 @@ def _camera(make, model) -> str | None:
         captured_at=None,
         camera_make=make,
         camera_model=model,
+        colour_profile="none",
     ).camera
 
 
