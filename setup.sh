@@ -31,3 +31,6 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q "${requirements[@]}"
   touch "$stamp"
 fi
+
+# The server programs are where infra/programs.py, which starts nothing, will look for them.
+.venv/bin/python -m infra.programs
