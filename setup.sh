@@ -24,7 +24,8 @@ fi
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
 stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
-if [ ! -f "$stamp" ]; then
+# Installed once per set of requirements, and again when a server program went missing.
+if [ ! -f "$stamp" ] || ! .venv/bin/python -m infra.programs 2>/dev/null; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "setup: installing ${requirements[*]} into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
@@ -32,5 +33,5 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The server programs are where infra/programs.py, which starts nothing, will look for them.
+# Every server program is where infra/programs.py (which installs nothing) looks for it.
 .venv/bin/python -m infra.programs

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -48,8 +49,11 @@ def _package_dir(name: str) -> Path:
 
 def main() -> None:
     """`python -m infra.programs`: fail, in words, unless every server program is in place."""
-    for locate in (weed_binary, tansu_binary, elasticsearch_home, nginx_binary):
-        locate()
+    try:
+        for locate in (weed_binary, tansu_binary, elasticsearch_home, nginx_binary):
+            locate()
+    except FileNotFoundError as error:
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":
