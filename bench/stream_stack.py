@@ -65,8 +65,9 @@ def bench_stack(services: list[str], *, keep_logs: bool = False) -> Iterator[Loc
         for name in SERVERS:  # one by one, so a failure still leaves the names started so far
             started += stack.up([name])
         stack.up(services)
-        print(f"stack        started {started or 'no server'}, then {', '.join(services)}; "
-              f"up in {time.monotonic() - began:.0f} s (dir {stack_dir})", flush=True)
+        then = ", ".join(services) or "nothing else"
+        print(f"stack        started {started or 'no server'}, then {then}; up in "
+              f"{time.monotonic() - began:.0f} s (dir {stack_dir})", flush=True)
         yield stack
     finally:
         stack.down(services)
