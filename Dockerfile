@@ -20,16 +20,22 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 # The code stays root-owned, read-only to the service user; only its state is writable:
-# the streaming checkpoints, Spark's cache of the Kafka connector's jars and the API's token
-# store (named volumes; the token store's folder is the owner's alone).
+# the streaming checkpoints, Spark's cache of the Kafka connector's jars, the API's token
+# store (named volumes; the token store's folder is the owner's alone) and the API workers'
+# metric files (STACK_DIR/api-metrics).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/pipeline \
       --shell /usr/sbin/nologin pipeline \
  && install -d -o pipeline -g pipeline /var/lib/pipeline/checkpoints /var/lib/pipeline/ivy \
+      /var/lib/pipeline/stack \
  && install -d -m 0700 -o pipeline -g pipeline /var/lib/pipeline/api
 COPY . .
 
 USER 10001:10001
+# In a container the API listens on its own network's interfaces (API_HOST); the code's folder
+# is read-only, so the stack dir is the writable one prepared above.
+ENV API_HOST=0.0.0.0 \
+    STACK_DIR=/var/lib/pipeline/stack
 # gunicorn's internal port (API_INTERNAL_PORT); clients reach it through nginx (docker-compose.yml).
 EXPOSE 8001
-CMD ["gunicorn", "ingest_api:create_app()", "--bind", "0.0.0.0:8001", "--worker-class", "gthread", \
-     "--workers", "2", "--threads", "20", "--timeout", "30", "--no-control-socket"]
+# gunicorn with the options of ingest_api/server.py (gunicorn_config), written nowhere else.
+CMD ["python", "-m", "ingest_api"]

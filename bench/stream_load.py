@@ -9,11 +9,10 @@ streaming job writes into the image's Elasticsearch document. Every wait here is
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -120,40 +119,6 @@ def processed_times(
 
 def iso_seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
-
-
-# The sink's "batch <id>: <n> photos {...}" line under logging's default asctime format
-# (local time), and the warning that Spark's processing-time trigger logs right after a batch
-# that took longer than the interval.
-BATCH_LINE = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) streaming\.sink batch (\d+): (\d+) photos"
-)
-FALLING_BEHIND = re.compile(r"falling behind.*?spent (\d+) milliseconds")
-
-
-@dataclass(frozen=True)
-class BatchLine:
-    """One micro-batch as the streaming job logged it once indexed; its duration if Spark
-    reported it (only batches longer than the trigger interval)."""
-
-    logged_at: float
-    batch_id: int
-    photos: int
-    seconds: float | None
-
-
-def logged_batches(log_file: Path) -> list[BatchLine]:
-    """Every batch line of the streaming job's log, with the duration Spark logged after it."""
-    if not log_file.exists():
-        return []
-    batches: list[BatchLine] = []
-    for line in log_file.read_text(errors="replace").splitlines():
-        if match := BATCH_LINE.match(line):
-            when = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            batches.append(BatchLine(when, int(match[2]), int(match[3]), None))
-        elif (match := FALLING_BEHIND.search(line)) and batches and batches[-1].seconds is None:
-            batches[-1] = replace(batches[-1], seconds=int(match[1]) / 1000)
-    return batches
 
 
 class CpuMeter:

@@ -1,4 +1,5 @@
-"""The local servers (S3, Kafka, Elasticsearch) without Docker: install, start, stop, schemas.
+"""The local servers (S3, Kafka, Elasticsearch) without Docker: start, stop, schemas
+(./setup.sh installs them).
 
 Use `python -m infra up|down|status`, or `infra.stack.LocalStack(settings)` from Python.
 """

@@ -7,8 +7,8 @@ import os
 import shutil
 import urllib.request
 
-from infra.install import elasticsearch_home
 from infra.private import UNPRIVILEGED, hand_over, write_private
+from infra.programs import elasticsearch_home
 from infra.server import Server
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from kafka import KafkaAdminClient
 
 from adapters.s3 import make_s3_client
-from infra.install import tansu_binary
 from infra.processes import port_open
+from infra.programs import tansu_binary
 from infra.schemas import ensure_bucket
 from infra.server import Server
 

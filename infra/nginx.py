@@ -14,8 +14,8 @@ import urllib.request
 
 from werkzeug.exceptions import NotFound
 
-from infra.install import nginx_binary
 from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
+from infra.programs import nginx_binary
 from infra.server import Server
 from ingest_api import FORM_OVERHEAD_BYTES
 from ingest_api.errors import RETRY_AFTER_SECONDS, too_large_message

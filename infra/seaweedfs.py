@@ -19,9 +19,9 @@ import json
 import secrets
 
 from adapters.s3 import make_s3_client
-from infra.install import weed_binary
 from infra.private import private_dir, write_private
 from infra.processes import port_open
+from infra.programs import weed_binary
 from infra.schemas import ensure_bucket
 from infra.server import Server
 from infra.tls import TlsFiles, make_certificates

@@ -1,7 +1,7 @@
 """The mobile app's upload endpoint: checks a photo by content and puts it on Kafka.
 
-Build the app with create_app(); serve it with gunicorn, e.g.
-`gunicorn 'ingest_api:create_app()' -b 127.0.0.1:8000` or `python -m ingest_api`.
+Build the app with create_app(); serve it with `python -m ingest_api` (gunicorn, with the
+options of server.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 gunicorn is not the public front: its gthread workers read each request on a thread of a
 small pool, so slow clients would hold those threads. nginx (infra/nginx.py on the native
-stack, the `front` service in compose) listens on Settings.api_host:api_port, buffers every
+stack, the `nginx` service in compose) listens on Settings.api_host:api_port, buffers every
 request whole and hands it on here.
 
 Its workers count their requests together (ingest_api/metrics.py) in the directory named by
@@ -39,21 +39,26 @@ GUNICORN_OPTIONS = {
 }
 
 
-class IngestServer(BaseApplication):
-    """gunicorn with its options from Settings, not from the command line."""
+def gunicorn_config(settings: Settings, metrics_dir: Path) -> dict:
+    """gunicorn's whole configuration, from Settings: the one place its options are written.
+    docker-compose.yml, the Dockerfile and infra/k8s run `python -m ingest_api`, which uses it."""
+    return {
+        "bind": f"{settings.api_host}:{settings.api_internal_port}",
+        "on_starting": lambda server: empty_dir(metrics_dir),
+        "child_exit": lambda server, worker: multiprocess.mark_process_dead(
+            worker.pid, str(metrics_dir)
+        ),
+        "workers": settings.api_workers,
+        **GUNICORN_OPTIONS,
+    }
 
-    def __init__(self, settings: Settings, metrics_dir: Path, options: dict | None = None):
+
+class IngestServer(BaseApplication):
+    """gunicorn with its options from gunicorn_config, not from the command line."""
+
+    def __init__(self, settings: Settings, metrics_dir: Path):
         self.settings = settings
-        self.options = {
-            "bind": f"{settings.api_host}:{settings.api_internal_port}",
-            "on_starting": lambda server: empty_dir(metrics_dir),
-            "child_exit": lambda server, worker: multiprocess.mark_process_dead(
-                worker.pid, str(metrics_dir)
-            ),
-            "workers": settings.api_workers,
-            **GUNICORN_OPTIONS,
-            **(options or {}),
-        }
+        self.options = gunicorn_config(settings, metrics_dir)
         super().__init__()
 
     def load_config(self) -> None:

@@ -243,16 +243,44 @@ def test_minio_is_run_with_the_pipelines_s3_keys(services):
 
 
 def test_the_api_serves_as_python_m_ingest_api_does(services):
+    """gunicorn's options live in ingest_api/server.py alone: compose runs the image's command."""
     command = services["api"]["command"]
-    assert command[:2] == ["gunicorn", "ingest_api:create_app()"]
-    assert option(command, "--bind") == f"0.0.0.0:{Settings().api_internal_port}"
-    assert option(command, "--worker-class") == GUNICORN_OPTIONS["worker_class"]
-    assert int(option(command, "--workers")) == Settings().api_workers
-    assert int(option(command, "--threads")) == GUNICORN_OPTIONS["threads"]
-    assert int(option(command, "--timeout")) == GUNICORN_OPTIONS["timeout"]
-    assert ("--no-control-socket" in command) == GUNICORN_OPTIONS["control_socket_disable"]
+    assert command == ["python", "-m", "ingest_api"]
+    assert dockerfile_command() == command
     healthcheck = " ".join(services["api"]["healthcheck"]["test"])
     assert f":{Settings().api_internal_port}/is_alive" in healthcheck
+
+
+def test_no_gunicorn_option_is_written_in_compose_or_the_dockerfile():
+    texts = [COMPOSE_FILE.read_text(), (PROJECT_ROOT / "Dockerfile").read_text()]
+    flags = ["--bind", "--workers", "--threads", "--worker-class", "--timeout", "-k", "-w"]
+    flags += [f"--{name.replace('_', '-')}" for name in GUNICORN_OPTIONS]
+    for text in texts:
+        commands = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        assert not any(re.search(r"\bgunicorn\b", line) for line in commands)
+        assert not any(re.search(rf"(^|[\s\"']){re.escape(flag)}\b", line)
+                       for line in commands for flag in flags)
+
+
+def test_the_image_gives_the_api_the_settings_a_container_needs():
+    """gunicorn binds API_HOST:API_INTERNAL_PORT; in a container that is every interface, and
+    the workers' metric files go under a stack dir the service user may write."""
+    image = Settings.from_env(dockerfile_environment())
+    assert image.api_host == "0.0.0.0"
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "-o pipeline -g pipeline" in dockerfile and f"{image.stack_dir} " in dockerfile
+
+
+def dockerfile_command() -> list[str]:
+    [command] = re.findall(r"^CMD (\[.*\])$", (PROJECT_ROOT / "Dockerfile").read_text(), re.M)
+    return json.loads(command)
+
+
+def dockerfile_environment() -> dict[str, str]:
+    """The Dockerfile's ENV NAME=value pairs (continued lines joined)."""
+    text = (PROJECT_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    pairs = [p for line in re.findall(r"^ENV (.*)$", text, re.M) for p in line.split()]
+    return dict(pair.split("=", 1) for pair in pairs)
 
 
 # nginx in front of the API

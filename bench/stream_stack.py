@@ -1,0 +1,114 @@
+"""A run's own pipeline on the local stack, for the stream benchmarks.
+
+Each run gets its own stack dir, topic, bucket, index, ports and checkpoint; the servers (S3,
+broker, Elasticsearch) are those already answering on their ports, else started here and
+stopped at the end, with everything the run made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from infra.processes import free_port
+from infra.schemas import remove_schemas
+from infra.stack import LocalStack
+from ingest_api.auth_store import TokenStore
+from settings import Settings
+
+SERVERS = ["s3", "kafka", "es"]
+BENCH_DEVICE = "bench"
+
+
+def bench_settings(stack_dir: Path, suffix: str) -> Settings:
+    """Settings.from_env() with this run's own names, ports and state."""
+    base = Settings.from_env()
+    return replace(
+        base,
+        stack_dir=str(stack_dir),
+        checkpoint_dir=str(stack_dir / "checkpoint"),
+        kafka_topic=f"bench-{suffix}",
+        dataset_root=f"s3://bench-{suffix}/dataset",
+        elasticsearch_index=f"{base.elasticsearch_index}-bench-{suffix}",
+        api_port=free_port(),
+        api_internal_port=free_port(),
+        stream_metrics_port=free_port(),
+        spark_master="local[2]",
+        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        # A benchmark is many phones' worth of uploads from one device token.
+        upload_rate_limit="1000000/minute",
+        lookup_rate_limit="1000000/minute",
+    )
+
+
+@contextlib.contextmanager
+def bench_stack(services: list[str], *, keep_logs: bool = False) -> Iterator[LocalStack]:
+    """The servers and then `services` (e.g. nginx, stream) up for this run; all down after."""
+    print_machine()
+    stack_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
+    stack = LocalStack(bench_settings(stack_dir, uuid.uuid4().hex[:8]))
+    started: list[str] = []
+    try:
+        began = time.monotonic()
+        for name in SERVERS:  # one by one, so a failure still leaves the names started so far
+            started += stack.up([name])
+        stack.up(services)
+        then = ", ".join(services) or "nothing else"
+        print(f"stack        started {started or 'no server'}, then {then}; up in "
+              f"{time.monotonic() - began:.0f} s (dir {stack_dir})", flush=True)
+        yield stack
+    finally:
+        stack.down(services)
+        remove_run_data(stack.settings)
+        # The stack dir is this run's own: a process its supervisord runs is one this run started.
+        ours = [name for name in SERVERS if stack.servers[name].process.pid() is not None]
+        stack.down(sorted(set(started) | set(ours)))
+        print(f"\nload average at end {load_average()}")
+        if keep_logs:
+            print(f"logs kept in {stack_dir}")
+        else:
+            shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+def bench_token(settings: Settings) -> dict[str, str]:
+    """The Authorization header of a fresh token for the benchmark's device."""
+    return {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue(BENCH_DEVICE)}"}
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def remove_run_data(settings: Settings) -> None:
+    """Delete this run's topic, index (and its template) and bucket; warn, never raise."""
+    try:
+        remove_schemas(settings, SERVERS)
+    except Exception as error:  # noqa: BLE001 - clean-up is best effort
+        print(f"warning: could not remove this run's data: {error!r}", file=sys.stderr)
+
+
+def print_machine() -> None:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    print(f"# {Path(sys.argv[0]).stem} on {os.cpu_count()} cores ({model}), {memory:.0f} GiB, "
+          f"Python {platform.python_version()}, pyspark {metadata.version('pyspark')}")
+    print(f"date         {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average at start "
+          f"{load_average()}", flush=True)
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
