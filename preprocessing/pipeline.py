@@ -125,7 +125,9 @@ def load_upright_rgb(
     return upright, metadata_of(data, decoded)
 
 
-def augment(upright: Image.Image, image_id: str, n_variants: int) -> tuple[Variant, ...]:
+def augment(
+    upright: Image.Image | np.ndarray, image_id: str, n_variants: int
+) -> tuple[Variant, ...]:
     variants = []
     for k in range(n_variants):
         params = draw_params(image_id, k)
@@ -142,10 +144,11 @@ def process_image(
 ) -> ProcessedImage:
     """Everything the datasets need from one upload; raises an ImageRejected subclass."""
     upright, metadata = load_upright_rgb(data, max_pixels, max_decode_mb)
-    base = base_tensor(upright)
+    pixels = np.asarray(upright)  # one copy out of Pillow, shared by the base and the variants
+    base = base_tensor(pixels)
     return ProcessedImage(
         metadata=metadata,
         base=base,
         curation=curation_signals(base),
-        variants=augment(upright, metadata.image_id, n_variants),
+        variants=augment(pixels, metadata.image_id, n_variants),
     )
