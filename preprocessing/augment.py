@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PIL import Image
 
-from preprocessing.opencv import cv2
+from preprocessing.opencv import cv2, warp_rgb, warp_source
 from preprocessing.resize import SIZE
 
 # Documented in docs/preprocessing.md; mild enough that a crop is still recognisable.
@@ -69,15 +69,9 @@ def apply_params(
 
     The geometry is one affine warp (one bilinear resampling) and the colour one 3x4 matrix.
     """
-    pixels = np.asarray(image, dtype=np.uint8)
-    height, width = pixels.shape[:2]
-    warped = cv2.warpAffine(
-        pixels,
-        variant_matrix(params, width, height, size),
-        (size, size),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
+    source = warp_source(image)
+    height, width = source.shape[:2]
+    warped = warp_rgb(source, variant_matrix(params, width, height, size), size)
     return cv2.transform(warped, colour_matrix(params, warped))
 
 
@@ -123,4 +117,4 @@ def colour_matrix(params: AugmentParams, warped: np.ndarray) -> np.ndarray:
     towards_luma = saturation * np.eye(3) + (1 - saturation) * np.outer(np.ones(3), LUMA)
     linear = contrast * brightness * towards_luma
     offset = np.full((3, 1), (1 - contrast) * mean_luma)
-    return np.hstack([linear, offset])
+    return np.hstack([linear, offset]).astype(np.float32)

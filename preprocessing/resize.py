@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from preprocessing.opencv import cv2
+from preprocessing.opencv import cv2, warp_rgb, warp_source
 
 SIZE = 224
 
@@ -17,19 +17,13 @@ def base_tensor(image: Image.Image | np.ndarray, size: int = SIZE) -> np.ndarray
     resample reads every source pixel; a larger image is first box-reduced by an integer factor
     to get there.
     """
-    pixels = np.asarray(image, dtype=np.uint8)
-    height, width = pixels.shape[:2]
+    source = warp_source(image)
+    height, width = source.shape[:2]
     factor = min(width, height) // size
     if factor >= 2:
         height, width = height // factor, width // factor
-        pixels = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_AREA)
-    return cv2.warpAffine(
-        pixels,
-        centre_square_matrix(width, height, size),
-        (size, size),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
+        source = cv2.resize(source, (width, height), interpolation=cv2.INTER_AREA)
+    return warp_rgb(source, centre_square_matrix(width, height, size), size)
 
 
 def centre_square_matrix(width: int, height: int, size: int = SIZE) -> np.ndarray:
