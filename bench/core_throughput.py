@@ -2,34 +2,47 @@
 
     .venv/bin/python -m bench.core_throughput [--seconds 3]
 
-naive        PIL open, convert("RGB"), full-size resize to 224x224: what a first script does
-decode-only  PIL draft at DCT scale + load; no orientation, no resize: the practical limit
-tensor       our base-tensor path: sniff, pixel cap, DCT-scaled decode, orientation, RGB,
-             one antialiased resize of the centre square
-full         process_image(n_variants=0): the tensor plus EXIF facts (exifread) and the sha256 id
-+4 variants  process_image with the default 4 augmented variants, reported per variant
+naive          PIL open, convert("RGB"), full-size resize to 224x224: what a first script does
+decode-only    PIL draft at DCT scale + load; no orientation, no resize: the practical limit
+tensor         our base-tensor path: sniff, pixel cap, DCT-scaled decode, orientation, RGB,
+               one bilinear warp of the centre square (OpenCV)
+pillow tensor  the same with the centre square resized by Pillow: the core before issue 10 §3
+full           process_image(n_variants=0): the tensor plus EXIF facts (exifread) and the sha256 id
++4 variants    process_image with the default 4 augmented variants, reported per variant
+variant        one variant of an upright image: one affine warp and one colour matrix
+pillow variant the same parameters through Pillow's crop-resize, rotate and 3 enhancements
+
+Methods run interleaved, one round over a group's files each in turn, so a change in the
+machine's load touches all of them alike and the ratios hold under load.
 
 A second table prices embedded ICC profiles: each group's photos with no profile, with the
 corpus's "sRGB IEC61966-2.1" (cameras/Canon_40D.jpg: recognised, not applied) and with its
 "Generic RGB Profile" (orientation/landscape_2.jpg: converted) in their JPEG header, through the
-tensor path, rounds of the three interleaved. --profiles-only prints just that table.
+tensor path, interleaved the same way. --profiles-only prints just that table.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
 import struct
 import time
+from collections.abc import Callable
 
 from PIL import Image, ImageCms
 
 from bench.corpus import CORPUS, load_groups
+from bench.pillow_core import pillow_base_tensor, pillow_variant
 from preprocessing import process_image
+from preprocessing.augment import apply_params, draw_params
 from preprocessing.icc import INTENT, SRGB
+from preprocessing.opencv import warp_source
 from preprocessing.pipeline import upright_rgb
 from preprocessing.resize import base_tensor
+
+VARIANTS = 4
 
 
 def naive(data: bytes) -> None:
@@ -46,49 +59,57 @@ def tensor(data: bytes) -> None:
     base_tensor(upright_rgb(data)[0])
 
 
+def pillow_tensor(data: bytes) -> None:
+    pillow_base_tensor(upright_rgb(data)[0])
+
+
 def full(data: bytes) -> None:
     process_image(data, n_variants=0)
 
 
 def with_variants(data: bytes) -> None:
-    process_image(data, n_variants=4)
+    process_image(data, n_variants=VARIANTS)
 
 
 METHODS = {
     "naive": naive,
     "decode-only": decode_only,
     "tensor": tensor,
+    "pillow tensor": pillow_tensor,
     "full": full,
     "+4 variants": with_variants,
 }
 
 
-def images_per_second(method, files: list[bytes], seconds: float) -> float:
-    """Rounds over all files until `seconds` have passed (at least two rounds)."""
-    method(files[0])  # warm caches and lazy imports
-    done, start, rounds = 0, time.perf_counter(), 0
-    while rounds < 2 or time.perf_counter() - start < seconds:
-        for data in files:
-            method(data)
-        done += len(files)
+def variant_jobs(files: list[bytes]) -> dict[str, list[Callable[[], object]]]:
+    """One call per (file, k) of both variant implementations, on the decoded upright image."""
+    jobs: dict[str, list[Callable[[], object]]] = {"variant": [], "pillow variant": []}
+    for number, data in enumerate(files):
+        upright = upright_rgb(data)[0]
+        source = warp_source(upright)
+        for k in range(VARIANTS):
+            params = draw_params(f"bench-{number}", k)
+            jobs["variant"].append(lambda s=source, p=params: apply_params(s, p))
+            jobs["pillow variant"].append(lambda u=upright, p=params: pillow_variant(u, p))
+    return jobs
+
+
+def per_second(jobs: dict[str, list[Callable[[], object]]], seconds: float) -> dict[str, float]:
+    """Calls per second of each job list, rounds interleaved until `seconds` have passed."""
+    for calls in jobs.values():
+        calls[0]()  # warm caches and lazy imports
+    spent = dict.fromkeys(jobs, 0.0)
+    done = dict.fromkeys(jobs, 0)
+    start, rounds = time.perf_counter(), 0
+    while rounds < 2 or time.perf_counter() - start < seconds * len(jobs):
+        for name, calls in jobs.items():
+            began = time.perf_counter()
+            for call in calls:
+                call()
+            spent[name] += time.perf_counter() - began
+            done[name] += len(calls)
         rounds += 1
-    return done / (time.perf_counter() - start)
-
-
-def interleaved_rates(method, groups: list[list[bytes]], seconds: float) -> list[float]:
-    """Images per second of `method` on each of `groups`, a round of each in turn, so that load
-    from other processes falls on all of them alike."""
-    for files in groups:
-        method(files[0])
-    done, spent = [0] * len(groups), [0.0] * len(groups)
-    while min(spent) == 0 or sum(spent) < seconds * len(groups):
-        for i, files in enumerate(groups):
-            start = time.perf_counter()
-            for data in files:
-                method(data)
-            spent[i] += time.perf_counter() - start
-            done[i] += len(files)
-    return [n / t for n, t in zip(done, spent, strict=True)]
+    return {name: done[name] / spent[name] for name in jobs}
 
 
 def _jpeg_segments(data: bytes):
@@ -121,8 +142,12 @@ def profile_costs(groups: dict[str, list[bytes]], seconds: float) -> None:
     columns = ["no profile", "sRGB", "Generic RGB", "sRGB/none", "Generic/none", "ms added"]
     print(f"{'group':28}" + "".join(f"{name:>14}" for name in columns))
     for group, files in groups.items():
-        variants = [[with_profile(data, icc) for data in files] for icc in (None, srgb, profile)]
-        plain, named, converted = interleaved_rates(tensor, variants, seconds)
+        photos = {name: [with_profile(data, icc) for data in files]
+                  for name, icc in (("none", None), ("srgb", srgb), ("generic", profile))}
+        jobs = {name: [lambda d=data: tensor(d) for data in datas]
+                for name, datas in photos.items()}
+        rate = per_second(jobs, seconds)
+        plain, named, converted = rate["none"], rate["srgb"], rate["generic"]
         cells = [f"{plain:.1f}", f"{named:.1f}", f"{converted:.1f}", f"{named / plain:.2f}x",
                  f"{converted / plain:.2f}x", f"{(1 / converted - 1 / plain) * 1000:.2f}"]
         print(f"{group:28}" + "".join(f"{cell:>14}" for cell in cells), flush=True)
@@ -133,7 +158,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per method and group")
     parser.add_argument("--profiles-only", action="store_true", help="only the ICC profile table")
     args = parser.parse_args()
-    print(f"# {platform.machine()}, Python {platform.python_version()}, images/s (1 process)")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"# {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores, ")
+    print(f"# load average {load}; images/s (1 process), ms per variant")
     groups = load_groups()
     if not args.profiles_only:
         throughput(groups, args.seconds)
@@ -141,18 +168,33 @@ def main() -> None:
 
 
 def throughput(groups: dict[str, list[bytes]], seconds: float) -> None:
-    columns = [*METHODS, "tensor/naive", "tensor/decode", "full/naive", "ms/variant"]
-    print(f"{'group':28}" + "".join(f"{name:>14}" for name in columns))
+    columns = [
+        *METHODS,
+        "tensor/naive",
+        "tensor/decode",
+        "pillow/decode",
+        "full/naive",
+        "ms/variant",
+        "pillow ms/var",
+        "variant gain",
+    ]
+    print(f"{'group':28}" + "".join(f"{name:>15}" for name in columns))
     for group, files in groups.items():
-        rate = {name: images_per_second(fn, files, seconds) for name, fn in METHODS.items()}
-        per_variant_ms = (1 / rate["+4 variants"] - 1 / rate["full"]) / 4 * 1000
+        jobs = {
+            name: [lambda d=data, m=method: m(d) for data in files]
+            for name, method in METHODS.items()
+        }
+        rate = per_second(jobs | variant_jobs(files), seconds)
         cells = [f"{rate[name]:.1f}" for name in METHODS] + [
             f"{rate['tensor'] / rate['naive']:.2f}x",
             f"{rate['tensor'] / rate['decode-only']:.2f}x",
+            f"{rate['pillow tensor'] / rate['decode-only']:.2f}x",
             f"{rate['full'] / rate['naive']:.2f}x",
-            f"{per_variant_ms:.2f}",
+            f"{1000 / rate['variant']:.2f}",
+            f"{1000 / rate['pillow variant']:.2f}",
+            f"{rate['variant'] / rate['pillow variant']:.1f}x",
         ]
-        print(f"{group:28}" + "".join(f"{cell:>14}" for cell in cells), flush=True)
+        print(f"{group:28}" + "".join(f"{cell:>15}" for cell in cells), flush=True)
 
 
 if __name__ == "__main__":

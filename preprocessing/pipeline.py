@@ -12,6 +12,7 @@ from preprocessing.augment import AugmentParams, apply_params, draw_params
 from preprocessing.curation import CurationSignals, curation_signals
 from preprocessing.decode import DecodedImage, decode_cost, decode_image
 from preprocessing.exif import read_exif
+from preprocessing.opencv import warp_source
 from preprocessing.orientation import apply_orientation
 from preprocessing.resize import SIZE, base_tensor
 
@@ -127,7 +128,9 @@ def load_upright_rgb(
     return upright, metadata_of(data, decoded)
 
 
-def augment(upright: Image.Image, image_id: str, n_variants: int) -> tuple[Variant, ...]:
+def augment(
+    upright: Image.Image | np.ndarray, image_id: str, n_variants: int
+) -> tuple[Variant, ...]:
     variants = []
     for k in range(n_variants):
         params = draw_params(image_id, k)
@@ -144,10 +147,11 @@ def process_image(
 ) -> ProcessedImage:
     """Everything the datasets need from one upload; raises an ImageRejected subclass."""
     upright, metadata = load_upright_rgb(data, max_pixels, max_decode_mb)
-    base = base_tensor(upright)
+    source = warp_source(upright)  # one copy out of Pillow, shared by the base and the variants
+    base = base_tensor(source)
     return ProcessedImage(
         metadata=metadata,
         base=base,
         curation=curation_signals(base),
-        variants=augment(upright, metadata.image_id, n_variants),
+        variants=augment(source, metadata.image_id, n_variants),
     )

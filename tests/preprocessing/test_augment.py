@@ -1,11 +1,13 @@
 """Augmentation: parameters are a pure function of (image id, k), and so is applying them."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from bench.pillow_core import pillow_variant
 from preprocessing.augment import (
     JITTER_RANGE,
     MAX_ANGLE,
@@ -14,7 +16,11 @@ from preprocessing.augment import (
     AugmentParams,
     apply_params,
     draw_params,
+    variant_matrix,
 )
+from preprocessing.opencv import cv2
+from preprocessing.pipeline import image_id_of, upright_rgb
+from tests.preprocessing.real_photos import SAMPLES
 from tests.preprocessing.synthetic import scene
 
 IMAGE_ID = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -145,3 +151,62 @@ def test_parameters_can_be_logged_as_a_plain_dict():
 
     assert AugmentParams(**logged) == MANY[0]
     assert set(logged) == {f.name for f in dataclasses.fields(AugmentParams)}
+
+
+def test_the_parameter_draws_are_those_of_the_pillow_variants():
+    # The seeded draws are part of the dataset's contract: the same (id, k), the same recipe.
+    assert draw_params(IMAGE_ID, 0) == AugmentParams(
+        scale=0.5039509729061744,
+        ratio=1.098375042512095,
+        centre_x=0.574873737960055,
+        centre_y=0.18058136486038956,
+        flip=True,
+        angle=3.5546485467259394,
+        brightness=1.0699344695835027,
+        contrast=1.1791843298422051,
+        saturation=1.009545206141157,
+    )
+
+
+@pytest.mark.parametrize("size", [(300, 200), (200, 300), (50, 50), (10, 7), (2000, 300)], ids=str)
+def test_the_warp_never_samples_past_the_images_edge(size):
+    # Pixel i covers i - 0.5..i + 0.5 in the warp's coordinates; the corners are the extremes.
+    width, height = size
+    corners = np.array([[0, 0, 1], [223, 0, 1], [0, 223, 1], [223, 223, 1]]).T
+
+    for params in MANY[:100]:
+        x, y = variant_matrix(params, width, height) @ corners
+        assert np.all((x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5))
+
+
+def _sample_variants():
+    """(name, one-warp variant, Pillow variant) for variants 0..3 of every photo in img/."""
+    for path in sorted(SAMPLES.glob("*/*.jpg")):
+        data = path.read_bytes()
+        upright = upright_rgb(data)[0]
+        for k in range(4):
+            params = draw_params(image_id_of(data), k)
+            yield f"{path.name}:{k}", apply_params(upright, params), pillow_variant(upright, params)
+
+
+def _content(tensor: np.ndarray) -> np.ndarray:
+    """The picture at 56x56: what it shows, without the sharpness of its resampling."""
+    return cv2.resize(tensor, (56, 56), interpolation=cv2.INTER_AREA).astype(float)
+
+
+def test_each_variant_shows_what_the_pillow_variant_of_the_same_parameters_shows():
+    # One bilinear resampling is sharper than Pillow's two (resize, then rotate), and the colour
+    # matrix rounds where Pillow's three enhancements truncate (about 1.5 levels darker): so
+    # compare content, at a quarter of the size.
+    for name, ours, pillows in _sample_variants():
+        ours, pillows = _content(ours), _content(pillows)
+        assert np.corrcoef(ours.ravel(), pillows.ravel())[0, 1] > 0.98, name
+        assert np.abs(ours - pillows).mean() < 8, name
+
+
+def test_no_variant_has_a_dark_corner_where_the_pillow_variant_has_none():
+    blocks = list(itertools.product((slice(0, 16), slice(-16, None)), repeat=2))
+    for name, ours, pillows in _sample_variants():
+        for rows, cols in blocks:
+            darker = pillows[rows, cols].astype(float).mean() - ours[rows, cols].mean()
+            assert darker < 30, name

@@ -5,13 +5,14 @@ the tag, not per Pillow); once processed, all must match the upright scene.
 """
 
 import io
+import struct
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from preprocessing import process_image
-from preprocessing.orientation import apply_orientation, stored_orientation
+from preprocessing.orientation import apply_orientation, ifd0_orientation, stored_orientation
 from preprocessing.resize import base_tensor
 from tests.preprocessing.synthetic import (
     SAVE_AS,
@@ -99,3 +100,31 @@ def test_a_file_without_exif_is_upright_as_stored(upright_tensor):
     np.testing.assert_array_equal(
         np.asarray(apply_orientation(image, stored_orientation(image))), UPRIGHT
     )
+
+
+def _raw_exif(order: str, orientation_type: int, *tags: int) -> bytes:
+    """A raw EXIF block: the Exif header, a TIFF header and IFD0 holding `tags` (value 6 each)."""
+    mark = b"II" if order == "<" else b"MM"
+    value_format = "HH" if orientation_type == 3 else "I"
+    values = (6, 0) if orientation_type == 3 else (6,)
+    entries = b"".join(
+        struct.pack(order + "HHI" + value_format, tag, orientation_type, 1, *values) for tag in tags
+    )
+    return b"Exif\x00\x00" + mark + struct.pack(order + "HIH", 42, 8, len(tags)) + entries
+
+
+@pytest.mark.parametrize("order", ["<", ">"], ids=["little-endian", "big-endian"])
+@pytest.mark.parametrize("orientation_type", [3, 4], ids=["SHORT", "LONG"])
+def test_the_raw_exif_walk_finds_the_tag_among_others(order, orientation_type):
+    assert ifd0_orientation(_raw_exif(order, orientation_type, 0x010F, 0x0112, 0x0131)) == 6
+
+
+def test_the_raw_exif_walk_reads_a_block_without_the_tag_as_upright():
+    assert ifd0_orientation(_raw_exif("<", 3, 0x010F)) == 1
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_the_raw_exif_walk_agrees_with_pillows_parse(orientation):
+    image = Image.open(io.BytesIO(_tagged_file(orientation)))
+
+    assert ifd0_orientation(image.info["exif"]) == image.getexif()[0x0112] == orientation
