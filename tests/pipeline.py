@@ -31,6 +31,7 @@ def running_pipeline(kafka_stack: Settings, es_stack: Settings, checkpoint_dir: 
         checkpoint_dir=checkpoint_dir,
         api_port=free_port(),
         api_internal_port=free_port(),
+        stream_metrics_port=free_port(),
         spark_master="local[2]",
         n_variants=2,
         upload_rate_limit="10000/minute",

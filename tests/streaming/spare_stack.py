@@ -77,6 +77,7 @@ class SpareStack:
             kafka_topic=f"spare-{suffix}",
             dataset_root=f"s3://spare-{suffix}/dataset",
             checkpoint_dir=str(stack_dir / "checkpoint"),
+            stream_metrics_port=free_port(),
             spark_master="local[2]",
             n_variants=1,
         )
