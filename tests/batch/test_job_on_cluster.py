@@ -3,7 +3,6 @@ writes in local mode: the same image ids, and tensors with the same bytes."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from adapters.object_store import LocalStore
 from dataset import DatasetReader
 from infra.processes import free_port
 from settings import PROJECT_ROOT
+from tests.dataset.tensor_hashes import tensor_hashes
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)
@@ -48,13 +48,6 @@ def run_batch_job(settings, input_dir: Path, output: Path) -> Path:
     return output
 
 
-def tensor_hashes(root: Path) -> dict[tuple[str, str], str]:
-    """sha256 of every tensor of the dataset, by (image id, variant)."""
-    reader = DatasetReader(LocalStore(root))
-    return {(meta["image_id"], meta["variant"]): hashlib.sha256(tensor.tobytes()).hexdigest()
-            for tensor, _, meta in reader.samples(split_by_worker=False)}
-
-
 @pytest.fixture(scope="module")
 def both_modes(spark_cluster, crop_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
@@ -73,6 +66,6 @@ def test_the_cluster_writes_the_same_images_with_the_same_records(both_modes):
 
 
 def test_the_cluster_writes_tensors_with_the_same_bytes(both_modes):
-    local, cluster = (tensor_hashes(root) for root in both_modes)
+    local, cluster = (tensor_hashes(LocalStore(root)) for root in both_modes)
     assert len(local) > 12
     assert cluster == local
