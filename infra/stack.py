@@ -52,10 +52,8 @@ class LocalStack:
         stack_dir = Path(self.settings.stack_dir)
         restrict_stack_dir(stack_dir)
         started = []
-        wanted = [name for name in _select(components)
-                  if components is not None or name not in ON_REQUEST]
         try:
-            for name in _with_needs(wanted, self._needs()):
+            for name in self.start_order(components):
                 if self.servers[name].up():
                     started.append(name)
                 apply_schemas(self.settings, [name])  # before the services that need them start
@@ -63,10 +61,15 @@ class LocalStack:
             restrict_stack_dir(stack_dir)  # what the servers made next to their folders
         return started
 
-    def _needs(self) -> dict[str, set[str]]:
-        if self.settings.spark_master != self.servers["spark"].url:
-            return NEEDS
-        return {**NEEDS, "stream": NEEDS["stream"] | {"spark"}}
+    def start_order(self, components: Iterable[str] | None = None) -> list[str]:
+        """What `up(components)` starts: those named (all but ON_REQUEST by default) and what
+        they need, in order. The stream needs the Spark cluster when SPARK_MASTER is its url."""
+        wanted = [name for name in _select(components)
+                  if components is not None or name not in ON_REQUEST]
+        needs = NEEDS
+        if self.settings.spark_master == self.servers["spark"].url:
+            needs = {**NEEDS, "stream": NEEDS["stream"] | {"spark"}}
+        return _with_needs(wanted, needs)
 
     def down(self, components: Iterable[str] | None = None) -> list[str]:
         """Stop the servers recorded in this stack dir, dependants first; return those stopped."""

@@ -11,6 +11,7 @@ from dataclasses import replace
 from infra.processes import free_port, port_open
 from infra.spark_cluster import alive_worker_ui_ports, master_state
 from infra.stack import LocalStack
+from settings import Settings
 
 
 def test_the_master_has_two_alive_workers_of_one_core_and_the_memory_of_the_settings(
@@ -64,3 +65,13 @@ def test_a_second_up_starts_nothing_and_down_stops_the_workers_then_the_master(
     (status,) = stack.status(["spark"])
     assert not status.running and not status.workers[0].running
     assert not port_open("127.0.0.1", master_port)
+
+
+def test_infra_up_starts_the_cluster_when_named_or_when_the_stream_runs_on_it():
+    local, on_cluster = Settings(), Settings(spark_master="spark://127.0.0.1:7077")
+    assert "spark" not in LocalStack(local).start_order()
+    assert "spark" not in LocalStack(local).start_order(["stream"])
+    assert LocalStack(local).start_order(["spark"]) == ["spark"]
+    order = LocalStack(on_cluster).start_order(["stream"])
+    assert order.index("spark") < order.index("stream")
+    assert "spark" in LocalStack(on_cluster).start_order()
