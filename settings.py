@@ -55,7 +55,22 @@ class Settings:
     lookup_rate_limit: str = "600/minute"
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "&copy; OpenStreetMap contributors"
-    spark_master: str = "local[*]"
+    spark_master: str = "local[*]"  # or a cluster: docs/spark_cluster.md
+    # Empty driver/executor values (0 cores) leave the choice to Spark or to spark-submit.
+    spark_driver_host: str = "127.0.0.1"  # the address executors reach the driver at
+    spark_driver_bind_address: str = "127.0.0.1"
+    spark_driver_memory: str = "2g"
+    spark_executor_memory: str = "1g"
+    spark_executor_cores: int = 1
+    spark_python: str = ""  # the executors' Python; empty: the interpreter running the driver
+    spark_ui_port: int = 4040  # the job's web UI (Spark takes the next free port when taken)
+    # `python -m infra up spark`: a standalone master and its workers on 127.0.0.1
+    spark_master_port: int = 7077
+    spark_master_ui_port: int = 8090
+    spark_workers: int = 2
+    spark_worker_cores: int = 1
+    spark_worker_memory: str = "1g"
+    spark_worker_ui_port: int = 8091  # the first worker's web UI; the next ones follow it
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
     stack_dir: str = str(PROJECT_ROOT / ".stack")

@@ -1,4 +1,5 @@
-"""A local-friendly SparkSession for image rows (megabytes each, not bytes)."""
+"""The SparkSession of both jobs, for image rows (megabytes each, not bytes), in local mode or
+on a cluster: its driver and executors configured from Settings."""
 
 from __future__ import annotations
 
@@ -7,33 +8,44 @@ import sys
 
 from pyspark.sql import SparkSession
 
-from settings import PROJECT_ROOT
+from settings import PROJECT_ROOT, Settings
 
 # Arrow's default of 10,000 rows per batch would build multi-GB batches of photos.
 ROWS_PER_ARROW_BATCH = 16
 
 
-def spark_session(app_name: str, master: str, *, progress_bar: bool = False) -> SparkSession:
-    """A session whose Python workers use this interpreter and can import the project.
+def spark_session(app_name: str, settings: Settings, *, progress_bar: bool = False) -> SparkSession:
+    """A session on settings.spark_master whose Python workers, in local mode or on a cluster's
+    executors, run settings.spark_python (or this interpreter) and can import the project.
 
     progress_bar shows Spark's stage progress on the console: for a long batch run in a terminal,
     not for a service's log.
     """
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # pyspark reads the workers' interpreter from the environment only.
+    os.environ["PYSPARK_PYTHON"] = settings.spark_python or sys.executable
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    paths = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    session = (
-        SparkSession.builder.appName(app_name)
-        .master(master)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", "2g")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", str(progress_bar).lower())
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ROWS_PER_ARROW_BATCH))
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
+    for key, value in session_config(settings, progress_bar).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+def session_config(settings: Settings, progress_bar: bool = False) -> dict[str, str]:
+    """Spark's configuration for the settings; empty settings (0 cores) are left to Spark."""
+    chosen = {
+        "spark.driver.host": settings.spark_driver_host,
+        "spark.driver.bindAddress": settings.spark_driver_bind_address,
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.executor.memory": settings.spark_executor_memory,
+        "spark.executor.cores": settings.spark_executor_cores or "",
+    }
+    return {
+        **{key: str(value) for key, value in chosen.items() if value},
+        "spark.executorEnv.PYTHONPATH": str(PROJECT_ROOT),
+        "spark.ui.port": str(settings.spark_ui_port),
+        "spark.ui.showConsoleProgress": str(progress_bar).lower(),
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(ROWS_PER_ARROW_BATCH),
+        "spark.sql.shuffle.partitions": "8",
+    }

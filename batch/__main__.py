@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--input {args.input} is not a directory")
     store = open_store(args.output, settings.s3)
     report = run_batch(
-        args.input, store, master=args.master, n_variants=args.variants,
+        args.input, store, spark_settings=replace(settings, spark_master=args.master),
+        n_variants=args.variants,
         max_pixels=settings.max_pixels, shard_digits=args.shard_digits,
         split_fractions=parse_fractions(settings.split_fractions),
         max_decode_mb=settings.max_decode_mb, search=search_client(args.index, settings),

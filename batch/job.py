@@ -28,6 +28,7 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
 from dataset.splits import SPLITS
 from preprocessing import DEFAULT_MAX_DECODE_MB
+from settings import Settings
 
 RECORD_STATUSES = ("ok", "rejected")  # the rows of photos written; others are files skipped
 
@@ -82,7 +83,7 @@ def run_batch(
     input_dir: Path,
     store: ObjectStore,
     *,
-    master: str,
+    spark_settings: Settings,
     n_variants: int,
     max_pixels: int,
     shard_digits: int,
@@ -93,8 +94,12 @@ def run_batch(
     tiles: Tiles = OPENSTREETMAP,
 ) -> BatchReport:
     """Process every photo under input_dir into the store, commit and (given a search client)
-    index their records, then render the map beside them."""
-    spark = spark_session("field-images-batch", master, progress_bar=True)
+    index their records, then render the map beside them.
+
+    spark_settings give the Spark master (local mode or a cluster whose executors see
+    input_dir and, for a local store, the store's folder) and the driver's and executors' setup.
+    """
+    spark = spark_session("field-images-batch", spark_settings, progress_bar=True)
     input_dir = input_dir.resolve()
     # Only (path, id, bucket) is shuffled to group the buckets; workers read the bytes again.
     photos = (

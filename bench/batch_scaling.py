@@ -27,8 +27,10 @@ from bench.corpus import corpus_files
 from dataset.writer import write_group
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
 from preprocessing.upload import Upload, process_upload
+from settings import Settings
 
 SHARD_DIGITS = 2
+LOCAL = Settings(spark_master="local[2]")
 
 
 def make_input(folder: Path, copies: int) -> int:
@@ -77,12 +79,12 @@ def main() -> None:
         n = make_input(root / "in", args.copies)
 
         def batch(name: str) -> None:
-            run_batch(root / "in", LocalStore(root / name), master="local[2]", n_variants=4,
+            run_batch(root / "in", LocalStore(root / name), spark_settings=LOCAL, n_variants=4,
                       max_pixels=DEFAULT_MAX_PIXELS, shard_digits=SHARD_DIGITS)
 
         loop_s = timed(lambda: single_process_loop(root / "in", root / "loop"))
         cold_s = timed(lambda: batch("cold"))
-        spark_session("warm-up", "local[2]")
+        spark_session("warm-up", LOCAL)
         warm_s = timed(lambda: batch("warm"))
     print(f"{n} photos, 4 variants each, written to a local directory")
     print(f"{'single-process loop':24}{loop_s:8.1f} s {n / loop_s:8.1f} photos/s")

@@ -13,14 +13,16 @@ from infra.private import restrict_stack_dir
 from infra.schemas import apply_schemas
 from infra.seaweedfs import SeaweedFS
 from infra.server import Server, ServerStatus
+from infra.spark_cluster import SparkCluster
 from settings import Settings
 
-SERVERS: dict[str, type[Server]] = {
+SERVERS: dict[str, type[Server] | type[SparkCluster]] = {
     "s3": SeaweedFS,
     "kafka": KafkaBroker,
     "es": ElasticsearchServer,
     "api": IngestApi,
     "nginx": Nginx,
+    "spark": SparkCluster,
     "stream": StreamingJob,
 }
 NEEDS = {
@@ -29,6 +31,9 @@ NEEDS = {
     "nginx": {"api"},
     "stream": {"kafka", "s3", "es"},
 }
+# Started only when named, or when a server needs it: the stream needs the cluster once
+# SPARK_MASTER is its url.
+ON_REQUEST = {"spark"}
 
 
 class LocalStack:
@@ -48,13 +53,23 @@ class LocalStack:
         restrict_stack_dir(stack_dir)
         started = []
         try:
-            for name in _with_needs(_select(components)):
+            for name in self.start_order(components):
                 if self.servers[name].up():
                     started.append(name)
                 apply_schemas(self.settings, [name])  # before the services that need them start
         finally:
             restrict_stack_dir(stack_dir)  # what the servers made next to their folders
         return started
+
+    def start_order(self, components: Iterable[str] | None = None) -> list[str]:
+        """What `up(components)` starts: those named (all but ON_REQUEST by default) and what
+        they need, in order. The stream needs the Spark cluster when SPARK_MASTER is its url."""
+        wanted = [name for name in _select(components)
+                  if components is not None or name not in ON_REQUEST]
+        needs = NEEDS
+        if self.settings.spark_master == self.servers["spark"].url:
+            needs = {**NEEDS, "stream": NEEDS["stream"] | {"spark"}}
+        return _with_needs(wanted, needs)
 
     def down(self, components: Iterable[str] | None = None) -> list[str]:
         """Stop the servers recorded in this stack dir, dependants first; return those stopped."""
@@ -74,7 +89,7 @@ def _select(components: Iterable[str] | None) -> list[str]:
     return [name for name in SERVERS if name in wanted]
 
 
-def _with_needs(names: list[str]) -> list[str]:
+def _with_needs(names: list[str], needs: dict[str, set[str]]) -> list[str]:
     """`names` and everything they need, directly or through another, in start order."""
     wanted: set[str] = set()
     pending = list(names)
@@ -82,5 +97,5 @@ def _with_needs(names: list[str]) -> list[str]:
         name = pending.pop()
         if name not in wanted:
             wanted.add(name)
-            pending.extend(NEEDS.get(name, ()))
+            pending.extend(needs.get(name, ()))
     return [name for name in SERVERS if name in wanted]

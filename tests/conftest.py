@@ -65,6 +65,24 @@ def es_stack(stack_settings) -> Settings:
     return stack_settings
 
 
+@pytest.fixture(scope="session")
+def spark_cluster(stack_settings) -> Settings:
+    """`python -m infra up spark` on free ports: a standalone master and two 1-core workers;
+    the settings send the jobs to it (SPARK_MASTER is its url)."""
+    master_port = free_port()
+    settings = replace(
+        stack_settings,
+        spark_master=f"spark://127.0.0.1:{master_port}",
+        spark_master_port=master_port,
+        spark_master_ui_port=free_port(),
+        spark_worker_ui_port=free_port(),  # the second worker's is the next port
+        spark_ui_port=free_port(),
+    )
+    LocalStack(settings).up(["spark"])
+    yield settings
+    LocalStack(settings).down(["spark"])
+
+
 @pytest.fixture
 def own_broker(s3_stack, tmp_path):
     """Settings for a second broker: a free port, its own log bucket, its own stack dir.

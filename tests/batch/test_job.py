@@ -13,7 +13,9 @@ from adapters.object_store import LocalStore, open_store
 from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from dataset import DatasetReader
+from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
+from settings import Settings
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)  # Iowa
@@ -37,8 +39,11 @@ def field_folder(tmp_path_factory) -> Path:
     return root
 
 
-def run(folder: Path, store, **options) -> object:
-    return run_batch(folder, store, master="local[2]", n_variants=2, max_pixels=10**8,
+LOCAL = Settings(spark_master="local[2]", spark_ui_port=free_port())
+
+
+def run(folder: Path, store, spark_settings: Settings = LOCAL, **options) -> object:
+    return run_batch(folder, store, spark_settings=spark_settings, n_variants=2, max_pixels=10**8,
                      shard_digits=1, split_fractions=(0.8, 0.1, 0.1), **options)
 
 

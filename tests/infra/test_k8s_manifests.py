@@ -19,6 +19,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from adapters.spark import session_config
 from infra.schemas import SCHEMA_SERVERS
 from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
@@ -261,6 +262,15 @@ def test_the_driver_asks_kubernetes_for_its_executors_with_rights_to_do_so():
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account}]
     [rule] = the("Role", binding["roleRef"]["name"])["rules"]
     assert {"pods", "services"} <= set(rule["resources"]) and "create" in rule["verbs"]
+
+
+def test_the_driver_leaves_its_address_and_the_resources_to_spark_submit():
+    """spark-submit on Kubernetes sets the driver's service address and pod IP, and the cores
+    and memory of the spec: a session that set them from Settings would override those."""
+    spark = the("SparkApplication")["spec"]
+    config = session_config(settings_of(spark["driver"]))
+    assert not {"spark.driver.host", "spark.driver.bindAddress", "spark.driver.memory",
+                "spark.executor.memory", "spark.executor.cores"} & set(config)
 
 
 def test_each_executor_core_reads_one_kafka_partition():

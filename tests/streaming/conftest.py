@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.spark import spark_session
+from infra.processes import free_port
 from infra.schemas import apply_schemas, ensure_topic, remove_schemas, remove_topics
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
@@ -18,7 +19,8 @@ from streaming.kafka_source import KafkaPythonSource
 @pytest.fixture(scope="session")
 def spark():
     """One local[2] session for every in-process test (starting one takes ~10 s)."""
-    session = spark_session("streaming-tests", "local[2]")
+    local = Settings(spark_master="local[2]", spark_ui_port=free_port())
+    session = spark_session("streaming-tests", local)
     session.dataSource.register(KafkaPythonSource)
     return session
 

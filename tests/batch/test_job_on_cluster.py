@@ -1,0 +1,71 @@
+"""The batch job on the Spark standalone cluster (SPARK_MASTER=spark://...) writes what it
+writes in local mode: the same image ids, and tensors with the same bytes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from adapters.object_store import LocalStore
+from dataset import DatasetReader
+from infra.processes import free_port
+from settings import PROJECT_ROOT
+from tests.dataset.tensor_hashes import tensor_hashes
+from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+FARM = (41.878, -93.097)
+
+
+@pytest.fixture(scope="module")
+def crop_folder(tmp_path_factory) -> Path:
+    """maize/ and wheat/ with 12 photos, some with GPS, and one file that is not a photo."""
+    root = tmp_path_factory.mktemp("img")
+    for crop in ("maize", "wheat"):
+        (root / crop).mkdir()
+    for i in range(12):
+        options = {"exif": exif_bytes(gps=gps_ifd(FARM[0] + i / 1000, FARM[1]))} if i % 2 else {}
+        photo = encode(photo_like(480, 360, seed=100 + i), "jpeg", **options)
+        (root / ("maize" if i % 3 else "wheat") / f"p{i}.jpg").write_bytes(photo)
+    (root / "wheat" / "notes.jpg").write_text("not a photo")
+    return root
+
+
+def run_batch_job(settings, input_dir: Path, output: Path) -> Path:
+    """`python -m batch` in a process (and JVM) of its own, as an operator runs it."""
+    env = {**os.environ, **settings.to_env(), "SPARK_UI_PORT": str(free_port()),
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "batch", "--input", str(input_dir), "--output", str(output),
+         "--index", "off", "--shard-digits", "1"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return output
+
+
+@pytest.fixture(scope="module")
+def both_modes(spark_cluster, crop_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    local = replace(spark_cluster, spark_master="local[2]")
+    return (run_batch_job(local, crop_folder, out / "local"),
+            run_batch_job(spark_cluster, crop_folder, out / "cluster"))
+
+
+def test_the_cluster_writes_the_same_images_with_the_same_records(both_modes):
+    local, cluster = (DatasetReader(LocalStore(root)).manifest(status=None) for root in both_modes)
+    assert len(local) == 13
+    columns = ["image_id", "status", "label", "lat", "split", "variants", "shard_key"]
+    ordered = [rows[columns].sort_values("image_id").reset_index(drop=True)
+               for rows in (local, cluster)]
+    assert ordered[0].equals(ordered[1])
+
+
+def test_the_cluster_writes_tensors_with_the_same_bytes(both_modes):
+    local, cluster = (tensor_hashes(LocalStore(root)) for root in both_modes)
+    assert len(local) > 12
+    assert cluster == local
