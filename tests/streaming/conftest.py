@@ -45,6 +45,7 @@ def isolated_settings(base: Settings, checkpoint_dir: Path):
         dataset_root=f"s3://stream-{suffix}/dataset",
         elasticsearch_index=f"{base.elasticsearch_index}-{suffix}",
         checkpoint_dir=str(checkpoint_dir),
+        stream_metrics_port=free_port(),  # not 8002, which a deployed stack may hold
         spark_master="local[2]",
         n_variants=1,
     )
