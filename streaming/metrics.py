@@ -9,11 +9,14 @@ counts again. docs/operations.md lists every metric.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from pyspark.sql.streaming import StreamingQueryListener
+
+log = logging.getLogger(__name__)
 
 PHOTOS_PROCESSED = Counter("stream_photos_processed", "Photos turned into tensors and indexed")
 PHOTOS_REJECTED = Counter(
@@ -42,8 +45,15 @@ LAST_BATCH = Gauge(
 
 
 def serve_metrics(port: int) -> None:
-    """Answer GET /metrics on 127.0.0.1:`port` from a thread of the driver."""
-    start_http_server(port, addr="127.0.0.1")
+    """Answer GET /metrics on 127.0.0.1:`port` from a thread of the driver.
+
+    A port another process holds costs the metrics, not the photos: the job logs it and runs.
+    """
+    try:
+        start_http_server(port, addr="127.0.0.1")
+    except OSError as error:
+        log.error("no metrics on port %d (STREAM_METRICS_PORT): %s; the job runs without them",
+                  port, error)
 
 
 def count_photos(rows: Iterable[dict]) -> None:

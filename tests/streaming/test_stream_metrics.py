@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from dataclasses import replace
 
@@ -133,3 +134,14 @@ def test_each_photos_log_line_carries_the_request_id_it_came_in_with(batches):
         request_id = dict(message.headers)["request_id"].decode()
         assert message.image_id in by_id[request_id].getMessage()
     assert by_id["upload-00000005"].levelname == "WARNING"  # the text file: a dead letter
+
+
+def test_a_metrics_port_another_process_holds_is_logged_and_the_job_goes_on(caplog):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        with caplog.at_level(logging.ERROR, logger="streaming.metrics"):
+            serve_metrics(taken)  # returns: no exception stops the job
+
+    assert f"no metrics on port {taken}" in caplog.text
