@@ -58,6 +58,7 @@ class Settings:
     spark_master: str = "local[*]"
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
+    stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod
