@@ -8,8 +8,8 @@ Spark local[2] in this process, maxOffsetsPerTrigger 60) then drains it with Tri
 The variants (raw/ copies on and off; 2, 3 or 4 Kafka partitions for 2 cores) take turns, round
 by round, so that other load on the machine touches them alike. Reported per variant, as the
 median over rounds: photos/s drained, seconds per 60-photo batch and its phases from the query's
-progress (addBatch is the sink), and CPU ms per photo of Spark (driver, JVM and Python workers)
-and of each server, from /proc.
+progress (addBatch is the sink), and CPU ms per photo of Spark's parts (the driver's Python,
+the JVM, the Python workers) and of each server, from /proc.
 """
 
 from __future__ import annotations
@@ -24,16 +24,18 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pyspark.errors import StreamingQueryException
+
 from adapters.kafka_messages import encode_headers
 from adapters.spark import spark_session
 from bench.corpus import CORPUS
-from bench.process_cpu import cpu_seconds, listening_pid
+from bench.process_cpu import cpu_seconds, listening_pid, process_table
 from bench.stream_load import LABEL, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.publisher import KafkaPublisher
 from settings import Settings
-from streaming.job import MAX_OFFSETS_PER_TRIGGER, start_stream
+from streaming.job import MAX_OFFSETS_PER_TRIGGER, failure_summary, start_stream
 
 VARIANTS = {
     "3 partitions, raw/ copies (today)": {},
@@ -43,8 +45,7 @@ VARIANTS = {
 }
 PHASES = ("latestOffset", "addBatch", "walCommit", "commitOffsets")
 WARM_UP_PHOTOS = 12  # the Python workers' first tasks import the core: not part of any variant
-# On a loaded machine a new Python worker may take longer than Spark's default 15 s to connect.
-SUBMIT_ARGS = "--conf spark.python.authenticate.socketTimeout=120s pyspark-shell"
+STARTS = 3  # on a loaded machine a new Python worker may not connect back to Spark in time
 
 
 def main() -> int:
@@ -55,7 +56,6 @@ def main() -> int:
     gps = sorted((CORPUS / "gps").glob("*.jpg"))
     if not gps:
         sys.exit(f"the benchmark needs the shared corpus at {CORPUS} (gps/)")
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", SUBMIT_ARGS)
     with bench_stack([]) as stack:
         spark = spark_session("bench-stream-drain", stack.settings.spark_master)
         try:
@@ -93,14 +93,23 @@ def drain(spark, base: Settings, photos: list[Path], count: int, run: int,
         ("broker", settings.kafka_bootstrap_servers.split(",")[0]),
         ("elasticsearch", urlsplit(settings.elasticsearch_url).netloc),
     )}
-    pids = {"spark": os.getpid(), **{name: pid for name, pid in servers.items() if pid}}
-    cpu, began = cpu_seconds(pids), time.monotonic()
-    query = start_stream(spark, settings, max_offsets_per_trigger=MAX_OFFSETS_PER_TRIGGER,
-                         trigger={"availableNow": True})
-    query.awaitTermination()
+    pids = {name: pid for name, pid in servers.items() if pid}
+    cpu, began = {**spark_cpu(), **cpu_seconds(pids)}, time.monotonic()
+    batches = []
+    for start in range(1, STARTS + 1):  # as streaming.job.run_stream does: from the checkpoint
+        query = start_stream(spark, settings, max_offsets_per_trigger=MAX_OFFSETS_PER_TRIGGER,
+                             trigger={"availableNow": True})
+        try:
+            query.awaitTermination()
+            break
+        except StreamingQueryException as failure:
+            if start == STARTS:
+                raise
+            print(f"    the query failed ({failure_summary(failure)}); starting it again")
+        finally:
+            batches += [p for p in query.recentProgress if p["numInputRows"]]
     seconds = time.monotonic() - began
-    used = cpu_seconds(pids)
-    batches = [p for p in query.recentProgress if p["numInputRows"]]
+    used = {**spark_cpu(), **cpu_seconds(pids)}
     remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
     shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
     rows = sum(p["numInputRows"] for p in batches)
@@ -109,8 +118,26 @@ def drain(spark, base: Settings, photos: list[Path], count: int, run: int,
         "batch_s": statistics.median(p["durationMs"]["triggerExecution"] for p in batches) / 1000,
         **{phase: statistics.median(p["durationMs"].get(phase, 0) for p in batches) / 1000
            for phase in PHASES},
-        **{f"cpu {name}": (used[name] - cpu[name]) / max(rows, 1) * 1000 for name in pids},
+        **{f"cpu {name}": (used[name] - cpu[name]) / max(rows, 1) * 1000 for name in used},
     }
+
+
+def spark_cpu() -> dict[str, float]:
+    """CPU seconds so far of Spark's parts: this process (the driver's Python), its JVM, and
+    the JVM's Python workers (with the daemons that fork them)."""
+    table = process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        return table.get(pid, (0, 0.0))[1] + sum(tree(child) for child in children.get(pid, ()))
+
+    jvms = [pid for pid in children.get(os.getpid(), ())
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "java"]
+    workers = sum(tree(child) for jvm in jvms for child in children.get(jvm, ()))
+    return {"driver": table[os.getpid()][1], "JVM": sum(tree(jvm) for jvm in jvms) - workers,
+            "workers": workers}
 
 
 def print_runs(photos: int, rounds: int, runs: dict[str, list[dict]]) -> None:
