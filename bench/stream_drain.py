@@ -38,10 +38,9 @@ from settings import Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER, failure_summary, start_stream
 
 VARIANTS = {
-    "3 partitions, raw/ copies (today)": {},
-    "3 partitions, no raw/ copies": {"stream_raw_copies": False},
-    "4 partitions, raw/ copies": {"kafka_partitions": 4},
-    "2 partitions, raw/ copies": {"kafka_partitions": 2},
+    f"{partitions} partitions, {'' if copies else 'no '}raw/ copies": {
+        "kafka_partitions": partitions, "stream_raw_copies": copies}
+    for partitions, copies in ((3, True), (3, False), (4, True), (2, True), (2, False))
 }
 PHASES = ("latestOffset", "addBatch", "walCommit", "commitOffsets")
 WARM_UP_PHOTOS = 12  # the Python workers' first tasks import the core: not part of any variant
