@@ -31,7 +31,7 @@ class Settings:
     dataset_root: str = "s3://field-images/dataset"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "field-images"
-    kafka_partitions: int = 3
+    kafka_partitions: int = 2  # one per core of the stream's Spark (docs/scaling.md)
     kafka_source: str = "python"
     kafka_log_bucket: str = "kafka-log"
     elasticsearch_url: str = "http://127.0.0.1:9200"
