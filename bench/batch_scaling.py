@@ -24,9 +24,11 @@ from adapters.spark import spark_session
 from batch.bucket_writer import GROUP
 from batch.job import run_batch, write_map
 from bench.corpus import corpus_files
+from dataset.splits import parse_fractions
 from dataset.writer import write_group
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
 from preprocessing.upload import Upload, process_upload
+from settings import Settings
 
 SHARD_DIGITS = 2
 
@@ -78,7 +80,8 @@ def main() -> None:
 
         def batch(name: str) -> None:
             run_batch(root / "in", LocalStore(root / name), master="local[2]", n_variants=4,
-                      max_pixels=DEFAULT_MAX_PIXELS, shard_digits=SHARD_DIGITS)
+                      max_pixels=DEFAULT_MAX_PIXELS, shard_digits=SHARD_DIGITS,
+                      split_fractions=parse_fractions(Settings().split_fractions))
 
         loop_s = timed(lambda: single_process_loop(root / "in", root / "loop"))
         cold_s = timed(lambda: batch("cold"))
