@@ -31,7 +31,7 @@ class Settings:
     dataset_root: str = "s3://field-images/dataset"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "field-images"
-    kafka_partitions: int = 3
+    kafka_partitions: int = 2  # one per core of the stream's Spark (docs/scaling.md)
     kafka_source: str = "python"
     kafka_log_bucket: str = "kafka-log"
     elasticsearch_url: str = "http://127.0.0.1:9200"
@@ -73,6 +73,7 @@ class Settings:
     spark_worker_ui_port: int = 8091  # the first worker's web UI; the next ones follow it
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
+    stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

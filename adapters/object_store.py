@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from adapters.s3 import make_s3_client
@@ -25,6 +26,9 @@ _OBJECT_STATUSES = {400, 411, 413, 414}
 _OBJECT_ERRNOS = {errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
 # How long a reader URL works: a day of training; S3 accepts at most seven (SigV4's limit).
 READER_URL_SECONDS = 24 * 3600
+# A shard (tens of MB) in one PUT, not 8 MB parts sent by threads: about half the client's CPU
+# per byte; still multipart above this (a whole batch's shard spooled to disk, say).
+ONE_PUT_UP_TO = TransferConfig(multipart_threshold=64 * 1024 * 1024)
 
 
 class ObjectRefused(Exception):
@@ -121,7 +125,7 @@ class S3Store:
             raise
 
     def put_stream(self, key: str, stream: BinaryIO) -> None:
-        self.client.upload_fileobj(stream, self.bucket, self._full(key))
+        self.client.upload_fileobj(stream, self.bucket, self._full(key), Config=ONE_PUT_UP_TO)
 
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()

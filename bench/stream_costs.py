@@ -9,15 +9,19 @@
   look-ups of indexed photos, the core, and the shards and raw objects of each partition's
   range, written to a local directory (serialising alone) and then to S3; then the batch's
   documents bulk-indexed with adapters.image_index.index_rows. Each as a ceiling in photos/s.
+- the S3 writes with and without raw/ copies (STREAM_RAW_COPIES), rounds interleaved: wall
+  time, the writer's CPU and SeaweedFS's CPU per photo, objects and bytes per photo.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
@@ -26,6 +30,7 @@ from adapters.image_index import index_rows
 from adapters.kafka_messages import encode_headers
 from adapters.object_store import open_store
 from bench.corpus import CORPUS
+from bench.process_cpu import cpu_seconds, listening_pid
 from bench.stream_load import LABEL, Payload, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from preprocessing import load_upright_rgb
@@ -38,6 +43,10 @@ TRIGGER_S = float(EVERY_TWO_SECONDS["processingTime"].split()[0])
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="S3 writes of the batch with and without raw/ copies, each")
+    args = parser.parse_args()
     groups = {name: sorted((CORPUS / name).glob("*.jpg")) for name in ("gps", "mobile")}
     if not all(groups.values()):
         sys.exit(f"the benchmark needs the shared corpus at {CORPUS} (gps/ and mobile/)")
@@ -45,7 +54,7 @@ def main() -> int:
         settings = stack.settings
         core = {name: core_cost(paths, settings) for name, paths in groups.items()}
         batch = batch_cost(settings, distinct_payloads(groups["gps"], MAX_OFFSETS_PER_TRIGGER,
-                                                       "batch"))
+                                                       "batch"), args.rounds)
     print_costs(settings, core, batch)
     return 0
 
@@ -83,22 +92,30 @@ def messages(settings: Settings, payloads: list[Payload]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist(sorted(rows, key=lambda r: (r["partition"], r["offset"])))
 
 
-def batch_cost(settings: Settings, payloads: list[Payload]) -> dict[str, float]:
+def batch_cost(settings: Settings, payloads: list[Payload], rounds: int) -> dict:
     batch = messages(settings, payloads)
+    s3_server = {"s3": listening_pid(urlsplit(settings.s3.endpoint_url).port)}
 
-    def written(root: str) -> tuple[float, list[dict]]:
+    def written(root: str, raw_copies: bool = True) -> tuple[dict[str, float], list[dict]]:
         writer = PartitionWriter(
             open_store(root, settings.s3), settings.n_variants, settings.max_pixels,
             settings.elasticsearch_url, settings.elasticsearch_index, settings.max_decode_mb,
-            settings.elasticsearch_auth,
+            settings.elasticsearch_auth, raw_copies,
         )
-        began = time.perf_counter()
+        began, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(s3_server)
         rows = [row for out in writer(iter([batch])) for row in out.to_pylist()]
-        return time.perf_counter() - began, rows
+        cost = {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu,
+                "s3_cpu_s": cpu_seconds(s3_server)["s3"] - server["s3"]}
+        return cost, rows
 
     with tempfile.TemporaryDirectory() as local:
-        local_s, _ = written(local)
-    s3_s, rows = written(settings.dataset_root)
+        local_s = written(local)[0]["s"]
+    by_copies: dict[bool, list[dict]] = {True: [], False: []}
+    for _ in range(rounds):  # interleaved, so that other load touches both alike
+        for raw_copies in by_copies:
+            cost, rows = written(settings.dataset_root, raw_copies)
+            by_copies[raw_copies].append({**cost, **objects_written(settings, rows)})
+    s3_s = statistics.median(cost["s"] for cost in by_copies[True])
     for row in rows:
         row.pop("request_id")
     search = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
@@ -107,8 +124,18 @@ def batch_cost(settings: Settings, payloads: list[Payload]) -> dict[str, float]:
         began = time.perf_counter()
         index_rows(search, settings.elasticsearch_index, rows, datetime.now(UTC).isoformat())
         bulk.append(time.perf_counter() - began)
+    raw_ab = {copies: {name: statistics.median(cost[name] for cost in costs)
+                       for name in costs[0]} for copies, costs in by_copies.items()}
     return {"photos": len(rows), "local_s": local_s, "s3_s": s3_s,
-            "bulk_s": statistics.median(bulk)}
+            "bulk_s": statistics.median(bulk), "raw_ab": raw_ab, "rounds": rounds}
+
+
+def objects_written(settings: Settings, rows: list[dict]) -> dict[str, float]:
+    """Objects and bytes of one batch's rows in the store: their raw copies and shards."""
+    store = open_store(settings.dataset_root, settings.s3)
+    sizes = {**store.sizes("raw/"), **store.sizes("shards/")}
+    keys = {key for row in rows for key in (row["raw_key"], row["shard_key"]) if key}
+    return {"objects": len(keys), "bytes": sum(sizes[key] for key in keys)}
 
 
 def print_costs(settings: Settings, core, batch) -> None:
@@ -128,6 +155,14 @@ def print_costs(settings: Settings, core, batch) -> None:
     ]
     for name, ceiling, note in ceilings:
         print(f"  {name:54}{ceiling:8.1f} photos/s  {note}")
+    print(f"\n## The same batch to S3 with and without raw/ copies (STREAM_RAW_COPIES), "
+          f"{batch['rounds']} interleaved rounds each, medians")
+    print(f"{'raw copies':12}{'batch s':>9}{'writer CPU ms/ph':>18}{'S3 server CPU ms/ph':>21}"
+          f"{'objects/ph':>12}{'KB/ph':>8}")
+    for copies, cost in batch["raw_ab"].items():
+        print(f"{'on' if copies else 'off':12}{cost['s']:9.2f}{cost['cpu_s'] / n * 1000:18.1f}"
+              f"{cost['s3_cpu_s'] / n * 1000:21.1f}{cost['objects'] / n:12.2f}"
+              f"{cost['bytes'] / n / 1000:8.0f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from bench.stream_stack import api_url, bench_stack, bench_token
 
 THREADS = 32
 STALL_S = 60.0  # give up on a rate when the job counted nothing new for this long
+SETTLE_S = 30.0  # longest wait for the last batch's progress event after its photos counted
 PROGRESS_EVERY_S = 15.0
 TARGET_RATE, TARGET_P99_S = 40.0, 5.0
 NOT_PIPELINE = {"other", "bench"}
@@ -103,7 +104,24 @@ def wait_counted(settings, before: StreamCounts, expected: int, *, job_alive) ->
             print(f"  {last.processed:.0f}/{expected} processed, {last.behind:.0f} behind",
                   flush=True)
             printed = time.monotonic()
-    return last
+    return settled(settings, before, last)
+
+
+def settled(settings, before: StreamCounts, counted: StreamCounts) -> StreamCounts:
+    """The counts once the batches that made `counted`'s photos are counted too.
+
+    The sink counts a batch's photos before the query's progress event counts the batch, so
+    a reading taken as the photos arrive may miss the last batch: wait until the batches'
+    input rows cover the photos (each photo is one message read), for SETTLE_S at most.
+    """
+    deadline = time.monotonic() + SETTLE_S
+    while counted.input_rows < counted.processed + counted.rejected:
+        if time.monotonic() > deadline:
+            print(f"  the last batch's progress was not counted within {SETTLE_S:.0f} s")
+            break
+        time.sleep(0.5)
+        counted = read_counts(settings) - before
+    return counted
 
 
 def print_rows(group: str, rows: list[dict]) -> None:

@@ -60,17 +60,18 @@ def bench_stack(services: list[str], *, keep_logs: bool = False) -> Iterator[Loc
     stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
     stack = LocalStack(bench_settings(stack_dir, uuid.uuid4().hex[:8]))
     started: list[str] = []
+    services_started: list[str] = []  # with what they need: nginx brings the API up
     try:
         began = time.monotonic()
         for name in SERVERS:  # one by one, so a failure still leaves the names started so far
             started += stack.up([name])
-        stack.up(services)
+        services_started = stack.up(services)
         then = ", ".join(services) or "nothing else"
         print(f"stack        started {started or 'no server'}, then {then}; up in "
               f"{time.monotonic() - began:.0f} s (dir {stack_dir})", flush=True)
         yield stack
     finally:
-        stack.down(services)
+        stack.down(sorted(set(services) | set(services_started)))
         remove_run_data(stack.settings)
         # The stack dir is this run's own: a process its supervisord runs is one this run started.
         ours = [name for name in SERVERS if stack.servers[name].process.pid() is not None]

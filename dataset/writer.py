@@ -17,12 +17,15 @@ DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key
 
 
 def write_group(
-    store: ObjectStore, group: str, name: str, outcomes: Iterable[Outcome]
+    store: ObjectStore, group: str, name: str, outcomes: Iterable[Outcome], *,
+    raw_copies: bool = True,
 ) -> list[dict]:
     """Write every outcome and return their manifest rows, for the caller to commit.
 
-    Raw bytes are kept for every upload, rejected ones too (with rejected/<id>.json giving the
-    reason: the dead-letter record). Processed tensors go to shards/<group>/<name>.tar.
+    Raw bytes are kept for every rejected upload (with rejected/<id>.json giving the reason: the
+    dead-letter record), and for processed ones too unless raw_copies is off: the stream's
+    broker keeps them in its log, at the row's `source`, and the row's `raw_key` is None.
+    Processed tensors go to shards/<group>/<name>.tar.
     `outcomes` is consumed lazily, so only one image's
     tensors are in memory at a time. Same outcomes, same names, same bytes: replays overwrite.
     A photo whose bytes the store refuses (ObjectRefused) becomes a dead letter, `raw_key` None;
@@ -32,11 +35,13 @@ def write_group(
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         shard = open_shard_writer(spool)
         for outcome in outcomes:
-            raw = raw_key(outcome.image_id, outcome.extension)
-            try:
-                store.put_bytes(raw, outcome.upload.data)
-            except ObjectRefused as error:
-                outcome, raw = refused_by_storage(outcome, f"the store refused {error}"), None
+            raw = None
+            if raw_copies or not outcome.ok:
+                raw = raw_key(outcome.image_id, outcome.extension)
+                try:
+                    store.put_bytes(raw, outcome.upload.data)
+                except ObjectRefused as error:
+                    outcome, raw = refused_by_storage(outcome, f"the store refused {error}"), None
             if outcome.ok:
                 for sample in samples_of(outcome):
                     shard.write(sample)

@@ -95,6 +95,7 @@ class PartitionWriter:
     index: str
     max_decode_mb: int
     elasticsearch_auth: tuple[str, str] | None = None
+    raw_copies: bool = True  # processed photos' bytes to raw/ too, not only in the broker's log
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         messages = (row for batch in batches for row in batch.to_pylist())
@@ -105,7 +106,7 @@ class PartitionWriter:
             fresh = self._first_sightings(itertools.chain([first], in_range))
             request_ids: dict[str, str | None] = {}
             outcomes = self._processed(fresh, request_ids)
-            rows = write_group(self.store, GROUP, name, outcomes)
+            rows = write_group(self.store, GROUP, name, outcomes, raw_copies=self.raw_copies)
             rows = [{**row, "request_id": request_ids[row["image_id"]]} for row in rows]
             yield pa.RecordBatch.from_pylist(rows, schema=ROW_SCHEMA)
 
@@ -168,6 +169,7 @@ class ImageSink:
             settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
             settings.max_decode_mb,
             settings.elasticsearch_auth,
+            settings.stream_raw_copies,
         )
         self.manifest = ManifestWriter.of(self.writer.store,
                                           parse_fractions(settings.split_fractions))

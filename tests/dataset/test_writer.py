@@ -45,3 +45,18 @@ def test_a_dead_letter_names_its_reason_source_label_and_raw_bytes(tmp_path):
     assert letter == {"image_id": text.image_id, "reason": "unsupported_format",
                       "error": text.error, "source": "kafka:t/2/9", "label": "wheat",
                       "raw_key": raw_key(text.image_id, "bin")}
+
+
+def test_without_raw_copies_only_rejected_photos_bytes_are_copied(tmp_path):
+    store = LocalStore(tmp_path)
+    good = outcome(3)
+    text = process_upload(Upload(b"not a photo", "kafka:t/0/4", "wheat"), n_variants=1,
+                          max_pixels=10**8)
+
+    rows = write_group(store, "stream", "t-p0-o000000000003", [good, text], raw_copies=False)
+
+    assert rows[0]["status"] == "ok" and rows[0]["raw_key"] is None
+    assert rows[0]["source"] == "kafka:t/0/3"  # where the broker's log keeps the bytes
+    assert rows[0]["shard_key"] == "shards/stream/t-p0-o000000000003.tar"
+    assert store.get_bytes(rows[1]["raw_key"]) == b"not a photo"
+    assert store.list_keys("raw/") == [rows[1]["raw_key"]]

@@ -42,6 +42,7 @@ def isolated_settings(base: Settings, checkpoint_dir: Path):
     settings = replace(
         base,
         kafka_topic=f"test-{suffix}",
+        kafka_partitions=3,  # the field messages' partitions: more ranges than local[2]'s cores
         dataset_root=f"s3://stream-{suffix}/dataset",
         elasticsearch_index=f"{base.elasticsearch_index}-{suffix}",
         checkpoint_dir=str(checkpoint_dir),

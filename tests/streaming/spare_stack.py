@@ -75,6 +75,7 @@ class SpareStack:
             kafka_log_bucket=f"kafka-log-spare-{suffix}",
             elasticsearch_url=f"http://127.0.0.1:{elasticsearch_port()}",
             kafka_topic=f"spare-{suffix}",
+            kafka_partitions=3,  # the field messages' partitions
             dataset_root=f"s3://spare-{suffix}/dataset",
             checkpoint_dir=str(stack_dir / "checkpoint"),
             stream_metrics_port=free_port(),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from pyspark.errors import StreamingQueryException
 
 from adapters.elasticsearch_client import make_elasticsearch_client
@@ -43,6 +46,24 @@ def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
 
 def store_of(settings):
     return open_store(settings.dataset_root, settings.s3)
+
+
+def read_message(settings, topic: str, partition: int, offset: int) -> bytes:
+    """The value of one record, as the broker keeps it."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+                             enable_auto_commit=False)
+    tp = TopicPartition(topic, partition)
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for record in consumer.poll(timeout_ms=1000).get(tp, []):
+                if record.offset == offset:
+                    return record.value
+    finally:
+        consumer.close()
+    raise AssertionError(f"no record at {topic}/{partition}/{offset}")
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +242,20 @@ def test_a_photo_sent_again_is_written_and_indexed_once(spark, stream_settings):
     base_samples = list(DatasetReader(store_of(settings)).samples(variants=("base",)))
     assert len(base_samples) == 3
     assert documents(settings) == first_documents
+
+
+def test_without_raw_copies_a_photos_bytes_stay_only_in_the_broker_at_its_source(
+    spark, stream_settings
+):
+    settings = replace(stream_settings, stream_raw_copies=False)
+    photos, bad = photo_messages(2), bad_message(partition=0)
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, [*photos, bad])
+    run_job(spark, settings)
+
+    store = store_of(settings)
+    rows = DatasetReader(store).manifest(status=None).set_index("image_id")
+    assert all(pd.isna(rows.loc[photo.image_id].raw_key) for photo in photos)
+    assert store.list_keys("raw/") == [rows.loc[bad.image_id].raw_key]  # a dead letter's copy
+    for photo in photos:
+        topic, partition, offset = rows.loc[photo.image_id].source.removeprefix("kafka:").split("/")
+        assert read_message(settings, topic, int(partition), int(offset)) == photo.value
