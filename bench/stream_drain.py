@@ -56,7 +56,7 @@ def main() -> int:
     if not gps:
         sys.exit(f"the benchmark needs the shared corpus at {CORPUS} (gps/)")
     with bench_stack([]) as stack:
-        spark = spark_session("bench-stream-drain", stack.settings.spark_master)
+        spark = spark_session("bench-stream-drain", stack.settings)
         try:
             drain(spark, stack.settings, gps, WARM_UP_PHOTOS, 0, {})
             runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
