@@ -26,17 +26,27 @@ def process_table() -> dict[int, tuple[int, float]]:
     return table
 
 
+class ProcessTree:
+    """One snapshot of process_table(), read as a tree of parents and children."""
+
+    def __init__(self):
+        self.table = process_table()
+        self.children: dict[int, list[int]] = {}
+        for pid, (parent, _) in self.table.items():
+            self.children.setdefault(parent, []).append(pid)
+
+    def own_seconds(self, pid: int) -> float:
+        return self.table.get(pid, (0, 0.0))[1]
+
+    def seconds(self, pid: int) -> float:
+        """CPU seconds so far of `pid` with all its descendants."""
+        return self.own_seconds(pid) + sum(map(self.seconds, self.children.get(pid, ())))
+
+
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far of each named process with all its descendants."""
-    table = process_table()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-
-    def tree(pid: int) -> float:
-        return table.get(pid, (0, 0.0))[1] + sum(tree(child) for child in children.get(pid, ()))
-
-    return {name: tree(pid) for name, pid in pids.items()}
+    tree = ProcessTree()
+    return {name: tree.seconds(pid) for name, pid in pids.items()}
 
 
 def listening_pid(port: int) -> int | None:

@@ -29,7 +29,7 @@ from pyspark.errors import StreamingQueryException
 from adapters.kafka_messages import encode_headers
 from adapters.spark import spark_session
 from bench.corpus import CORPUS
-from bench.process_cpu import cpu_seconds, listening_pid, process_table
+from bench.process_cpu import ProcessTree, cpu_seconds, listening_pid
 from bench.stream_load import LABEL, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from infra.schemas import ensure_topic, remove_topics
@@ -124,19 +124,12 @@ def drain(spark, base: Settings, photos: list[Path], count: int, run: int,
 def spark_cpu() -> dict[str, float]:
     """CPU seconds so far of Spark's parts: this process (the driver's Python), its JVM, and
     the JVM's Python workers (with the daemons that fork them)."""
-    table = process_table()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-
-    def tree(pid: int) -> float:
-        return table.get(pid, (0, 0.0))[1] + sum(tree(child) for child in children.get(pid, ()))
-
-    jvms = [pid for pid in children.get(os.getpid(), ())
+    tree = ProcessTree()
+    jvms = [pid for pid in tree.children.get(os.getpid(), ())
             if Path(f"/proc/{pid}/comm").read_text().strip() == "java"]
-    workers = sum(tree(child) for jvm in jvms for child in children.get(jvm, ()))
-    return {"driver": table[os.getpid()][1], "JVM": sum(tree(jvm) for jvm in jvms) - workers,
-            "workers": workers}
+    workers = sum(tree.seconds(child) for jvm in jvms for child in tree.children.get(jvm, ()))
+    return {"driver": tree.own_seconds(os.getpid()),
+            "JVM": sum(map(tree.seconds, jvms)) - workers, "workers": workers}
 
 
 def print_runs(photos: int, rounds: int, runs: dict[str, list[dict]]) -> None:
