@@ -10,11 +10,11 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
 from adapters.object_store import ObjectStore
+from batch.file_ids import local_path
 from dataset.image_record import FIELD_NAMES
 from dataset.manifest import SCHEMA
 from dataset.writer import write_group
@@ -25,8 +25,7 @@ GROUP = "batch"
 
 def relative_source(uri: str, input_dir: str) -> str:
     """A Spark file URI as a path relative to the input folder (img/maize/a.jpg -> maize/a.jpg)."""
-    path = PurePosixPath(unquote(urlparse(uri).path))
-    return str(path.relative_to(PurePosixPath(input_dir)))
+    return str(local_path(uri).relative_to(PurePosixPath(input_dir)))
 
 
 def label_of(source: str) -> str:

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
-from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.image_index import index_rows
 from adapters.object_store import ObjectStore
 from adapters.spark import spark_session
 from batch.bucket_writer import BucketWriter
+from batch.file_ids import ID_SCHEMA, FileIds
 from batch.image_map import OPENSTREETMAP, Tiles, render_map
 from dataset.layout import MAP_KEY
 from dataset.manifest import SCHEMA
@@ -101,13 +101,15 @@ def run_batch(
     """
     spark = spark_session("field-images-batch", spark_settings, progress_bar=True)
     input_dir = input_dir.resolve()
+    # Spark only lists the files (no content column, so it reads none); Python hashes them.
     # Only (path, id, bucket) is shuffled to group the buckets; workers read the bytes again.
     photos = (
         spark.read.format("binaryFile")
         .option("recursiveFileLookup", "true")
         .load(str(input_dir))
-        .select("path", F.sha2("content", 256).alias("image_id"))
-        .withColumn("bucket", F.substring("image_id", 1, shard_digits))
+        .select("path")
+        .coalesce(spark.sparkContext.defaultParallelism)
+        .mapInArrow(FileIds(shard_digits), from_arrow_schema(ID_SCHEMA))
     )
     arranged = photos.repartition(
         spark.sparkContext.defaultParallelism * 2, "bucket"

@@ -5,9 +5,9 @@
 Input: the corpus's phone, camera and GPS photos, each copied --copies times with a few bytes
 appended after the JPEG's end (decoders ignore them), so every copy is a distinct image id.
 loop   = one Python process: read, process_upload (core + 4 variants), write_group per bucket,
-         then the map (write_map), as the job does
+         then the manifest's commit and the map (write_map), as the job does
 batch  = run_batch on local[2], timed once with a cold Spark session (JVM start, Python workers
-         forked and importing) and once warm
+         forked and importing), then warm, each warm run after a loop run (--rounds)
 Both write the full dataset format and the map to a local directory.
 """
 
@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from adapters.object_store import LocalStore
-from adapters.spark import spark_session
 from batch.bucket_writer import GROUP
 from batch.job import run_batch, write_map
 from bench.corpus import corpus_files
+from dataset.manifest_writer import ManifestWriter
 from dataset.splits import parse_fractions
 from dataset.writer import write_group
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
@@ -47,8 +48,11 @@ def make_input(folder: Path, copies: int) -> int:
     return count
 
 
-def single_process_loop(folder: Path, output: Path) -> None:
+def single_process_loop(
+    folder: Path, output: Path, split_fractions: tuple[float, float, float]
+) -> None:
     store = LocalStore(output)
+    records: list[dict] = []
     files = sorted(
         ((image_id_of(p.read_bytes()), p) for p in folder.rglob("*.jpg")), key=lambda t: t[0]
     )
@@ -61,34 +65,43 @@ def single_process_loop(folder: Path, output: Path) -> None:
             )
             for _, path in group
         )
-        write_group(store, GROUP, bucket, outcomes)
+        records += write_group(store, GROUP, bucket, outcomes)
+    ManifestWriter.of(store, split_fractions).commit(records)
     write_map(store)
 
 
-def timed(action) -> float:
+def timed(action, *args) -> float:
     start = time.perf_counter()
-    action()
+    action(*args)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="warm runs, each after a loop")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         n = make_input(root / "in", args.copies)
+        fractions = parse_fractions(LOCAL.split_fractions)
+
+        def loop(name: str) -> None:
+            single_process_loop(root / "in", root / name, fractions)
 
         def batch(name: str) -> None:
             run_batch(root / "in", LocalStore(root / name), spark_settings=LOCAL, n_variants=4,
                       max_pixels=DEFAULT_MAX_PIXELS, shard_digits=SHARD_DIGITS,
-                      split_fractions=parse_fractions(LOCAL.split_fractions))
+                      split_fractions=fractions)
 
-        loop_s = timed(lambda: single_process_loop(root / "in", root / "loop"))
-        cold_s = timed(lambda: batch("cold"))
-        spark_session("warm-up", LOCAL)
-        warm_s = timed(lambda: batch("warm"))
-    print(f"{n} photos, 4 variants each, written to a local directory")
+        cold_s = timed(batch, "cold")
+        loop_runs, warm_runs = [], []
+        for round_ in range(args.rounds):  # interleaved, so load touches both alike
+            loop_runs.append(timed(loop, f"loop{round_}"))
+            warm_runs.append(timed(batch, f"warm{round_}"))
+    loop_s, warm_s = statistics.median(loop_runs), statistics.median(warm_runs)
+    print(f"{n} photos, 4 variants each, written to a local directory; "
+          f"medians of {args.rounds} interleaved rounds")
     print(f"{'single-process loop':24}{loop_s:8.1f} s {n / loop_s:8.1f} photos/s")
     print(f"{'batch, cold Spark':24}{cold_s:8.1f} s {n / cold_s:8.1f} photos/s"
           f"   {loop_s / cold_s:.2f}x the loop")

@@ -12,7 +12,6 @@ VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 
 LEAFLET_JS = "leaflet-1.9.4/dist/leaflet.js"
 MARKERCLUSTER_JS = "leaflet.markercluster-1.5.3/dist/leaflet.markercluster.js"
-JQUERY_JS = "jquery-3.7.1/dist/jquery.min.js"
 LEAFLET_CSS = "leaflet-1.9.4/dist/leaflet.css"
 
 # The scripts and stylesheets of a Leaflet map with marker clusters, in loading order.

@@ -17,7 +17,7 @@ def test_the_vendored_files_are_those_fetch_sh_listed():
         data = (map_assets.VENDOR_DIR / path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == digest, path
     paths = {line.split(maxsplit=1)[1] for line in listed}
-    assert {*map_assets.SCRIPTS, *map_assets.STYLESHEETS, map_assets.JQUERY_JS} <= paths
+    assert {*map_assets.SCRIPTS, *map_assets.STYLESHEETS} <= paths
 
 
 def test_the_page_links_only_the_apis_own_files_which_need_no_token(stack_settings):

@@ -1,6 +1,9 @@
-"""batch.map's HTML file, opened in headless chromium with no network at all: the dots show."""
+"""batch.map's HTML file, opened in headless chromium with no network at all: the dots show,
+and a dot opens its popup."""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 from playwright.sync_api import expect
@@ -23,5 +26,9 @@ def test_the_map_file_shows_its_dots_offline(browser, tmp_path):
 
     expect(page.locator("path.leaflet-interactive")).to_have_count(2)
     expect(page.locator("#legend")).to_contain_text("wheat (1)")
+    page.locator("path.leaflet-interactive").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(re.compile(r"(maize|wheat)-1"))
+    expect(popup).to_contain_text("capture time unknown")
     assert not errors, errors
     context.close()

@@ -24,8 +24,4 @@ vendor leaflet 1.9.4 84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dd
 vendor leaflet.markercluster 1.5.3 fc6b0b1d00b6c708ae54e43ee4a11ac345e41660e19f0a570190bb35babb1a1c \
   MIT-LICENCE.txt dist/leaflet.markercluster.js dist/MarkerCluster.css dist/MarkerCluster.Default.css
 
-# jQuery only for the batch job's folium map, whose popups are built with $(...)
-vendor jquery 3.7.1 68a9f787516da47c680e09c187bcbac4536b6f85d90eb882844e12919e583f53 \
-  LICENSE.txt dist/jquery.min.js
-
-find leaflet-1.9.4 leaflet.markercluster-1.5.3 jquery-3.7.1 -type f | sort | xargs sha256sum > SHA256SUMS
+find leaflet-1.9.4 leaflet.markercluster-1.5.3 -type f | sort | xargs sha256sum > SHA256SUMS
