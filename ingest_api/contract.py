@@ -35,7 +35,7 @@ def openapi_json():
     return openapi_document(current_app)
 
 
-@bp.get("/docs")
+@bp.get("/docs", strict_slashes=False)  # /docs/ too, as people type it
 @documented(
     Operation("The contract, readable: Swagger UI", {200: Body("an HTML page", {}, "text/html")})
 )

@@ -18,7 +18,7 @@ from ingest_api.routes import checked_image_id
 bp = Blueprint("live_map", __name__)
 
 
-@bp.get("/map")
+@bp.get("/map", strict_slashes=False)  # /map/ too, as people type it
 @documented(Operation("The live map page", {200: Body("an HTML page", {}, "text/html")}))
 def page():
     """The map page; its data comes from /map/points."""

@@ -13,6 +13,13 @@ def test_the_contract_and_its_page_need_no_token(anonymous_client):
     assert anonymous_client.get("/docs").status_code == 200
 
 
+def test_the_pages_people_type_answer_with_a_trailing_slash_too(anonymous_client):
+    for page in ("/docs/", "/map/"):
+        response = anonymous_client.get(page)
+        assert response.status_code == 200, page
+        assert response.mimetype == "text/html"
+
+
 def test_the_docs_page_references_no_url_of_another_host(anonymous_client):
     html = anonymous_client.get("/docs").get_data(as_text=True)
 
