@@ -56,10 +56,12 @@ class DatasetTable:
         self._table: DeltaTable | None = None
 
     @classmethod
-    def of(cls, store: ObjectStore):
-        """The table beside a store's shards (its DIRECTORY)."""
+    def of(cls, store: ObjectStore, **client_options: str):
+        """The table beside a store's shards (its DIRECTORY); client_options (delta-rs's
+        max_retries, retry_timeout, ...) apply on S3."""
         s3 = getattr(store, "s3", None)
-        return cls(store.url(cls.DIRECTORY), delta_storage_options(s3) if s3 else None)
+        options = {**delta_storage_options(s3), **client_options} if s3 else None
+        return cls(store.url(cls.DIRECTORY), options)
 
     def __getstate__(self):
         return {**self.__dict__, "_table": None}

@@ -11,6 +11,7 @@ from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
+from infra.processes import free_port
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.processed_photos import FRACTIONS, own_dataset, write_photo
 
@@ -109,3 +110,13 @@ def test_a_correction_needs_a_device_token(settings, photo):
         anonymous = app.test_client(token=None)
         answer = anonymous.put(f"/images/{photo['image_id']}/label", json={"label": "wheat"})
     assert answer.status_code == 401
+
+
+def test_a_correction_while_the_dataset_cannot_be_reached_is_503_with_retry_after(settings, photo):
+    gone = replace(settings.s3, endpoint_url=f"http://127.0.0.1:{free_port()}")
+    with running_app(replace(settings, s3=gone)) as app:
+        client = app.test_client()
+        answer = client.put(f"/images/{photo['image_id']}/label", json={"label": "wheat"})
+    assert answer.status_code == 503
+    assert answer.json["error"] == "dataset_unavailable"
+    assert answer.headers["Retry-After"]
