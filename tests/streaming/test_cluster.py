@@ -28,8 +28,7 @@ from tests.streaming.field_messages import (
     photo_messages,
     produce,
 )
-from tests.streaming.test_job import run_job
-from tests.streaming.test_kill import PER_BATCH, batch_ids, kill, start_job, wait_for
+from tests.streaming.job_runs import PER_BATCH, batch_ids, kill, run_job, start_job, wait_for
 
 PHOTOS = 24
 

@@ -14,11 +14,9 @@ from kafka import KafkaConsumer, TopicPartition
 from pyspark.errors import StreamingQueryException
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.layout import rejected_key
 from dataset.manifest import Manifest
-from streaming.job import start_stream
 from streaming.sink import group_name, query_id
 from tests.streaming.field_messages import (
     BBOX,
@@ -29,23 +27,7 @@ from tests.streaming.field_messages import (
     photo_messages,
     produce,
 )
-
-
-def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
-    """Run the job's query until the topic's backlog is processed; rows per micro-batch."""
-    query = start_stream(spark, settings, max_offsets_per_trigger=max_offsets_per_trigger,
-                         trigger={"availableNow": True})
-    try:
-        query.awaitTermination(300)
-        assert not query.isActive, "the job did not finish its backlog in time"
-    finally:
-        if query.isActive:
-            query.stop()  # a query left running would consume the next test's messages
-    return [progress["numInputRows"] for progress in query.recentProgress]
-
-
-def store_of(settings):
-    return open_store(settings.dataset_root, settings.s3)
+from tests.streaming.job_runs import run_job, store_of
 
 
 def read_message(settings, topic: str, partition: int, offset: int) -> bytes:

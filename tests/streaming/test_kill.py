@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from adapters.object_store import open_store
 from dataset import DatasetReader
-from settings import PROJECT_ROOT
 from tests.streaming.field_messages import (
     documents,
     manifest_rows_written,
     photo_messages,
     produce,
 )
+from tests.streaming.job_runs import PER_BATCH, batch_ids, kill, start_job, wait_for
 
 PHOTOS = 24
-PER_BATCH = 4
-
-
-def start_job(settings, log: Path) -> subprocess.Popen:
-    """The job as a deployment runs it, in a process group of its own (driver, JVM, workers)."""
-    env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(PROJECT_ROOT)}
-    with open(log, "ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streaming", "--max-offsets-per-trigger", str(PER_BATCH)],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-
-
-def kill(job: subprocess.Popen) -> None:
-    """SIGKILL the job's whole process group, as a crash or an OOM killer would."""
-    if job.poll() is None:
-        os.killpg(job.pid, signal.SIGKILL)
-    job.wait(timeout=30)
-
-
-def batch_ids(checkpoint: str, log: str) -> set[int]:
-    """The micro-batches in the checkpoint's offsets (planned) or commits (done) log."""
-    folder = Path(checkpoint) / log
-    return {int(path.name) for path in folder.glob("*") if path.name.isdigit()}
-
-
-def wait_for(condition, timeout: float, what: str, job: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert job.poll() is None, f"the job exited while waiting for {what}:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"no {what} after {timeout} s:\n{log.read_text()}"
-        time.sleep(0.2)
 
 
 def test_a_job_killed_mid_batch_and_restarted_writes_every_photo_exactly_once(
