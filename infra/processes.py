@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +56,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def free_port_block(length: int) -> int:
+    """A port P such that P .. P + length - 1 can all be bound (right now), for a server that
+    listens on consecutive ports (SeaweedFS: S3, then its side ports).
+
+    Taken below the kernel's ephemeral range, where outgoing connections take their local
+    ports: a block in that range, free when checked, can be taken by one of them before the
+    server binds it.
+    """
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, ephemeral_low - length), 500):
+        if all(can_bind(port + n) for n in range(length)):
+            return port
+    raise RuntimeError(f"no {length} free ports in a row below {ephemeral_low}")
+
+
+def can_bind(port: int) -> bool:
+    """Whether a loopback listener could take this port now."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(host: str, port: int) -> bool:

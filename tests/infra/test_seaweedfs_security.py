@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from adapters.s3 import make_s3_client
-from infra.processes import free_port, port_open
+from infra.processes import free_port_block
 from infra.seaweedfs import SIDE_PORTS, SeaweedFS
 from infra.stack import LocalStack
 
@@ -37,21 +37,11 @@ OBJECT = b"field photo " * 20_000  # big enough to live on the volume server, no
 TLS_PORTS = ("master.port", "filer.port", *(name for name in SIDE_PORTS if name.endswith("grpc")))
 
 
-def free_port_range(length: int) -> int:
-    """A port P such that P .. P + length - 1 are all free (right now)."""
-    while True:
-        port = free_port()
-        if port + length < 65536 and not any(
-            port_open("127.0.0.1", port + n) for n in range(length)
-        ):
-            return port
-
-
 @pytest.fixture(scope="module")
 def seaweed(s3_stack):
     """The running SeaweedFS of this module, holding OBJECT at (bucket, key)."""
     stack_dir = Path(tempfile.mkdtemp(prefix="seaweed-"))
-    port = free_port_range(1 + len(SIDE_PORTS))
+    port = free_port_block(1 + len(SIDE_PORTS))
     s3 = replace(s3_stack.s3, endpoint_url=f"http://127.0.0.1:{port}")
     settings = replace(s3_stack, stack_dir=str(stack_dir), s3=s3)
     stack = LocalStack(settings)

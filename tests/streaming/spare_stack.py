@@ -1,6 +1,6 @@
 """A stack of the streaming job's own beside the shared one, so its servers can be stopped.
 
-S3 (SeaweedFS with every one of its ports moved to a free one), the broker and Elasticsearch
+S3 (SeaweedFS on a block of free ports: S3, then its side ports), the broker and Elasticsearch
 listen on free ports and keep their state in a stack dir of their own; the streaming job runs
 there as the native deploy runs it, under that stack dir's supervisord. Used by the outage
 tests and by bench/outage_drill.py.
@@ -18,31 +18,11 @@ from adapters.s3 import make_s3_client
 from infra.app_services import StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
-from infra.processes import free_port, port_open
+from infra.processes import free_port, free_port_block, port_open
 from infra.schemas import apply_schemas, remove_bucket
-from infra.seaweedfs import SeaweedFS
+from infra.seaweedfs import SIDE_PORTS, SeaweedFS
 from infra.server import Server
 from settings import Settings
-
-# weed mini's listeners besides S3, fixed by default (and so held by the shared instance).
-SIDE_PORTS = (
-    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-    "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc",
-)
-
-
-class SeaweedFSOnFreePorts(SeaweedFS):
-    """SeaweedFS with its side ports (master, volume, filer, admin, gRPC) on free ports, chosen
-    once, so it can run beside the shared instance and restart on the same ports."""
-
-    def __init__(self, settings: Settings):
-        super().__init__(settings)
-        self.side_ports = {option: free_port() for option in SIDE_PORTS}
-
-    def command(self) -> tuple[list[str], dict[str, str]]:
-        argv, env = super().command()
-        moved = [f"-{option}={port}" for option, port in self.side_ports.items()]
-        return [*argv, *moved, "-s3.port.lance=0"], env
 
 
 def elasticsearch_port() -> int:
@@ -67,10 +47,11 @@ class SpareStack:
         stack_dir = Path(tempfile.mkdtemp(prefix="spare-stack-"))
         stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter
         suffix = uuid.uuid4().hex[:8]
+        s3_port = free_port_block(1 + len(SIDE_PORTS))
         self.settings = replace(
             base,
             stack_dir=str(stack_dir),
-            s3=replace(base.s3, endpoint_url=f"http://127.0.0.1:{free_port()}"),
+            s3=replace(base.s3, endpoint_url=f"http://127.0.0.1:{s3_port}"),
             kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
             kafka_log_bucket=f"kafka-log-spare-{suffix}",
             elasticsearch_url=f"http://127.0.0.1:{elasticsearch_port()}",
@@ -85,7 +66,7 @@ class SpareStack:
         self.broker_settings = self.settings if broker_on_own_s3 else replace(
             self.settings, s3=base.s3)
         self.servers: dict[str, Server] = {
-            "s3": SeaweedFSOnFreePorts(self.settings),
+            "s3": SeaweedFS(self.settings),
             "kafka": KafkaBroker(self.broker_settings),
             "es": ElasticsearchServer(self.settings),
             "stream": StreamingJob(self.settings),
