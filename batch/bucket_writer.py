@@ -43,8 +43,8 @@ def is_photo_path(source: str) -> bool:
 class BucketWriter:
     """Picklable mapInArrow function: rows (path, image_id, bucket) sorted by bucket in, image
     records out. It reads each photo's bytes itself, so the shuffle that groups the buckets
-    carries no image data. Files not written come out as rows with status "duplicate" or
-    "ignored", for the job's report."""
+    carries no image data. Files not written come out as rows with status "duplicate",
+    "ignored" or "unreadable", for the job's report."""
 
     store: ObjectStore
     input_dir: str
@@ -55,10 +55,19 @@ class BucketWriter:
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = (row for batch in batches for row in batch.to_pylist())
         for bucket, bucket_rows in itertools.groupby(rows, key=lambda row: row["bucket"]):
+            if bucket is None:  # files the first stage could not read
+                unread = [self._unreadable(row["path"]) for row in bucket_rows]
+                yield pa.RecordBatch.from_pylist(unread, schema=SCHEMA)
+                continue
             skipped_rows: list[dict] = []
             written = write_group(self.store, GROUP, bucket, self._outcomes(bucket_rows,
                                                                              skipped_rows))
             yield pa.RecordBatch.from_pylist(written + skipped_rows, schema=SCHEMA)
+
+    def _unreadable(self, uri: str) -> dict:
+        """The row of a file the first stage could not read (a non-photo file is ignored)."""
+        source = relative_source(uri, self.input_dir)
+        return skipped(None, source, "unreadable" if is_photo_path(source) else "ignored")
 
     def _outcomes(self, rows, skipped_rows: list[dict]):
         """Process the first photo of each image id; other files are reported, not written."""
@@ -74,13 +83,18 @@ class BucketWriter:
                 skipped_rows.append(skipped(image_id, source, "duplicate"))
             if photos:
                 source = photos[0]
-                data = (Path(self.input_dir) / source).read_bytes()
+                try:
+                    data = (Path(self.input_dir) / source).read_bytes()
+                except OSError:  # gone or locked since it was hashed
+                    skipped_rows.append(skipped(image_id, source, "unreadable"))
+                    continue
                 upload = Upload(data=data, source=source, label=label_of(source))
                 yield process_upload(upload, n_variants=self.n_variants,
                                      max_pixels=self.max_pixels, max_decode_mb=self.max_decode_mb)
 
 
-def skipped(image_id: str, source: str, status: str) -> dict:
-    """The row of a file that is not written: a duplicate photo or a non-photo file."""
+def skipped(image_id: str | None, source: str, status: str) -> dict:
+    """The row of a file that is not written: a duplicate photo, a non-photo file or a file
+    that could not be read."""
     return {**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": status,
             "source": source}

@@ -41,6 +41,7 @@ class BatchReport:
     rejected: Counter = field(default_factory=Counter)
     duplicates: int = 0
     ignored: int = 0
+    unreadable: int = 0
     with_gps: int = 0
     without_gps: int = 0
     splits: Counter = field(default_factory=Counter)
@@ -60,6 +61,8 @@ class BatchReport:
                 report.rejected[row["reason"]] += 1
             elif row["status"] == "duplicate":
                 report.duplicates += 1
+            elif row["status"] == "unreadable":
+                report.unreadable += 1
             else:
                 report.ignored += 1
         return report
@@ -71,6 +74,7 @@ class BatchReport:
             f"rejected: {sum(self.rejected.values())}" + (f" ({reasons})" if reasons else ""),
             f"duplicates skipped: {self.duplicates}",
             f"non-photo files ignored: {self.ignored}",
+            f"files that could not be read: {self.unreadable}",
             f"with GPS: {self.with_gps}, without GPS: {self.without_gps}",
             "splits: " + ", ".join(f"{split} {self.splits[split]}" for split in SPLITS),
             "search index: " + ("not asked" if self.indexed is None

@@ -25,3 +25,11 @@ def test_each_file_gets_the_sha256_of_its_bytes_and_the_bucket_of_that_id(tmp_pa
     assert out.schema == ID_SCHEMA
     ids = [hashlib.sha256(data).hexdigest() for data in contents.values()]
     assert out.to_pydict() == {"path": uris, "image_id": ids, "bucket": [i[:2] for i in ids]}
+
+
+def test_a_file_that_cannot_be_read_gets_no_id_and_no_bucket(tmp_path):
+    gone = (tmp_path / "gone.jpg").as_uri().replace("file://", "file:")
+
+    (out,) = FileIds(shard_digits=2)(iter([pa.RecordBatch.from_pydict({"path": [gone]})]))
+
+    assert out.to_pydict() == {"path": [gone], "image_id": [None], "bucket": [None]}
