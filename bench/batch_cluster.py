@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from infra.processes import free_port
+from infra.processes import free_port, free_port_block
 from infra.stack import LocalStack
 from settings import PROJECT_ROOT, Settings
 
@@ -30,7 +30,7 @@ def cluster_settings(stack_dir: Path) -> Settings:
     return replace(
         Settings.from_env(), stack_dir=str(stack_dir), spark_master_port=master_port,
         spark_master=f"spark://127.0.0.1:{master_port}", spark_master_ui_port=free_port(),
-        spark_worker_ui_port=free_port(),
+        spark_worker_ui_port=free_port_block(2),  # and the next, the second worker's
     )
 
 

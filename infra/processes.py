@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,25 +52,29 @@ def wait_until(
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on (right now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port that can be bound (right now), below the ephemeral range."""
+    return free_ports_at((0,))
 
 
 def free_port_block(length: int) -> int:
     """A port P such that P .. P + length - 1 can all be bound (right now), for a server that
-    listens on consecutive ports (SeaweedFS: S3, then its side ports).
+    listens on consecutive ports (SeaweedFS: S3, then its side ports)."""
+    return free_ports_at(range(length))
+
+
+def free_ports_at(offsets: Sequence[int]) -> int:
+    """A port P such that P + each offset can be bound (right now): a server's ports
+    (Elasticsearch: HTTP, and transport at +100).
 
     Taken below the kernel's ephemeral range, where outgoing connections take their local
-    ports: a block in that range, free when checked, can be taken by one of them before the
+    ports: a port in that range, free when checked, can be taken by one of them before the
     server binds it.
     """
     ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(20000, ephemeral_low - length), 500):
-        if all(can_bind(port + n) for n in range(length)):
+    for port in random.sample(range(20000, ephemeral_low - max(offsets)), 500):
+        if all(can_bind(port + offset) for offset in offsets):
             return port
-    raise RuntimeError(f"no {length} free ports in a row below {ephemeral_low}")
+    raise RuntimeError(f"no free ports at offsets {list(offsets)} below {ephemeral_low}")
 
 
 def can_bind(port: int) -> bool:

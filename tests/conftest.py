@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from adapters.s3 import make_s3_client
-from infra.processes import free_port
+from infra.processes import free_port, free_port_block
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
 from settings import Settings
@@ -75,7 +75,7 @@ def spark_cluster(stack_settings) -> Settings:
         spark_master=f"spark://127.0.0.1:{master_port}",
         spark_master_port=master_port,
         spark_master_ui_port=free_port(),
-        spark_worker_ui_port=free_port(),  # the second worker's is the next port
+        spark_worker_ui_port=free_port_block(2),  # the second worker's is the next port
         spark_ui_port=free_port(),
     )
     LocalStack(settings).up(["spark"])

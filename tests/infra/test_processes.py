@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from infra.processes import can_bind, free_port_block
+from infra.processes import can_bind, free_port_block, free_ports_at
 
 
 def test_a_port_block_can_be_bound_whole_and_lies_below_the_ephemeral_range():
@@ -15,6 +15,12 @@ def test_a_port_block_can_be_bound_whole_and_lies_below_the_ephemeral_range():
 
     assert start + 10 <= ephemeral_low
     assert all(can_bind(port) for port in range(start, start + 10))
+
+
+def test_ports_at_offsets_can_all_be_bound():
+    start = free_ports_at((0, 100))
+
+    assert can_bind(start) and can_bind(start + 100)
 
 
 def test_a_port_someone_listens_on_cannot_be_bound():

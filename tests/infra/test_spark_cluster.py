@@ -8,7 +8,7 @@ import signal
 import time
 from dataclasses import replace
 
-from infra.processes import free_port, port_open
+from infra.processes import free_port, free_port_block, port_open
 from infra.spark_cluster import alive_worker_ui_ports, master_state
 from infra.stack import LocalStack
 from settings import Settings
@@ -54,7 +54,7 @@ def test_a_second_up_starts_nothing_and_down_stops_the_workers_then_the_master(
     master_port = free_port()
     settings = replace(stack_settings, stack_dir=str(tmp_path), spark_workers=1,
                        spark_master_port=master_port, spark_master_ui_port=free_port(),
-                       spark_worker_ui_port=free_port())
+                       spark_worker_ui_port=free_port_block(2))
     stack = LocalStack(settings)
     try:
         assert stack.up(["spark"]) == ["spark"]

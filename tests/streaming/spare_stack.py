@@ -18,19 +18,11 @@ from adapters.s3 import make_s3_client
 from infra.app_services import StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
-from infra.processes import free_port, free_port_block, port_open
+from infra.processes import free_port, free_port_block, free_ports_at
 from infra.schemas import apply_schemas, remove_bucket
 from infra.seaweedfs import SIDE_PORTS, SeaweedFS
 from infra.server import Server
 from settings import Settings
-
-
-def elasticsearch_port() -> int:
-    """A free port whose transport port (+100) is free too."""
-    while True:
-        port = free_port()
-        if not port_open("127.0.0.1", port + 100):
-            return port
 
 
 class SpareStack:
@@ -54,7 +46,7 @@ class SpareStack:
             s3=replace(base.s3, endpoint_url=f"http://127.0.0.1:{s3_port}"),
             kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
             kafka_log_bucket=f"kafka-log-spare-{suffix}",
-            elasticsearch_url=f"http://127.0.0.1:{elasticsearch_port()}",
+            elasticsearch_url=f"http://127.0.0.1:{free_ports_at((0, 100))}",  # HTTP, transport
             kafka_topic=f"spare-{suffix}",
             kafka_partitions=3,  # the field messages' partitions
             dataset_root=f"s3://spare-{suffix}/dataset",
