@@ -17,7 +17,7 @@ from pathlib import Path
 
 import folium
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
@@ -79,8 +79,8 @@ def render_map(rows: pd.DataFrame, path: str | Path, tiles: Tiles = OPENSTREETMA
     Dots([dot(row, colours[row.label]) for row in placed.itertuples(index=False)]).add_to(cluster)
     summary = MapSummary(mapped=len(placed), without_gps=len(accepted) - len(placed), labels=labels)
     page = fmap.get_root().html
-    page.add_child(folium.Element(legend_html(labels, colours)))
-    page.add_child(folium.Element(no_gps_html(summary.without_gps, len(accepted))))
+    page.add_child(RawHtml(legend_html(labels, colours)))
+    page.add_child(RawHtml(no_gps_html(summary.without_gps, len(accepted))))
     fmap.save(str(path))
     return summary
 
@@ -113,6 +113,17 @@ class Dots(MacroElement):
         self.dots = dots
 
 
+class RawHtml(Element):
+    """HTML put in the page as it is. folium.Element(html) would compile it as a Jinja template:
+    a crop folder named `{{ 7*7 }}` would show 49, and every inlined script costs a compile."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
 def dot(row, colour: str) -> dict:
     """One placed image as the page's script draws it."""
     return {"lat": row.lat, "lon": row.lon, "colour": colour, "label": as_html(row.label),
@@ -136,9 +147,9 @@ def inline_assets(fmap: folium.Map, cluster: MarkerCluster) -> None:
         element.default_js, element.default_css = [], []
     header = fmap.get_root().header
     for path in map_assets.STYLESHEETS:
-        header.add_child(folium.Element(f"<style>{map_assets.vendored_text(path)}</style>"))
+        header.add_child(RawHtml(f"<style>{map_assets.vendored_text(path)}</style>"))
     for path in map_assets.SCRIPTS:
-        header.add_child(folium.Element(f"<script>{map_assets.vendored_text(path)}</script>"))
+        header.add_child(RawHtml(f"<script>{map_assets.vendored_text(path)}</script>"))
 
 
 def framed_map(placed: pd.DataFrame, tiles: Tiles) -> folium.Map:

@@ -203,3 +203,10 @@ def test_the_tiles_come_from_the_url_given(tmp_path, field_rows):
     page = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert "http://tiles.example.org/{z}/{x}/{y}.png" in page
     assert "tile.openstreetmap.org" not in page
+
+
+def test_text_from_folder_names_is_not_read_as_a_template(tmp_path):
+    _, page = render(tmp_path, [row("x", label="{{ 7*7 }}")])
+
+    assert "{{ 7*7 }} (1)" in page
+    assert "49 (1)" not in page
