@@ -89,7 +89,8 @@ class Dots(MacroElement):
     """Every dot of the map from one JSON array and one loop of script.
 
     folium's own CircleMarker writes (and compiles) three scripts per dot, which took ~1 s per
-    400 dots; this is one script whatever the count. `tojson` escapes <, > and & inside it.
+    400 dots; this is one script whatever the count, never compiled. `tojson` escapes <, > and
+    & inside it.
     """
 
     _template = Template(
@@ -111,6 +112,12 @@ class Dots(MacroElement):
         super().__init__()
         self._name = "dots"
         self.dots = dots
+
+    def render(self, **kwargs):
+        """The script, added to the page as it is: MacroElement.render would compile it, with
+        the labels, camera names and ids inside, as a Jinja template."""
+        script = self._template.module.__dict__["script"](self, kwargs)
+        self.get_root().script.add_child(RawHtml(script), name=self.get_name())
 
 
 class RawHtml(Element):

@@ -205,8 +205,11 @@ def test_the_tiles_come_from_the_url_given(tmp_path, field_rows):
     assert "tile.openstreetmap.org" not in page
 
 
-def test_text_from_folder_names_is_not_read_as_a_template(tmp_path):
-    _, page = render(tmp_path, [row("x", label="{{ 7*7 }}")])
+def test_text_from_folder_names_and_exif_is_not_read_as_a_template(tmp_path):
+    _, page = render(tmp_path, [row("id{{ 6*7 }}", label="{{ 7*7 }}", camera="{{ 8*8 }}")])
 
     assert "{{ 7*7 }} (1)" in page
     assert "49 (1)" not in page
+    (dot,) = dots(page)
+    assert dot["label"] == "{{ 7*7 }}"
+    assert ">id{{ 6*7 }}</code>" in dot["popup"] and "{{ 8*8 }}" in dot["popup"]
