@@ -221,3 +221,14 @@ MAP_POINTS = {
     "required": ["points", "placed", "truncated", "without_gps", "crops"],
     "additionalProperties": False,
 }
+
+MAP_FOUND = {
+    "type": "object",
+    "properties": {
+        "found": {"type": "integer", "description": "how many photos' ids start so"},
+        "records": {"type": "array", "items": image_record(),
+                    "description": "the first of them by id, as GET /images/<id> answers"},
+    },
+    "required": ["found", "records"],
+    "additionalProperties": False,
+}

@@ -118,6 +118,7 @@ def endpoint_limits(settings: Settings) -> dict[str, str]:
         "ingest.image_record": settings.lookup_rate_limit,
         "live_map.points": settings.lookup_rate_limit,
         "live_map.thumbnail": settings.lookup_rate_limit,
+        "live_map.find": settings.lookup_rate_limit,
         "tensors.tensor_png": settings.lookup_rate_limit,
         "labels.correct_label": settings.upload_rate_limit,
         "labels.label_history": settings.lookup_rate_limit,

@@ -1,7 +1,8 @@
 """GET /map: the live map of where photos were taken, and the endpoints its page calls.
 
-The page and its scripts are public (they hold no data); /map/points and the thumbnails need
-a device token, which the page asks for once and keeps in the browser's localStorage.
+The page and its scripts are public (they hold no data); /map/points, /map/find and the
+thumbnails need a device token, which the page asks for once and keeps in the browser's
+localStorage.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ingest_api import api_schemas, map_assets
 from ingest_api.errors import InvalidFilter, InvalidImageId, UnknownImage
 from ingest_api.image_records import IndexUnavailable, get_image_records
-from ingest_api.map_points import MAX_POINTS, MapFilters, points_answer, points_search
+from ingest_api.map_points import (
+    MAX_FOUND,
+    MAX_POINTS,
+    MapFilters,
+    find_answer,
+    find_search,
+    id_start,
+    points_answer,
+    points_search,
+)
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.routes import checked_image_id
 
@@ -47,6 +57,22 @@ def points():
     """The placed photos matching the query's filters, and how many have no GPS."""
     filters = MapFilters.from_args(request.args)
     return points_answer(get_image_records().search(points_search(filters)))
+
+
+@bp.get("/map/find")
+@documented(
+    Operation(
+        "The photos whose image id starts with the characters given, for the map's search box",
+        {200: Body("the photos found", api_schemas.MAP_FOUND)},
+        errors=(InvalidImageId, IndexUnavailable),
+        description="Query parameter `id`: an image id or its first characters (1 to 64 hex, "
+        "either case). Processed and rejected photos, whatever the map's filters; the first "
+        f"{MAX_FOUND} by id, and how many were found.",
+    )
+)
+def find():
+    """The records of the photos whose id starts with the query's `id`."""
+    return find_answer(get_image_records().search(find_search(id_start(request.args))))
 
 
 @bp.get("/images/<image_id>/thumbnail")

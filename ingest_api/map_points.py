@@ -2,17 +2,20 @@
 
 One search answers the page: the processed photos that have a position (the hits), how many
 matching photos have none (an aggregation), and every crop label processed so far (a global
-aggregation, so the page's crop filter and legend keep the crops the filter hides).
+aggregation, so the page's crop filter and legend keep the crops the filter hides). Another
+finds the photos whose id starts with what a person typed, whatever the filters.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from ingest_api.errors import InvalidFilter
+from ingest_api.errors import InvalidFilter, InvalidImageId
+from ingest_api.image_records import STATUSES, public_record
 
 # Elasticsearch's default max_result_window: more placed photos than this are left off.
 MAX_POINTS = 10_000
@@ -24,6 +27,10 @@ POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "device_id", "
 
 PROCESSED = {"term": {"status": "ok"}}
 PLACED = {"exists": {"field": "location"}}
+
+# What the search box takes: an image id or its first characters, and how many photos it shows.
+ID_START = re.compile(r"[0-9a-f]{1,64}")
+MAX_FOUND = 5
 
 
 @dataclass(frozen=True)
@@ -118,4 +125,34 @@ def _point(source: dict) -> dict:
         **{field: source.get(field) for field in POINT_FIELDS},
         "record": f"/images/{image_id}",
         "thumbnail": f"/images/{image_id}/thumbnail",
+    }
+
+
+def id_start(args: MultiDict) -> str:
+    """The `id` of a query string, in lower case; InvalidImageId unless it is hex, 1 to 64."""
+    text = (args.get("id") or "").strip().lower()
+    if not ID_START.fullmatch(text):
+        raise InvalidImageId("type an image id or its first characters: 1 to 64 of 0-9 and a-f")
+    return text
+
+
+def find_search(start: str) -> dict:
+    """The search body of the photos, processed or rejected, whose id starts with `start`."""
+    return {
+        "query": {"bool": {"filter": [
+            {"prefix": {"image_id": start}}, {"terms": {"status": sorted(STATUSES)}},
+        ]}},
+        "size": MAX_FOUND,
+        "_source": {"excludes": ["thumbnail"]},
+        "sort": ["image_id"],
+        "track_total_hits": True,
+    }
+
+
+def find_answer(result: dict) -> dict:
+    """The records of the first photos found (by id), and how many were found in all."""
+    hits = result["hits"]
+    return {
+        "found": hits["total"]["value"],
+        "records": [public_record(hit["_source"]) for hit in hits["hits"]],
     }

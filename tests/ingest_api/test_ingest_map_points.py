@@ -1,4 +1,5 @@
-"""GET /map/points: the placed photos for the live map, and how many have no GPS."""
+"""GET /map/points: the placed photos for the live map, and how many have no GPS; GET /map/find:
+the photos whose id starts with what the map's search box was given."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from infra.processes import free_port
+from ingest_api.map_points import MAX_FOUND
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.map_index import MapIndex
 from tests.ingest_api.test_ingest_openapi import assert_documented
@@ -138,3 +140,50 @@ def test_the_answers_keep_the_contract(map_client):
 
     assert_documented(spec, "get", "/map/points", map_client.get("/map/points"))
     assert_documented(spec, "get", "/map/points", map_client.get("/map/points?from=soon"))
+    assert_documented(spec, "get", "/map/find", map_client.get("/map/find?id=ab"))
+    assert_documented(spec, "get", "/map/find", map_client.get("/map/find?id=xyz"))
+
+
+def test_find_by_the_first_characters_of_an_id_gives_the_photos_record(map_client, photos):
+    image_id = photos.ids["no_gps"]
+
+    response = map_client.get(f"/map/find?id={image_id[:10].upper()}")
+
+    assert response.status_code == 200
+    [record] = response.get_json()["records"]
+    assert record == map_client.get(f"/images/{image_id}").get_json()
+    assert (record["label"], record["lat"]) == ("maize", None), "the page says it has no GPS"
+    assert response.get_json()["found"] == 1
+
+
+def test_find_ignores_the_filters_and_includes_rejected_photos(map_client, photos):
+    answer = map_client.get(f"/map/find?id={photos.ids['rejected']}&crop=wheat").get_json()
+
+    assert answer["found"] == 1
+    assert answer["records"][0]["status"] == "rejected"
+
+
+def test_find_says_how_many_photos_an_ambiguous_start_matches_and_shows_the_first(
+    map_client, photos
+):
+    same_start = sorted(f"feedbeef{n:056x}" for n in range(MAX_FOUND + 1))
+    for image_id in same_start:
+        photos.add(image_id=image_id, label="maize", lat=45.0, lon=7.0)
+
+    answer = map_client.get("/map/find?id=FeedBeef").get_json()
+
+    assert answer["found"] == MAX_FOUND + 1
+    assert [record["image_id"] for record in answer["records"]] == same_start[:MAX_FOUND]
+
+
+def test_find_an_unknown_id_finds_nothing(map_client):
+    assert map_client.get(f"/map/find?id={'0' * 64}").get_json() == {"found": 0, "records": []}
+
+
+@pytest.mark.parametrize("query", ["", "id=", "id=photo-12", "id=" + "a" * 65])
+def test_find_something_that_is_no_id_is_400_in_words(map_client, query):
+    response = map_client.get(f"/map/find?{query}")
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_image_id"
+    assert "first characters" in response.get_json()["message"]
