@@ -1,10 +1,12 @@
-"""GET /map in headless chromium, cut off from everything but the API: the markers show, and a
-popup corrects its photo's label."""
+"""GET /map in headless chromium, cut off from everything but the API: the markers show, a popup
+shows its photo's record in the page and corrects its label, a refused token is said in words,
+the search box finds a photo by its id, and what the filters show is exported as GeoJSON and CSV."""
 
 from __future__ import annotations
 
+import csv
 import io
-import re
+import json
 from dataclasses import replace
 
 import pytest
@@ -23,14 +25,18 @@ from tests.pages.live_site import offline_except, served
 def map_site(es_stack):
     """The API serving a map index of four photos, one without GPS; tiles from a closed port."""
     index = MapIndex(es_stack)
-    index.add(label="maize", lat=45.07, lon=7.68, gps_source="exif", device_id="phone-a",
-              captured_at="2024-06-01T12:30:00Z")
-    index.add(label="maize", lat=45.071, lon=7.681, gps_source="exif", device_id="phone-a",
-              captured_at="2024-06-01T12:31:00Z")
-    index.add(label="wheat", lat=44.90, lon=7.50, gps_source="client", device_id="phone-b",
-              captured_at="2024-06-03T09:00:00Z", thumbnail=jpeg())
-    index.add(label="rice", gps_source="none", device_id="phone-b",
-              captured_at="2024-06-03T10:00:00Z")
+    index.rows = {
+        "maize": dict(label="maize", lat=45.07, lon=7.68, gps_source="exif", device_id="phone-a",
+                      captured_at="2024-06-01T12:30:00Z"),
+        "maize_2": dict(label="maize", lat=45.071, lon=7.681, gps_source="exif",
+                        device_id="phone-a", captured_at="2024-06-01T12:31:00Z"),
+        "wheat": dict(label="wheat", lat=44.90, lon=7.50, gps_source="client",
+                      device_id="phone-b", captured_at="2024-06-03T09:00:00Z", thumbnail=jpeg(),
+                      format="JPEG", width=640, height=480, camera="Acme Field 2"),
+        "rice": dict(label="rice", gps_source="none", device_id="phone-b",
+                     captured_at="2024-06-03T10:00:00Z"),
+    }
+    index.ids = {name: index.add(**row) for name, row in index.rows.items()}
     settings = replace(
         index.settings, map_tile_url=f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
     )
@@ -85,7 +91,6 @@ def test_the_map_shows_its_markers_offline(browser, map_site):
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("wheat")
     expect(popup).to_contain_text("device phone-b")
-    expect(popup.locator("a")).to_have_attribute("href", re.compile(r"^/images/[0-9a-f]{64}$"))
     expect(popup.locator("img")).to_have_js_property("naturalWidth", 32)  # fetched with the token
 
     page.select_option("select[name=crop]", "wheat")
@@ -131,17 +136,21 @@ def test_a_popup_corrects_its_photos_label(browser, correctable_site):
     marker.click()
     popup = page.locator(".leaflet-popup-content")
     said = popup.locator("output")
+    correct = popup.get_by_role("button", name="Correct")
     popup.locator("input[name=label]").fill("Wheat!")
-    popup.locator("button").click()
+    correct.click()
     expect(said).to_have_text("label must be 1 to 64 characters among a-z, 0-9, '_' and '-'")
 
     popup.locator("input[name=label]").fill("wheat")
-    popup.locator("button").click()
+    correct.click()
     expect(said).to_have_text("now wheat (was maize)")
     expect(popup.locator("b")).to_have_text("wheat")
     expect(marker).to_have_count(0)  # recoloured at once: both markers are wheat's orange
     expect(page.locator("path.leaflet-interactive[stroke='#ff7f0e']")).to_have_count(2)
     expect(legend).to_have_text(["wheat (2)"], timeout=15_000)  # the next refresh
+    find(page, maize["image_id"])
+    popup.get_by_role("button", name="record").click()
+    expect(page.locator("#record-dialog .corrections")).to_contain_text("maize → wheat")
 
     [entry] = app.test_client().get(f"/images/{maize['image_id']}/labels").json["history"]
     assert (entry["old_label"], entry["new_label"]) == ("maize", "wheat")
@@ -149,3 +158,175 @@ def test_a_popup_corrects_its_photos_label(browser, correctable_site):
     document = es.get(index=settings.elasticsearch_index, id=maize["image_id"])["_source"]
     assert document["label"] == "wheat"
     context.close()
+
+
+def open_map(browser, base_url, token):
+    """A page of the map in a new offline context, with `token` kept as if given before."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    offline_except(context, base_url)
+    context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
+    page = context.new_page()
+    page.goto(f"{base_url}/map")
+    return page
+
+
+def test_a_popups_record_shows_in_the_page_in_words(browser, map_site):
+    base_url, token, index = map_site
+    page = open_map(browser, base_url, token)
+    wheat = page.locator("path.leaflet-interactive")
+
+    wheat.click()
+    page.locator(".leaflet-popup-content").get_by_role("button", name="record").click()
+
+    record = page.locator("#record-dialog")
+    expect(record).to_be_visible()
+    expect(page.locator("#record-title")).to_have_text(f"wheat, photo {index.ids['wheat'][:12]}…")
+    rows = record.locator("dl")
+    for name, value in [
+        ("Crop", "wheat"), ("Status", "processed"), ("Taken at", "2024-06-03T09:00:00Z"),
+        ("Position", "44.900000, 7.500000 (sent with the upload)"), ("Camera", "Acme Field 2"),
+        ("Sent by device", "phone-b"), ("Original", "JPEG, 640 × 480 pixels"),
+        ("Image id", index.ids["wheat"]),
+    ]:
+        expect(rows.locator(f"dt:text-is('{name}') + dd")).to_have_text(value)
+    record.locator("summary").click()
+    assert json.loads(record.locator("pre").inner_text())["image_id"] == index.ids["wheat"]
+    assert len(page.context.pages) == 1, "no tab opened"
+
+    record.get_by_role("button", name="close").click()
+    expect(record).to_be_hidden()
+    page.context.close()
+
+
+def test_a_token_never_issued_is_refused_in_words_and_the_right_one_shows_the_map(
+    browser, map_site
+):
+    base_url, token, _ = map_site
+    page = open_map(browser, base_url, "A" * 43)
+
+    dialog = page.locator("#token-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#token-refused")).to_have_text(
+        "That token was refused: this token was never issued; ask for a device token"
+    )
+    assert page.evaluate("localStorage.getItem('ingest_api.token')") is None
+
+    page.fill("#token-dialog input", token)
+    page.click("#token-dialog button")
+    expect(page.locator("#legend .legend-entry")).to_have_count(2)
+    expect(dialog).to_be_hidden()
+    page.context.close()
+
+
+def test_the_record_asks_for_a_token_again_when_the_kept_one_is_refused(browser, map_site):
+    base_url, token, _ = map_site
+    page = open_map(browser, base_url, token)
+    expect(page.locator("#legend .legend-entry")).to_have_count(2)
+    page.evaluate("localStorage.setItem('ingest_api.token', 'B'.repeat(43))")
+
+    page.locator("path.leaflet-interactive").click()
+    page.locator(".leaflet-popup-content").get_by_role("button", name="record").click()
+
+    expect(page.locator("#token-refused")).to_have_text(
+        "That token was refused: this token was never issued; ask for a device token"
+    )
+    expect(page.locator("#record-dialog")).to_be_hidden()
+    page.context.close()
+
+
+def find(page, text: str) -> None:
+    page.fill("#find input", text)
+    page.click("#find button")
+
+
+def test_find_a_photo_by_the_start_of_its_id(browser, map_site):
+    base_url, token, index = map_site
+    page = open_map(browser, base_url, token)
+    expect(page.locator(".marker-cluster")).to_have_text(["2"])
+    popup = page.locator(".leaflet-popup-content")
+    notice = page.locator("#notice")
+
+    find(page, index.ids["maize_2"][:8].upper())  # inside the cluster: zoomed to, then opened
+    expect(popup).to_contain_text("2024-06-01T12:31:00Z")
+    expect(popup.locator("code")).to_have_text(index.ids["maize_2"])
+    expect(notice).to_have_text("")
+
+    find(page, index.ids["wheat"])  # the whole id
+    expect(popup.locator("code", has_text=index.ids["wheat"])).to_be_visible()
+    expect(popup).to_have_count(1)  # the first one closed
+
+    find(page, index.ids["rice"][:6])
+    expect(notice).to_have_text(
+        f"photo {index.ids['rice'][:12]}… (rice) has no GPS, so it is not on the map"
+        " show its record"
+    )
+    notice.get_by_role("button", name="show its record").click()
+    expect(page.locator("#record-dialog dl")).to_contain_text("none: the photo had no GPS")
+    page.locator("#record-dialog").get_by_role("button", name="close").click()
+
+    page.select_option("select[name=crop]", "maize")
+    expect(page.locator("#legend .legend-entry")).to_have_text(["maize (2)"])
+    find(page, index.ids["wheat"][:10])
+    expect(notice).to_contain_text(f"photo {index.ids['wheat'][:12]}… (wheat) is not on the map:"
+                                   " the filters hide it")
+    page.context.close()
+
+
+def test_find_says_when_no_id_or_several_start_so(browser, map_site):
+    base_url, token, index = map_site
+    for n in range(2):
+        index.add(image_id=f"abcabc{n:058x}", label="maize", lat=45.0, lon=7.0)
+    page = open_map(browser, base_url, token)
+    notice = page.locator("#notice")
+
+    find(page, "0" * 64)
+    expect(notice).to_have_text(f"no photo has the id {'0' * 64} (or it is not processed yet)")
+    find(page, "ABCABC")
+    expect(notice).to_have_text("2 photos' ids start with abcabc: type more of the id")
+    find(page, "abcabd")
+    expect(notice).to_have_text("no photo's id starts with abcabd (or it is not processed yet)")
+    page.context.close()
+
+
+def download(page, button: str):
+    with page.expect_download() as started:
+        page.click(f"#export button:text-is('{button}')")
+    saved = started.value
+    with open(saved.path(), encoding="utf-8", newline="") as file:
+        return saved.suggested_filename, file.read()
+
+
+def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
+    base_url, token, index = map_site
+    page = open_map(browser, base_url, token)
+    legend = page.locator("#legend .legend-entry")
+    expect(legend).to_have_count(2)
+
+    name, text = download(page, "GeoJSON")
+    assert name == "photos.geojson"
+    features = json.loads(text)["features"]
+    assert sorted(feature["id"] for feature in features) == sorted(
+        index.ids[photo] for photo in ("maize", "maize_2", "wheat"))
+    wheat = next(feature for feature in features if feature["id"] == index.ids["wheat"])
+    assert wheat["geometry"] == {"type": "Point", "coordinates": [7.50, 44.90]}
+    assert wheat["properties"] == {
+        "image_id": index.ids["wheat"], "label": "wheat", "captured_at": "2024-06-03T09:00:00Z",
+        "device_id": "phone-b", "gps_source": "client",
+    }
+    expect(page.locator("#notice")).to_have_text(
+        "3 photos saved as photos.geojson; 1 without GPS is not in it")
+
+    page.select_option("select[name=crop]", "maize")
+    page.fill("input[name=from]", "2024-06-01")
+    expect(legend).to_have_text(["maize (2)"])
+    name, text = download(page, "CSV")
+    assert name == "photos_crop-maize_from-2024-06-01.csv"
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = [index.rows[photo] | {"image_id": index.ids[photo]} for photo in
+                ("maize_2", "maize")]  # newest first, as the map lists them
+    assert rows == [
+        {column: str(row[column]) for column in
+         ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")}
+        for row in expected
+    ]
+    page.context.close()
