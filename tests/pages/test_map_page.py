@@ -272,10 +272,12 @@ def test_find_a_photo_by_the_start_of_its_id(browser, map_site):
     page.context.close()
 
 
-def test_find_says_when_no_id_or_several_start_so(browser, map_site):
+def test_find_says_when_no_id_or_several_start_so_or_the_photo_was_rejected(browser, map_site):
     base_url, token, index = map_site
     for n in range(2):
         index.add(image_id=f"abcabc{n:058x}", label="maize", lat=45.0, lon=7.0)
+    rejected = index.add(status="rejected", reason="corrupt", lat=45.0, lon=7.0,
+                         error="the file ends before the image does")
     page = open_map(browser, base_url, token)
     notice = page.locator("#notice")
 
@@ -285,6 +287,9 @@ def test_find_says_when_no_id_or_several_start_so(browser, map_site):
     expect(notice).to_have_text("2 photos' ids start with abcabc: type more of the id")
     find(page, "abcabd")
     expect(notice).to_have_text("no photo's id starts with abcabd (or it is not processed yet)")
+    find(page, rejected[:9])
+    expect(notice).to_have_text(f"photo {rejected[:12]}… (no label) was rejected: the file ends"
+                                " before the image does show its record")
     page.context.close()
 
 
@@ -329,4 +334,13 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
          ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")}
         for row in expected
     ]
+
+    device = page.locator("input[name=device]")
+    device.fill("=2+3")  # a spreadsheet would run it
+    device.dispatch_event("change")
+    expect(page.locator("#no-gps")).to_contain_text("0 photos have no GPS")
+    index.add(label="maize", lat=45.1, lon=7.1, device_id="=2+3",
+              captured_at="2024-06-02T08:00:00Z")
+    [row] = csv.DictReader(io.StringIO(download(page, "CSV")[1]))
+    assert (row["device_id"], row["lat"]) == ("'=2+3", "45.1")
     page.context.close()
