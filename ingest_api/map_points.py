@@ -12,6 +12,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from dataset import image_record
 from ingest_api.errors import InvalidFilter
 
 # Elasticsearch's default max_result_window: more placed photos than this are left off.
@@ -22,7 +23,7 @@ GPS_SOURCES = ("exif", "client")
 # The fields of a document a marker and its popup use.
 POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")
 
-PROCESSED = {"term": {"status": "ok"}}
+PROCESSED = {"term": {"status": image_record.PROCESSED}}
 PLACED = {"exists": {"field": "location"}}
 
 
