@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
+from dataset.image_record import PROCESSED
 from dataset.manifest import Manifest
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
@@ -40,7 +41,7 @@ class DatasetReader:
         label: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
         has_gps: bool | None = None,
-        status: str | None = "ok",
+        status: str | None = PROCESSED,
         split: str | None = None,
         min_sharpness: float | None = None,
         brightness: tuple[float, float] | None = None,
