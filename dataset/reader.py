@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 
 from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
-from dataset.image_record import PROCESSED
+from dataset.image_record import PROCESSED, STATUSES
 from dataset.manifest import Manifest
+from dataset.reader_checks import InvalidFilter, check_value, not_found, reading
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
+from dataset.splits import SPLITS
 from settings import S3Settings, Settings
 
 
@@ -32,9 +34,20 @@ class DatasetReader:
     def open(
         cls, root: str, s3: S3Settings | None = None, snapshot: str | None = None
     ) -> DatasetReader:
-        """The dataset at its newest version, or at the version a named snapshot pins."""
+        """The dataset at its newest version, or at the version a named snapshot pins.
+
+        Raises DatasetNotFound when the root holds no dataset, DatasetUnreachable when its store
+        cannot be read (no such bucket, refused keys, no server), SnapshotError for an unknown
+        snapshot name: each with a sentence that names the root.
+        """
         store = open_store(root, s3 or Settings.from_env().s3)
-        return cls(store, None if snapshot is None else resolve(store, snapshot))
+        reader = cls(store)
+        with reading(root, store):
+            if reader.manifest_table.version() is None:
+                raise not_found(root, store)
+            if snapshot is not None:
+                reader.version = resolve(store, snapshot)
+        return reader
 
     def manifest(
         self,
@@ -50,11 +63,19 @@ class DatasetReader:
     ) -> pd.DataFrame:
         """One row per image, filtered.
 
-        bbox is (min_lon, min_lat, max_lon, max_lat); status=None keeps rejected rows too;
-        brightness is a (low, high) range; one_per_group keeps the first photo of each near
-        duplicate group (by image id), dropping its copies.
+        bbox is (min_lon, min_lat, max_lon, max_lat); status is "processed" (the default) or
+        "rejected", None for both; split is "train", "val" or "test"; label matches exactly
+        (case too); brightness is a (low, high) range; one_per_group keeps the first photo of
+        each near duplicate group (by image id), dropping its copies.
+
+        Raises InvalidFilter, naming the valid values, for a status, split or label that no row
+        can have (a label no row of the dataset carries), and for an empty bbox or range.
         """
+        check_value("status", status, STATUSES, " (or None for both)")
+        check_value("split", split, SPLITS)
+        check_ranges(bbox, brightness)
         rows = self._all_rows()
+        check_label(label, rows)
         if status is not None:
             rows = rows[rows["status"] == status]
         if label is not None:
@@ -113,8 +134,31 @@ class DatasetReader:
         return [self.store.reader_url(key, expires_s) for key in shard_keys(rows)]
 
     def _all_rows(self) -> pd.DataFrame:
-        rows = self.manifest_table.rows(self.version).to_pandas()
+        with reading(self.store.url("").rstrip("/"), self.store):
+            rows = self.manifest_table.rows(self.version).to_pandas()
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
+
+
+def check_label(label: str | None, rows: pd.DataFrame) -> None:
+    """Refuse a label that no row carries, naming the dataset's labels (and the one meant, when
+    it differs only in case)."""
+    labels = sorted(rows["label"].dropna().unique())
+    if label is None or label in labels:
+        return
+    meant = [known for known in labels if known.lower() == label.lower()]
+    note = f"; labels match exactly: did you mean {meant[0]!r}?" if meant else ""
+    check_value("label", label, labels, note)
+
+
+def check_ranges(bbox: tuple[float, float, float, float] | None,
+                 brightness: tuple[float, float] | None) -> None:
+    """Refuse a bbox or brightness range that is empty (its bounds the wrong way round)."""
+    if bbox is not None and not (bbox[0] <= bbox[2] and bbox[1] <= bbox[3]):
+        raise InvalidFilter(f"bbox={tuple(bbox)!r} is empty: it is (min_lon, min_lat, max_lon, "
+                            "max_lat), each minimum at most its maximum")
+    if brightness is not None and brightness[0] > brightness[1]:
+        raise InvalidFilter(f"brightness={tuple(brightness)!r} is empty: it is (low, high), "
+                            "low at most high")
 
 
 def shard_keys(rows: pd.DataFrame) -> list[str]:
