@@ -21,6 +21,9 @@ from dataset.snapshots import resolve
 from dataset.splits import SPLITS
 from settings import S3Settings, Settings
 
+# Manifests written before the record's status was "processed" say "ok"; they read the same.
+OLD_STATUSES = {"ok": PROCESSED}
+
 
 class DatasetReader:
     """A dataset under a local directory or s3://bucket/prefix, at one version of its manifest
@@ -136,6 +139,7 @@ class DatasetReader:
     def _all_rows(self) -> pd.DataFrame:
         with reading(self.store.url("").rstrip("/"), self.store):
             rows = self.manifest_table.rows(self.version).to_pandas()
+        rows["status"] = rows["status"].replace(OLD_STATUSES)
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
 
 

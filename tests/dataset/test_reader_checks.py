@@ -120,3 +120,17 @@ def test_no_s3_server_is_a_sentence(s3_stack):
     nowhere = replace(s3_stack.s3, endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(DatasetUnreachable, match="no S3 server answers at http://127.0.0.1:"):
         DatasetReader.open("s3://field-images/dataset", nowhere)
+
+
+def test_a_manifest_written_before_processed_was_the_word_reads_the_same(tmp_path):
+    store = LocalStore(tmp_path)
+    write_dataset(store)
+    rows = Manifest.of(store).rows().to_pylist()
+    old = [{**row, "status": "ok"} for row in rows if row["status"] == "processed"]
+    Manifest.of(store).commit(old, replace_ids={row["image_id"] for row in old})
+
+    reader = DatasetReader.open(str(tmp_path))
+
+    assert set(Manifest.of(store).rows().column("status").to_pylist()) == {"ok", "rejected"}
+    assert len(reader.manifest()) == 3 and set(reader.manifest(status=None)["status"]) == {
+        "processed", "rejected"}
