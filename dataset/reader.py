@@ -116,9 +116,11 @@ class DatasetReader:
         base tensor, training images every variant. Shards come sorted by key, or in the order drawn
         from shuffle_seed (pass the same seed on every worker and node, a new one per epoch).
         Inside a PyTorch DataLoader each worker reads every n-th shard, as webdataset does;
-        split_by_node also splits them by distributed rank.
+        split_by_node also splits them by distributed rank. A variant that none of the rows
+        has raises InvalidFilter, naming theirs.
         """
         rows = self.manifest() if rows is None else rows
+        check_variants(variants, rows)
         keys = shuffled(shard_keys(rows), shuffle_seed)
         mine = split(keys, by_node=split_by_node, by_worker=split_by_worker)
         samples = tar_samples(opened(mine, self.store))
@@ -152,6 +154,18 @@ def check_label(label: str | None, rows: pd.DataFrame) -> None:
     meant = [known for known in labels if known.lower() == label.lower()]
     note = f"; labels match exactly: did you mean {meant[0]!r}?" if meant else ""
     check_value("label", label, labels, note)
+
+
+def check_variants(variants: Iterable[str] | None, rows: pd.DataFrame) -> None:
+    """Refuse a variant name that none of the rows has ("base", "aug0", ...), and a bare string,
+    whose letters would be taken for names."""
+    if isinstance(variants, str):
+        raise InvalidFilter(f"variants is a list of names, like [{variants!r}], not {variants!r}")
+    if variants is None or "variants" not in rows or rows.empty:
+        return
+    known = sorted({name for names in rows["variants"].dropna() for name in names})
+    for name in variants:
+        check_value("variants", name, known)
 
 
 def check_ranges(bbox: tuple[float, float, float, float] | None,

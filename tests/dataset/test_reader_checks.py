@@ -81,6 +81,14 @@ def test_a_label_only_rejected_rows_carry_is_known_and_matches_no_processed_row(
     assert reader.manifest(label="rice").empty
 
 
+def test_a_variant_no_row_has_names_the_rows_variants(reader):
+    assert {meta["variant"] for _, _, meta in reader.samples(variants=["aug0"])} == {"aug0"}
+    with pytest.raises(InvalidFilter, match=r"variants='aug1'.*'aug0', 'base'"):
+        next(reader.samples(variants=["base", "aug1"]))
+    with pytest.raises(InvalidFilter, match=r"like \['base'\], not 'base'"):
+        next(reader.samples(variants="base"))
+
+
 @pytest.mark.parametrize("bounds", [{"bbox": (10.0, 0.0, 0.0, 1.0)}, {"brightness": (0.9, 0.1)}])
 def test_an_empty_range_is_refused(reader, bounds):
     with pytest.raises(InvalidFilter, match="is empty"):
