@@ -15,7 +15,14 @@ import pandas as pd
 from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
 from dataset.image_record import PROCESSED, STATUSES
 from dataset.manifest import Manifest
-from dataset.reader_checks import InvalidFilter, check_value, not_found, reading
+from dataset.reader_checks import (
+    check_label,
+    check_ranges,
+    check_value,
+    check_variants,
+    not_found,
+    reading,
+)
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
 from dataset.splits import SPLITS
@@ -143,40 +150,6 @@ class DatasetReader:
             rows = self.manifest_table.rows(self.version).to_pandas()
         rows["status"] = rows["status"].replace(OLD_STATUSES)
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
-
-
-def check_label(label: str | None, rows: pd.DataFrame) -> None:
-    """Refuse a label that no row carries, naming the dataset's labels (and the one meant, when
-    it differs only in case)."""
-    labels = sorted(rows["label"].dropna().unique())
-    if label is None or label in labels:
-        return
-    meant = [known for known in labels if known.lower() == label.lower()]
-    note = f"; labels match exactly: did you mean {meant[0]!r}?" if meant else ""
-    check_value("label", label, labels, note)
-
-
-def check_variants(variants: Iterable[str] | None, rows: pd.DataFrame) -> None:
-    """Refuse a variant name that none of the rows has ("base", "aug0", ...), and a bare string,
-    whose letters would be taken for names."""
-    if isinstance(variants, str):
-        raise InvalidFilter(f"variants is a list of names, like [{variants!r}], not {variants!r}")
-    if variants is None or "variants" not in rows or rows.empty:
-        return
-    known = sorted({name for names in rows["variants"].dropna() for name in names})
-    for name in variants:
-        check_value("variants", name, known)
-
-
-def check_ranges(bbox: tuple[float, float, float, float] | None,
-                 brightness: tuple[float, float] | None) -> None:
-    """Refuse a bbox or brightness range that is empty (its bounds the wrong way round)."""
-    if bbox is not None and not (bbox[0] <= bbox[2] and bbox[1] <= bbox[3]):
-        raise InvalidFilter(f"bbox={tuple(bbox)!r} is empty: it is (min_lon, min_lat, max_lon, "
-                            "max_lat), each minimum at most its maximum")
-    if brightness is not None and brightness[0] > brightness[1]:
-        raise InvalidFilter(f"brightness={tuple(brightness)!r} is empty: it is (low, high), "
-                            "low at most high")
 
 
 def shard_keys(rows: pd.DataFrame) -> list[str]:

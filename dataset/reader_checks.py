@@ -1,6 +1,6 @@
 """What the reader refuses, in a sentence: a root that holds no dataset, a store it cannot
-read, and filter values that no row can have. Each answers "no" where a query would otherwise
-give 0 rows and no word of why."""
+read, and filters that no row can match. Each answers "no" where a query would otherwise give
+0 rows and no word of why."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.object_store import LocalStore, ObjectStore, S3Store
@@ -93,4 +94,38 @@ def check_value(name: str, value: str | None, valid: Iterable[str], note: str = 
     if value is not None and value not in valid:
         choices = ", ".join(repr(choice) for choice in valid) or "none"
         raise InvalidFilter(f"{name}={value!r} matches nothing: the valid values are "
-                                 f"{choices}{note}")
+                            f"{choices}{note}")
+
+
+def check_label(label: str | None, rows: pd.DataFrame) -> None:
+    """Refuse a label that no row carries, naming the dataset's labels (and the one meant, when
+    it differs only in case)."""
+    labels = sorted(rows["label"].dropna().unique())
+    if label is None or label in labels:
+        return
+    meant = [known for known in labels if known.lower() == label.lower()]
+    note = f"; labels match exactly: did you mean {meant[0]!r}?" if meant else ""
+    check_value("label", label, labels, note)
+
+
+def check_variants(variants: Iterable[str] | None, rows: pd.DataFrame) -> None:
+    """Refuse a variant name that none of the rows has ("base", "aug0", ...), and a bare string,
+    whose letters would be taken for names."""
+    if isinstance(variants, str):
+        raise InvalidFilter(f"variants is a list of names, like [{variants!r}], not {variants!r}")
+    if variants is None or "variants" not in rows or rows.empty:
+        return
+    known = sorted({name for names in rows["variants"].dropna() for name in names})
+    for name in variants:
+        check_value("variants", name, known)
+
+
+def check_ranges(bbox: tuple[float, float, float, float] | None,
+                 brightness: tuple[float, float] | None) -> None:
+    """Refuse a bbox or brightness range that is empty (its bounds the wrong way round)."""
+    if bbox is not None and not (bbox[0] <= bbox[2] and bbox[1] <= bbox[3]):
+        raise InvalidFilter(f"bbox={tuple(bbox)!r} is empty: it is (min_lon, min_lat, max_lon, "
+                            "max_lat), each minimum at most its maximum")
+    if brightness is not None and brightness[0] > brightness[1]:
+        raise InvalidFilter(f"brightness={tuple(brightness)!r} is empty: it is (low, high), "
+                            "low at most high")
