@@ -55,9 +55,9 @@ class Block:
     not_run: str | None  # why, when the document says it is not meant to run
 
 
-def blocks_of(document: str) -> list[Block]:
+def blocks_of(document: str, root: Path = ROOT) -> list[Block]:
     """The ```python blocks of a document, dedented, in order."""
-    lines = (ROOT / document).read_text().splitlines()
+    lines = (root / document).read_text().splitlines()
     blocks, index = [], 0
     while index < len(lines):
         opening = FENCE.match(lines[index])
@@ -145,6 +145,18 @@ def test_the_block_runs_as_written(block, roots, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # whatever a block writes lands here
 
     run_up_to(block, roots)
+
+
+def test_blocks_are_read_dedented_with_the_reason_a_block_is_not_run(tmp_path):
+    (tmp_path / "doc.md").write_text(
+        "Text.\n\n```python\nx = 1\n```\n\n<!-- not run: needs the API -->\n"
+        "- item\n  ```python\n  y = x\n  ```\n```bash\nls\n```\n")
+
+    assert blocks_of("doc.md", tmp_path) == [Block("doc.md", 3, "x = 1", None),
+                                             Block("doc.md", 9, "y = x", None)]
+    marked = "<!-- not run: needs the API -->\n```python\nz = 2\n```\n"
+    (tmp_path / "marked.md").write_text(marked)
+    assert blocks_of("marked.md", tmp_path) == [Block("marked.md", 2, "z = 2", "needs the API")]
 
 
 def test_the_documents_have_python_blocks_and_name_the_roots_replaced():
