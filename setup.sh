@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this machine for the pipeline: Java for Spark and nginx (apt, when missing), a venv in
-# .venv with the pinned requirements and the local servers (infra/requirements.txt); --dev adds
-# the test and lint tools. Idempotent: a second run only checks. Usage: ./setup.sh [--dev]
+# .venv with the pinned requirements, the local servers (infra/requirements.txt) and the project
+# itself (pip install -e .); --dev adds the test and lint tools. Idempotent: a second run only
+# checks. Usage: ./setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,6 +31,21 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q "${requirements[@]}"
   touch "$stamp"
+fi
+
+# The project itself, in place (pip install -e .), so that scripts and notebooks outside the
+# checkout import dataset, settings, ...; again whenever .venv finds them elsewhere (another
+# checkout) or not at all. Its dependencies are the requirements installed above.
+here=$(pwd -P)
+installed=$(cd / && "$here/.venv/bin/python" -c 'import importlib.util as u, os
+spec = u.find_spec("dataset")
+print(os.path.realpath(spec.submodule_search_locations[0]) if spec else "")')
+if [ "$installed" != "$here/dataset" ]; then
+  echo "setup: installing the project into .venv (pip install -e .)"
+  if ! log=$(.venv/bin/python -m pip install -q --no-deps -e . 2>&1); then
+    echo "$log" >&2
+    exit 1
+  fi
 fi
 
 # Every server program where infra/programs.py (which installs nothing) looks for it; one

@@ -21,6 +21,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from dataset.image_record import PROCESSED
 from ingest_api import map_assets
 from settings import Settings
 
@@ -61,9 +62,9 @@ OPENSTREETMAP = Tiles()
 
 
 def render_map(rows: pd.DataFrame, path: str | Path, tiles: Tiles = OPENSTREETMAP) -> MapSummary:
-    """Write the map of the accepted ("ok") manifest rows to path as one HTML file."""
+    """Write the map of the processed manifest rows to path as one HTML file."""
     manifest = rows.reindex(columns=COLUMNS)
-    accepted = manifest[manifest["status"] == "ok"]
+    accepted = manifest[manifest["status"] == PROCESSED]
     accepted = accepted.assign(
         lat=pd.to_numeric(accepted["lat"], errors="coerce"),
         lon=pd.to_numeric(accepted["lon"], errors="coerce"),

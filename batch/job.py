@@ -22,6 +22,7 @@ from adapters.spark import spark_session
 from batch.bucket_writer import BucketWriter
 from batch.file_ids import ID_SCHEMA, FileIds
 from batch.image_map import OPENSTREETMAP, Tiles, render_map
+from dataset.image_record import PROCESSED, REJECTED, STATUSES
 from dataset.layout import MAP_KEY
 from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
@@ -29,8 +30,6 @@ from dataset.reader import DatasetReader
 from dataset.splits import SPLITS
 from preprocessing import DEFAULT_MAX_DECODE_MB
 from settings import Settings
-
-RECORD_STATUSES = ("ok", "rejected")  # the rows of photos written; others are files skipped
 
 
 @dataclass
@@ -52,12 +51,12 @@ class BatchReport:
     def from_rows(cls, rows: list[dict]) -> BatchReport:
         report = cls()
         for row in rows:
-            if row["status"] == "ok":
+            if row["status"] == PROCESSED:
                 report.processed += 1
                 report.with_gps += row["lat"] is not None
                 report.without_gps += row["lat"] is None
                 report.splits[row["split"]] += 1
-            elif row["status"] == "rejected":
+            elif row["status"] == REJECTED:
                 report.rejected[row["reason"]] += 1
             elif row["status"] == "duplicate":
                 report.duplicates += 1
@@ -121,8 +120,8 @@ def run_batch(
     writer = BucketWriter(store, str(input_dir), n_variants, max_pixels, max_decode_mb)
     output = arranged.mapInArrow(writer, from_arrow_schema(SCHEMA)).collect()
     rows = [row.asDict() for row in output]
-    records = [row for row in rows if row["status"] in RECORD_STATUSES]
-    skipped = [row for row in rows if row["status"] not in RECORD_STATUSES]
+    records = [row for row in rows if row["status"] in STATUSES]
+    skipped = [row for row in rows if row["status"] not in STATUSES]
     records = ManifestWriter.of(store, split_fractions).commit(records)
     report = BatchReport.from_rows(records + skipped)
     if search is not None:

@@ -16,7 +16,7 @@ from elasticsearch import helpers
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from batch.image_map import MapSummary, Tiles, render_map
-from dataset import DatasetReader
+from dataset import DatasetError, DatasetReader
 from settings import Settings
 
 
@@ -49,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
                         help='"es" for the search index, or a dataset root (dir or s3://...)')
     parser.add_argument("--out", type=Path, default=Path("out/map.html"))
     args = parser.parse_args(argv)
-    summary = render(args.source, args.out, Settings.from_env())
+    try:
+        summary = render(args.source, args.out, Settings.from_env())
+    except DatasetError as error:  # no dataset at that root, or a store it cannot read
+        parser.exit(1, f"batch.map: {error}\n")
     print(f"map: {args.out.resolve()} ({summary.mapped} placed, {summary.without_gps} without GPS)")
     return 0
 

@@ -33,7 +33,7 @@ def synthetic_rows(count: int, rng: random.Random) -> list[dict]:
     rows = []
     for _ in range(count):
         image_id = f"{rng.getrandbits(256):064x}"
-        rows.append({**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": "ok",
+        rows.append({**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": "processed",
                      "label": "maize", "phash": f"{rng.getrandbits(64):016x}",
                      "shard_key": f"shards/stream/t-p0-o{rng.getrandbits(40):012d}.tar",
                      "variants": ["base"]})

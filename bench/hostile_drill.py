@@ -8,7 +8,7 @@
    message free of internals; /is_alive answers afterwards.
 2. Kafka: `rounds` x the bad messages of tests/streaming/hostile_messages.py, produced past the
    API among as many new good photos; then the time until every one has its document, good ones
-   `ok` exactly once and bad ones dead letters with their reason.
+   `processed` exactly once and bad ones dead letters with their reason.
 Prints counts and times; exits 1 if any promise broke. Settings come from the environment.
 """
 
@@ -104,12 +104,12 @@ def drill_kafka(settings: Settings, rounds: int) -> bool:
         docs.update({d["_id"]: d["_source"] for d in found if d.get("found")})
         time.sleep(1)
     took = time.monotonic() - began
-    good_ok = sum(docs.get(m.image_id, {}).get("status") == "ok" for m in good)
+    good_ok = sum(docs.get(m.image_id, {}).get("status") == "processed" for m in good)
     reasons = Counter(docs.get(m.image_id, {}).get("reason") for m, _ in bad)
     right = sum(docs.get(m.image_id, {}).get("reason") == reason for m, reason in bad)
     print(f"  produced {len(good)} good photos and {len(bad)} bad messages, interleaved")
     print(f"  all indexed after {took:.1f} s: {len(docs)}/{len(ids)}")
-    print(f"  good photos ok: {good_ok}/{len(good)}")
+    print(f"  good photos processed: {good_ok}/{len(good)}")
     print(f"  bad messages dead-lettered with the expected reason: {right}/{len(bad)} "
           f"{dict(reasons)}")
     return good_ok == len(good) and right == len(bad)

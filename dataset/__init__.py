@@ -7,5 +7,7 @@
 """
 
 from dataset.reader import DatasetReader
+from dataset.reader_checks import DatasetError, DatasetNotFound, DatasetUnreachable, InvalidFilter
 
-__all__ = ["DatasetReader"]
+__all__ = ["DatasetError", "DatasetNotFound", "DatasetReader", "DatasetUnreachable",
+           "InvalidFilter"]

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A record's status: its photo's tensors are in the dataset, or it was refused (with a reason).
+# The API reports a finished photo with the same words.
+PROCESSED, REJECTED = "processed", "rejected"
+STATUSES = (PROCESSED, REJECTED)
+
 # The kinds of value a field holds; each adapter maps a kind to its own type.
 KINDS = ("keyword", "text", "byte", "integer", "long", "float", "double", "date", "keywords",
          "image")
@@ -32,7 +37,7 @@ class Field:
 FIELDS = (
     Field("image_id", "keyword", True, "sha256 of the uploaded bytes"),
     Field("label", "keyword", True, "crop label, from the client or the batch folder"),
-    Field("status", "keyword", False, "ok or rejected"),
+    Field("status", "keyword", False, "processed or rejected"),
     Field("reason", "keyword", False, "why a photo was rejected: a code"),
     Field("error", "text", False, "why a photo was rejected: a sentence"),
     Field("format", "keyword", True, "JPEG, PNG, HEIF, ..."),

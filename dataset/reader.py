@@ -13,10 +13,23 @@ import numpy as np
 import pandas as pd
 
 from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
+from dataset.image_record import PROCESSED, STATUSES
 from dataset.manifest import Manifest
+from dataset.reader_checks import (
+    check_label,
+    check_ranges,
+    check_value,
+    check_variants,
+    not_found,
+    reading,
+)
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
+from dataset.splits import SPLITS
 from settings import S3Settings, Settings
+
+# Manifests written before the record's status was "processed" say "ok"; they read the same.
+OLD_STATUSES = {"ok": PROCESSED}
 
 
 class DatasetReader:
@@ -31,16 +44,27 @@ class DatasetReader:
     def open(
         cls, root: str, s3: S3Settings | None = None, snapshot: str | None = None
     ) -> DatasetReader:
-        """The dataset at its newest version, or at the version a named snapshot pins."""
+        """The dataset at its newest version, or at the version a named snapshot pins.
+
+        Raises DatasetNotFound when the root holds no dataset, DatasetUnreachable when its store
+        cannot be read (no such bucket, refused keys, no server), SnapshotError for an unknown
+        snapshot name: each with a sentence that names the root.
+        """
         store = open_store(root, s3 or Settings.from_env().s3)
-        return cls(store, None if snapshot is None else resolve(store, snapshot))
+        reader = cls(store)
+        with reading(root, store):
+            if reader.manifest_table.version() is None:
+                raise not_found(root, store)
+            if snapshot is not None:
+                reader.version = resolve(store, snapshot)
+        return reader
 
     def manifest(
         self,
         label: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,
         has_gps: bool | None = None,
-        status: str | None = "ok",
+        status: str | None = PROCESSED,
         split: str | None = None,
         min_sharpness: float | None = None,
         brightness: tuple[float, float] | None = None,
@@ -49,11 +73,19 @@ class DatasetReader:
     ) -> pd.DataFrame:
         """One row per image, filtered.
 
-        bbox is (min_lon, min_lat, max_lon, max_lat); status=None keeps rejected rows too;
-        brightness is a (low, high) range; one_per_group keeps the first photo of each near
-        duplicate group (by image id), dropping its copies.
+        bbox is (min_lon, min_lat, max_lon, max_lat); status is "processed" (the default) or
+        "rejected", None for both; split is "train", "val" or "test"; label matches exactly
+        (case too); brightness is a (low, high) range; one_per_group keeps the first photo of
+        each near duplicate group (by image id), dropping its copies.
+
+        Raises InvalidFilter, naming the valid values, for a status, split or label that no row
+        can have (a label no row of the dataset carries), and for an empty bbox or range.
         """
+        check_value("status", status, STATUSES, " (or None for both)")
+        check_value("split", split, SPLITS)
+        check_ranges(bbox, brightness)
         rows = self._all_rows()
+        check_label(label, rows)
         if status is not None:
             rows = rows[rows["status"] == status]
         if label is not None:
@@ -91,9 +123,11 @@ class DatasetReader:
         base tensor, training images every variant. Shards come sorted by key, or in the order drawn
         from shuffle_seed (pass the same seed on every worker and node, a new one per epoch).
         Inside a PyTorch DataLoader each worker reads every n-th shard, as webdataset does;
-        split_by_node also splits them by distributed rank.
+        split_by_node also splits them by distributed rank. A variant that none of the rows
+        has raises InvalidFilter, naming theirs.
         """
         rows = self.manifest() if rows is None else rows
+        check_variants(variants, rows)
         keys = shuffled(shard_keys(rows), shuffle_seed)
         mine = split(keys, by_node=split_by_node, by_worker=split_by_worker)
         samples = tar_samples(opened(mine, self.store))
@@ -112,7 +146,9 @@ class DatasetReader:
         return [self.store.reader_url(key, expires_s) for key in shard_keys(rows)]
 
     def _all_rows(self) -> pd.DataFrame:
-        rows = self.manifest_table.rows(self.version).to_pandas()
+        with reading(self.store.url("").rstrip("/"), self.store):
+            rows = self.manifest_table.rows(self.version).to_pandas()
+        rows["status"] = rows["status"].replace(OLD_STATUSES)
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
 
 

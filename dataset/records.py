@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from dataset.image_record import FIELD_NAMES
+from dataset.image_record import FIELD_NAMES, PROCESSED, REJECTED
 from preprocessing.upload import Outcome
 
 THUMBNAIL_SIZE = 96
@@ -42,7 +42,7 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
         **dict.fromkeys(FIELD_NAMES),
         "image_id": outcome.image_id,
         "label": upload.label,
-        "status": "ok" if outcome.ok else "rejected",
+        "status": PROCESSED if outcome.ok else REJECTED,
         "reason": outcome.reason,
         "error": outcome.error,
         "lat": lat,
@@ -79,5 +79,5 @@ def index_refused_row(row: dict, error: str) -> dict:
     Its tensors stay in the dataset (its manifest row is unchanged); the index gets this row.
     """
     kept = {name: row.get(name) for name in TRUSTED_FIELDS}
-    return {**dict.fromkeys(FIELD_NAMES), **kept, "status": "rejected", "reason": "index_refused",
+    return {**dict.fromkeys(FIELD_NAMES), **kept, "status": REJECTED, "reason": "index_refused",
             "error": error}

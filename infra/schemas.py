@@ -20,7 +20,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.s3 import make_s3_client
-from dataset.image_record import FIELDS
+from dataset.image_record import FIELDS, PROCESSED
 from settings import Settings
 
 SCHEMA_SERVERS = ("s3", "kafka", "es")
@@ -140,6 +140,10 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
     es.indices.put_index_template(name=index, priority=len(index), **image_template(index))
     if es.indices.exists(index=index):
         es.indices.put_mapping(index=index, **IMAGE_MAPPINGS)  # harden an older index
+        # Documents indexed before the record's status was called "processed" say "ok".
+        es.update_by_query(index=index, query={"term": {"status": "ok"}}, conflicts="proceed",
+                           script={"source": "ctx._source.status = params.status",
+                                   "params": {"status": PROCESSED}}, refresh=True)
     else:
         es.indices.create(index=index)
 

@@ -7,10 +7,10 @@ FIELDS as ingest_api/image_records.py shows them.
 
 from __future__ import annotations
 
-from dataset.image_record import FIELDS
+from dataset.image_record import FIELDS, STATUSES
 from dataset.label_corrections import MAX_NOTE_CHARS
 from ingest_api.form import FILE_FIELD
-from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS, STATUSES
+from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS
 from preprocessing.client_facts import DEGREES, LABEL
 
 # A record field's kind -> the JSON Schema of its values.
@@ -131,7 +131,7 @@ def image_record() -> dict:
     facts = {field.name: (field.kind, field.about) for field in FIELDS} | INDEX_FIELDS
     properties = {
         "image_id": IMAGE_ID_SCHEMA,
-        "status": {"enum": sorted(set(STATUSES.values()))},
+        "status": {"enum": list(STATUSES)},
         "reason": {"type": "string", "description": "rejected photos only: " + facts["reason"][1]},
         "message": {"type": "string", "description": "rejected photos only: why, in words"},
     }

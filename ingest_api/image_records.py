@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
+from dataset.image_record import REJECTED, STATUSES
 from ingest_api.guard import ServiceGuard
 from preprocessing import CorruptImage, TooManyPixels, UnsupportedFormat
 from settings import Settings
@@ -38,10 +39,6 @@ REQUEST_TIMEOUT_S = 3
 MAX_INDEX_CALLS = 2
 SLOT_WAIT_S = 0.25
 PROBE_INTERVAL_S = 1.0
-
-# Document status -> the status the API reports; documents with any other status are not
-# finished, and are reported as unknown.
-STATUSES = {"ok": "processed", "rejected": "rejected"}
 
 # The fields of a document that the API shows: the record's public ones (not the thumbnail,
 # nor internal error text), and when the photo was indexed.
@@ -67,11 +64,11 @@ class IndexBusy(IndexUnavailable):
 
 def public_record(document: dict) -> dict | None:
     """The API's view of an image document, or None while the image is not processed."""
-    status = STATUSES.get(document.get("status"))
-    if status is None:
+    status = document.get("status")
+    if status not in STATUSES:  # not finished: reported as unknown
         return None
     record = {"image_id": document.get("image_id"), "status": status}
-    if status == "rejected":
+    if status == REJECTED:
         record["reason"] = document.get("reason")
         record["message"] = rejection_message(document)
     record.update({name: document.get(name) for name in PUBLIC_FIELDS if name != "image_id"})
@@ -122,7 +119,7 @@ class ImageRecords:
     def thumbnail(self, image_id: str) -> bytes | None:
         """The JPEG thumbnail of a processed image, None if it has none or is unknown."""
         document = self._guarded(f"looking up {image_id}", get_image, image_id)
-        if document is None or STATUSES.get(document.get("status")) is None:
+        if document is None or document.get("status") not in STATUSES:
             return None
         encoded = document.get("thumbnail")
         return base64.b64decode(encoded) if encoded else None

@@ -14,8 +14,9 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from dataset import image_record
 from ingest_api.errors import InvalidFilter, InvalidImageId
-from ingest_api.image_records import STATUSES, public_record
+from ingest_api.image_records import public_record
 
 # Elasticsearch's default max_result_window: more placed photos than this are left off.
 MAX_POINTS = 10_000
@@ -25,7 +26,7 @@ GPS_SOURCES = ("exif", "client")
 # The fields of a document a marker and its popup use.
 POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")
 
-PROCESSED = {"term": {"status": "ok"}}
+PROCESSED = {"term": {"status": image_record.PROCESSED}}
 PLACED = {"exists": {"field": "location"}}
 
 # What the search box takes: an image id or its first characters, and how many photos it shows.
@@ -140,7 +141,7 @@ def find_search(start: str) -> dict:
     """The search body of the photos, processed or rejected, whose id starts with `start`."""
     return {
         "query": {"bool": {"filter": [
-            {"prefix": {"image_id": start}}, {"terms": {"status": sorted(STATUSES)}},
+            {"prefix": {"image_id": start}}, {"terms": {"status": list(image_record.STATUSES)}},
         ]}},
         "size": MAX_FOUND,
         "_source": {"excludes": ["thumbnail"]},

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from pyspark.sql.streaming import StreamingQueryListener
 
+from dataset.image_record import PROCESSED
+
 log = logging.getLogger(__name__)
 
 PHOTOS_PROCESSED = Counter("stream_photos_processed", "Photos turned into tensors and indexed")
@@ -57,9 +59,9 @@ def serve_metrics(port: int) -> None:
 
 
 def count_photos(rows: Iterable[dict]) -> None:
-    """Count a finished micro-batch's manifest rows: each ok or rejected with its reason."""
+    """Count a finished micro-batch's manifest rows: each processed or rejected with its reason."""
     for row in rows:
-        if row["status"] == "ok":
+        if row["status"] == PROCESSED:
             PHOTOS_PROCESSED.inc()
         else:
             PHOTOS_REJECTED.labels(row["reason"]).inc()

@@ -41,6 +41,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import Refusal, index_rows
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
+from dataset.image_record import PROCESSED
 from dataset.layout import rejected_key
 from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
@@ -192,7 +193,7 @@ class ImageSink:
         log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))
         for row in rows:
             request_id = {"request_id": request_ids.get(row["image_id"])}
-            if row["status"] == "ok":
+            if row["status"] == PROCESSED:
                 log.info("batch %d: processed %s from %s, label %s", batch_id,
                          row["image_id"], row["source"], row["label"], extra=request_id)
             else:

@@ -97,7 +97,7 @@ def test_every_corpus_photo_comes_out_as_tensors_in_s3_and_a_document_in_elastic
     for image_id, path in posted.items():
         label, expected = uploads[path]
         row, doc = rows.loc[image_id], documents[image_id]
-        assert (row.label, doc["label"], doc["status"]) == (label, label, "ok")
+        assert (row.label, doc["label"], doc["status"]) == (label, label, "processed")
         if expected["lat"] is None:
             assert row.lat != row.lat and "location" not in doc  # NaN: no GPS anywhere
         else:

@@ -13,7 +13,7 @@ PROCESSED_AT = "2026-11-23T10:00:00+00:00"
 
 
 def row(image_id: str, **fields) -> dict:
-    return {"image_id": image_id, "label": "maize", "status": "ok", "lat": None, "lon": None,
+    return {"image_id": image_id, "label": "maize", "status": "processed", "lat": None, "lon": None,
             "thumbnail": b"\xff\xd8jpeg", **fields}
 
 

@@ -28,7 +28,7 @@ def thumbnail(colour: str) -> bytes:
     return buffer.getvalue()
 
 
-def row(image_id, label="maize", status="ok", lat=42.03, lon=-93.63, **extra) -> dict:
+def row(image_id, label="maize", status="processed", lat=42.03, lon=-93.63, **extra) -> dict:
     return {
         "image_id": image_id,
         "label": label,

@@ -67,7 +67,7 @@ def test_the_manifest_has_one_row_per_image_labelled_by_its_folder(local_run):
     rows = DatasetReader(store).manifest(status=None)
     assert len(rows) == 6
     assert rows["image_id"].is_unique
-    assert sorted(rows[rows.status == "ok"]["label"]) == ["maize"] * 3 + ["wheat"] * 2
+    assert sorted(rows[rows.status == "processed"]["label"]) == ["maize"] * 3 + ["wheat"] * 2
     rejected = rows[rows.status == "rejected"].iloc[0]
     assert (rejected.label, rejected.reason, rejected.source) == ("wheat", "unsupported_format",
                                                                   "wheat/notes.jpg")

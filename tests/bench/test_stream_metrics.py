@@ -12,7 +12,7 @@ def test_counts_read_between_two_readings_are_what_the_job_counted_meanwhile():
     settings = replace(Settings(), stream_metrics_port=free_port())
     serve_metrics(settings.stream_metrics_port)
     before = read_counts(settings)
-    count_photos([{"status": "ok", "reason": None}] * 3
+    count_photos([{"status": "processed", "reason": None}] * 3
                  + [{"status": "rejected", "reason": "not_an_image"}])
     counted = read_counts(settings) - before
     assert (counted.processed, counted.rejected) == (3, 1)

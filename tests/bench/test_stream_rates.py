@@ -14,7 +14,7 @@ def test_a_batch_whose_progress_comes_after_its_photos_is_still_counted():
     settings = replace(Settings(), stream_metrics_port=free_port())
     serve_metrics(settings.stream_metrics_port)
     before = read_counts(settings)
-    count_photos([{"status": "ok", "reason": None}] * 4)  # the sink counts its photos first,
+    count_photos([{"status": "processed", "reason": None}] * 4)  # the sink counts its photos first,
     counted = read_counts(settings) - before
     progress = threading.Timer(1.0, lambda: (BATCH_DURATION.observe(2.5),  # then the listener
                                              BATCH_INPUT_ROWS.observe(4)))

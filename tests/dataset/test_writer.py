@@ -26,7 +26,7 @@ def test_a_photo_whose_bytes_the_store_refuses_is_a_dead_letter_and_the_others_a
 
     rows = write_group(store, "stream", "t-p0-o000000000001", [good, refused])
 
-    assert [row["status"] for row in rows] == ["ok", "rejected"]
+    assert [row["status"] for row in rows] == ["processed", "rejected"]
     assert rows[1]["reason"] == "storage_refused" and rows[1]["raw_key"] is None
     letter = json.loads(store.get_bytes(rejected_key(refused.image_id)))
     assert letter["reason"] == "storage_refused"
@@ -55,7 +55,7 @@ def test_without_raw_copies_only_rejected_photos_bytes_are_copied(tmp_path):
 
     rows = write_group(store, "stream", "t-p0-o000000000003", [good, text], raw_copies=False)
 
-    assert rows[0]["status"] == "ok" and rows[0]["raw_key"] is None
+    assert rows[0]["status"] == "processed" and rows[0]["raw_key"] is None
     assert rows[0]["source"] == "kafka:t/0/3"  # where the broker's log keeps the bytes
     assert rows[0]["shard_key"] == "shards/stream/t-p0-o000000000003.tar"
     assert store.get_bytes(rows[1]["raw_key"]) == b"not a photo"

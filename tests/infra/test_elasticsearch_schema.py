@@ -46,6 +46,19 @@ def test_the_template_maps_images(es, scratch_index):
     assert fields["thumbnail"]["type"] == "binary"
 
 
+def test_documents_indexed_as_ok_before_the_rename_say_processed_once_the_index_is_ensured(
+    es, scratch_index
+):
+    es.indices.create(index=scratch_index)
+    es.index(index=scratch_index, id="old", document={"status": "ok"}, refresh=True)
+    es.index(index=scratch_index, id="refused", document={"status": "rejected"}, refresh=True)
+
+    ensure_index(es, scratch_index)
+
+    assert es.get(index=scratch_index, id="old")["_source"]["status"] == "processed"
+    assert es.get(index=scratch_index, id="refused")["_source"]["status"] == "rejected"
+
+
 def test_images_are_found_by_location(es, scratch_index):
     es.index(index=scratch_index, id="in-paris", document={"location": {"lat": 48.85, "lon": 2.35}})
     es.index(

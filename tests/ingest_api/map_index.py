@@ -26,8 +26,9 @@ class MapIndex:
         ensure_index(self.es, self.settings.elasticsearch_index)
 
     def add(self, **row) -> str:
-        """Index one manifest row (status "ok" unless given), visible to searches on return."""
-        row = {"image_id": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "status": "ok", **row}
+        """Index one manifest row (a processed one unless given), visible to searches on return."""
+        image_id = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+        row = {"image_id": image_id, "status": "processed", **row}
         self.es.index(
             index=self.settings.elasticsearch_index,
             id=row["image_id"],

@@ -14,7 +14,7 @@ from tests.ingest_api.samples import new_image_id
 
 def test_a_processed_image_is_200_with_its_record(es_client, indexed):
     image_id = indexed(
-        status="ok",
+        status="processed",
         label="maize",
         lat=45.07,
         lon=7.68,
@@ -75,7 +75,7 @@ def test_an_unknown_image_is_json_404(es_client):
 
 
 def test_upper_case_hex_finds_the_same_image(es_client, indexed):
-    image_id = indexed(status="ok", label="soy")
+    image_id = indexed(status="processed", label="soy")
 
     assert es_client.get(f"/images/{image_id.upper()}").get_json()["image_id"] == image_id
 

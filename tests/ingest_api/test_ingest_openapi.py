@@ -134,7 +134,7 @@ class TestRealAnswersMatchTheContract:
 
     def test_a_processed_record_with_every_field(self, es_client, indexed, spec):
         image_id = indexed(
-            status="ok",
+            status="processed",
             label="maize",
             format="jpeg",
             width=640,

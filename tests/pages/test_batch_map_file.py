@@ -13,8 +13,10 @@ from batch.image_map import render_map
 
 def test_the_map_file_shows_its_dots_offline(browser, tmp_path):
     rows = [
-        {"image_id": "maize-1", "label": "maize", "status": "ok", "lat": 42.03, "lon": -93.63},
-        {"image_id": "wheat-1", "label": "wheat", "status": "ok", "lat": 38.84, "lon": -97.61},
+        {"image_id": "maize-1", "label": "maize", "status": "processed",
+         "lat": 42.03, "lon": -93.63},
+        {"image_id": "wheat-1", "label": "wheat", "status": "processed",
+         "lat": 38.84, "lon": -97.61},
     ]
     render_map(pd.DataFrame(rows), tmp_path / "map.html")
     context = browser.new_context(offline=True)

@@ -45,4 +45,4 @@ def test_a_lying_jpeg_and_an_oversized_webp_are_dead_lettered_and_the_photo_is_p
         assert json.loads(store.get_bytes(rejected_key(message.image_id)))["reason"] == reason
         assert (docs[message.image_id]["status"], docs[message.image_id]["reason"]) == (
             "rejected", reason)
-    assert rows.loc[photo.image_id, "status"] == "ok"
+    assert rows.loc[photo.image_id, "status"] == "processed"

@@ -119,7 +119,7 @@ def test_elasticsearch_has_one_document_per_image_and_a_bounding_box_finds_the_g
 
     assert set(docs) == {photo.image_id for photo in photos} | {bad.image_id}
     assert {hit["_id"] for hit in in_box} == {photo.image_id for photo in photos if photo.gps}
-    ok = [doc for doc in docs.values() if doc["status"] == "ok"]
+    ok = [doc for doc in docs.values() if doc["status"] == "processed"]
     assert all(doc["thumbnail"] and doc["processed_at"] for doc in ok)
 
 
