@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataset.image_record import FIELDS
 from dataset.label_corrections import MAX_NOTE_CHARS
+from dataset.records import GPS_SOURCES
 from ingest_api.form import FILE_FIELD
 from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS, STATUSES
 from preprocessing.client_facts import DEGREES, LABEL
@@ -23,6 +24,7 @@ KIND_SCHEMAS = {
     "float": {"type": "number"},
     "double": {"type": "number"},
     "date": {"type": "string", "format": "date-time"},
+    "local_time": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"},
     "keywords": {"type": "array", "items": {"type": "string"}},
     "image": {"type": "string", "contentEncoding": "base64"},
 }
@@ -134,6 +136,7 @@ def image_record() -> dict:
         "status": {"enum": sorted(set(STATUSES.values()))},
         "reason": {"type": "string", "description": "rejected photos only: " + facts["reason"][1]},
         "message": {"type": "string", "description": "rejected photos only: why, in words"},
+        "gps_source": {"enum": list(GPS_SOURCES), "description": facts["gps_source"][1]},
     }
     for name in PUBLIC_FIELDS:
         if name not in properties:
