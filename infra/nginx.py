@@ -18,7 +18,7 @@ from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
 from infra.programs import nginx_binary
 from infra.server import Server
 from ingest_api import FORM_OVERHEAD_BYTES
-from ingest_api.errors import RETRY_AFTER_SECONDS, too_large_message
+from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, too_large_message
 from settings import Settings
 
 # Request bodies over CLIENT_BODY_BUFFER go to temporary files, not memory; a client that
@@ -61,7 +61,7 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
             "request_id": REQUEST_ID,
         },
         503: {
-            "error": "unavailable",
+            "error": FRONT_UNAVAILABLE,
             "message": "the service is restarting; retry in a few seconds",
             "request_id": REQUEST_ID,
         },

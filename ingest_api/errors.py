@@ -149,6 +149,8 @@ STATUS = {
 }
 RATE_LIMITED = "rate_limited"
 INTERNAL_ERROR = "internal_error"
+# nginx's own answer, on any route, while gunicorn does not answer (infra/nginx.py).
+FRONT_UNAVAILABLE = "unavailable"
 
 # Werkzeug's own errors that requests meet before a route runs: a form the parser cannot read,
 # a path no route has, a method the route does not take.

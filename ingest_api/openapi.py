@@ -4,8 +4,12 @@ Paths and methods come from the app's url_map; what each route takes and answers
 Operation attached to its view with @documented; the error answers from errors.py's typed
 errors; the request and answer bodies from api_schemas.py. Every route also gets the errors
 that come before it runs: the token check (unless the route is open, auth.OPEN_ENDPOINTS), the
-rate limit where one applies (auth_limits.endpoint_limits) and the 500 of a bug. A route
-without an Operation fails the contract test (tests/ingest_api/test_ingest_openapi.py).
+rate limit where one applies (auth_limits.endpoint_limits), the 500 of a bug and nginx's 503
+while gunicorn does not answer. A route without an Operation fails the contract test
+(tests/ingest_api/test_ingest_openapi.py).
+
+The contract is the public port's: routes that nginx keeps for the internal port
+(INTERNAL_ENDPOINTS) are not in it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from werkzeug.exceptions import NotFound
 from ingest_api import api_schemas
 from ingest_api.auth import OPEN_ENDPOINTS, NotAuthenticated, RevokedToken, TokenStoreUnavailable
 from ingest_api.auth_limits import endpoint_limits
-from ingest_api.errors import RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
+from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
 from ingest_api.operations import JSON, Body, Operation
 from ingest_api.request_ids import HEADER as REQUEST_ID_HEADER
 from ingest_api.version import __version__
@@ -27,6 +31,8 @@ EXTENSION_KEY = "openapi"
 TITLE = "Crop photo ingest API"
 SECURITY_SCHEME = "deviceToken"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Served on gunicorn's internal port only: nginx answers 404 for them (infra/nginx.py).
+INTERNAL_ENDPOINTS = frozenset({"metrics.metrics"})
 RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -60,6 +66,8 @@ def build_document(app: Flask) -> dict:
     limited = set(endpoint_limits(app.config["SETTINGS"]))
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if rule.endpoint in INTERNAL_ENDPOINTS:
+            continue
         view = app.view_functions[rule.endpoint]
         operation = STATIC_FILES if rule.endpoint == "static" else operation_of(view)
         if operation is None:
@@ -87,7 +95,10 @@ def build_document(app: Flask) -> dict:
                     "NAME`), sent as `Authorization: Bearer <token>`.",
                 }
             },
-            "schemas": {"Error": api_schemas.error_body(sorted({a.code for a in answers}))},
+            "schemas": {
+                "Error": api_schemas.error_body(sorted({a.code for a in answers}
+                                                       | {FRONT_UNAVAILABLE}))
+            },
             "headers": {
                 "RequestId": {
                     "description": "The request's id, also in error bodies and the API's log.",
@@ -155,6 +166,7 @@ def _error_responses(errors, answers: tuple[ErrorAnswer, ...], rate_limited: boo
     for answer in chosen:
         if answer.code not in codes.setdefault(answer.status, []):
             codes[answer.status].append(answer.code)
+    codes.setdefault(503, []).append(FRONT_UNAVAILABLE)
     return {str(status): _error_response(status, codes[status]) for status in sorted(codes)}
 
 
