@@ -52,7 +52,7 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
     return {
         413: {
             "error": "too_large",
-            "message": too_large_message(body_limit(settings)),
+            "message": too_large_message(settings.max_upload_bytes),
             "request_id": REQUEST_ID,
         },
         404: {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import (
     BadRequest,
@@ -349,16 +349,19 @@ def _decode_busy(error: DecodeBusy) -> Response:
     )
 
 
-def too_large_message(limit: int) -> str:
-    """The 413's message; the nginx in front of the API (infra/nginx.py) answers with it too."""
-    return f"the request is larger than the limit of {limit:,} bytes"
+def too_large_message(max_upload_bytes: int) -> str:
+    """The 413's message, whoever refuses: the form (the file alone is too large), Flask or the
+    nginx in front (infra/nginx.py) (the request is). All three name the user's limit,
+    MAX_UPLOAD_BYTES, not the request's, which adds room for the form around the photo."""
+    mib = max_upload_bytes / 2**20
+    return (f"the photo is larger than the limit of {max_upload_bytes:,} bytes "
+            f"({mib:.3g} MiB); send a smaller one")
 
 
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     _drain_request_body()
-    return error_response(
-        413, PayloadTooLarge.code, too_large_message(request.max_content_length)
-    )
+    settings = current_app.config["SETTINGS"]
+    return error_response(413, PayloadTooLarge.code, too_large_message(settings.max_upload_bytes))
 
 
 def _unexpected(error: Exception) -> Response:

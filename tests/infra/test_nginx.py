@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from bench.slow_clients import slow_clients
-from infra.nginx import REQUEST_ID, body_limit, error_bodies
+from infra.nginx import REQUEST_ID, error_bodies
 from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
@@ -121,7 +121,7 @@ def test_25_mb_get_the_apis_json_413_from_urllib_which_sends_everything_first(fr
 
     assert status == 413
     assert body == as_nginx_answers(front, 413, body["request_id"])
-    assert body["message"] == too_large_message(body_limit(front))
+    assert body["message"] == too_large_message(front.max_upload_bytes)
 
 
 def test_25_mb_get_the_apis_json_413_from_requests(front):
@@ -147,6 +147,9 @@ def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
     assert response.json()["request_id"] == response.headers["X-Request-ID"]
+    # the same limit as nginx's own 413 names: the user's, not the request's with its form
+    assert response.json()["message"] == too_large_message(front.max_upload_bytes)
+    assert f"{front.max_upload_bytes:,} bytes" in response.json()["message"]
 
 
 def test_the_api_gets_the_clients_request_id_through_nginx_or_else_nginxs_own(front):
