@@ -31,7 +31,7 @@ from ingest_api.auth import (
     RevokedToken,
     TokenStoreUnavailable,
 )
-from ingest_api.auth_limits import retry_after_seconds
+from ingest_api.auth_limits import retry_after_seconds, too_many_message
 from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexBusy, IndexUnavailable
 from ingest_api.publisher import KafkaBusy, KafkaNotReady, KafkaUnavailable
@@ -335,8 +335,7 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
     return error_response(
         STATUS[RateLimitExceeded],
         RATE_LIMITED,
-        f"this device sent more than {error.limit.limit} of these requests; "
-        f"retry in {seconds} s",
+        too_many_message(error.limit.limit, seconds),
         {"Retry-After": str(seconds)},
     )
 

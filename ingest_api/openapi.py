@@ -21,7 +21,12 @@ from werkzeug.exceptions import NotFound
 
 from ingest_api import api_schemas
 from ingest_api.auth import OPEN_ENDPOINTS, NotAuthenticated, RevokedToken, TokenStoreUnavailable
-from ingest_api.auth_limits import endpoint_limits
+from ingest_api.auth_limits import (
+    LIMIT_HEADER,
+    REMAINING_HEADER,
+    RESET_HEADER,
+    endpoint_limits,
+)
 from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
 from ingest_api.operations import JSON, Body, Operation
 from ingest_api.request_ids import HEADER as REQUEST_ID_HEADER
@@ -108,9 +113,28 @@ def build_document(app: Flask) -> dict:
                     "description": "Whole seconds to wait before trying again.",
                     "schema": {"type": "integer", "minimum": 1},
                 },
+                **RATE_LIMIT_HEADERS,
             },
         },
     }
+
+
+# The rate limit's headers (IETF draft-ietf-httpapi-ratelimit-headers, ingest_api/auth_limits.py),
+# on every answer of a limited route past the token check.
+RATE_LIMIT_HEADERS = {
+    LIMIT_HEADER: {
+        "description": "Requests of this kind the device may send per window.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    REMAINING_HEADER: {
+        "description": "Requests left in the current window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    RESET_HEADER: {
+        "description": "Seconds until the current window ends and the count starts again.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
@@ -122,7 +146,10 @@ def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
         "operationId": rule.endpoint,
         "summary": operation.summary,
         "responses": {
-            **{str(status): _success(body) for status, body in operation.responses.items()},
+            **{
+                str(status): _success(body, rate_limited)
+                for status, body in operation.responses.items()
+            },
             **_error_responses(errors, answers, rate_limited),
         },
     }
@@ -148,10 +175,13 @@ def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
     return described
 
 
-def _success(body: Body) -> dict:
+def _success(body: Body, rate_limited: bool) -> dict:
+    headers = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
+    if rate_limited:
+        headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     return {
         "description": body.description,
-        "headers": {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}},
+        "headers": headers,
         "content": {body.media_type: {"schema": body.schema}},
     }
 
@@ -174,6 +204,8 @@ def _error_response(status: int, codes: list[str]) -> dict:
     headers = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
     if status in (429, 503):
         headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+    if status == 429:
+        headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = {
             "description": 'The scheme to use: `Bearer realm="ingest_api"`, with '

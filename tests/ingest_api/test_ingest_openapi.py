@@ -94,6 +94,12 @@ class TestTheContractCoversTheCode:
             too_many = spec["paths"][path][method]["responses"]["429"]
             assert "Retry-After" in too_many["headers"]
 
+    def test_rate_limited_routes_document_the_ratelimit_headers_of_their_answers(self, spec):
+        headers = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+        responses = spec["paths"]["/post_image"]["post"]["responses"]
+        assert headers <= set(responses["202"]["headers"]) & set(responses["429"]["headers"])
+        assert not headers & set(spec["paths"]["/is_alive"]["get"]["responses"]["200"]["headers"])
+
     def test_the_image_record_has_exactly_the_public_fields(self, spec):
         from ingest_api.image_records import PUBLIC_FIELDS
 
