@@ -103,7 +103,10 @@ UPLOAD_FORM = {
         },
         "captured_at": {
             "type": "string",
-            "description": "ISO 8601 time in the years 1900-2099, e.g. 2024-06-01T12:30:00+02:00",
+            "description": "when the photo was taken: an ISO 8601 time in the years 1900-2099, "
+            "e.g. 2024-06-01T12:30:00+02:00. With an offset the record gets the moment in UTC "
+            "(captured_at) and the local time (captured_at_local); without one, only the local "
+            "time. A time in the photo's own EXIF wins",
         },
     },
     "required": [FILE_FIELD],
