@@ -14,6 +14,8 @@ import re
 
 from flask import Flask, Response, current_app, request
 
+from ingest_api.auth_limits import HEADERS as RATE_LIMIT_HEADERS
+from ingest_api.request_ids import HEADER as REQUEST_ID_HEADER
 from settings import Settings
 
 ANY_ORIGIN = "*"
@@ -23,9 +25,8 @@ ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?
 ALLOWED_METHODS = "GET, POST, PUT"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
 # What a page may read of an answer besides the simple headers.
-EXPOSED_HEADERS = (
-    "X-Request-ID, Retry-After, WWW-Authenticate, Location, "
-    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+EXPOSED_HEADERS = ", ".join(
+    (REQUEST_ID_HEADER, "Retry-After", "WWW-Authenticate", "Location", *RATE_LIMIT_HEADERS)
 )
 MAX_AGE_S = 600  # how long a browser may reuse a preflight's answer
 
