@@ -53,6 +53,7 @@ class Settings:
     api_token_store: str = str(PROJECT_ROOT / ".stack" / "auth" / "tokens.sqlite3")
     upload_rate_limit: str = "60/minute"
     lookup_rate_limit: str = "600/minute"
+    cors_origins: str = ""  # origins whose pages may call the API, comma-separated; * for any
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "&copy; OpenStreetMap contributors"
     spark_master: str = "local[*]"  # or a cluster: docs/spark_cluster.md

@@ -16,8 +16,10 @@ PROCESSED, REJECTED = "processed", "rejected"
 STATUSES = (PROCESSED, REJECTED)
 
 # The kinds of value a field holds; each adapter maps a kind to its own type.
-KINDS = ("keyword", "text", "byte", "integer", "long", "float", "double", "date", "keywords",
-         "image")
+# "date" is a moment (ISO 8601 with an offset, written in UTC); "local_time" a wall-clock time
+# without an offset (YYYY-MM-DDTHH:MM:SS), whose zone is not known.
+KINDS = ("keyword", "text", "byte", "integer", "long", "float", "double", "date", "local_time",
+         "keywords", "image")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,18 @@ FIELDS = (
     Field("orientation", "byte", True, "the EXIF orientation applied"),
     Field("lat", "double", True, "decimal degrees"),
     Field("lon", "double", True, "decimal degrees"),
-    Field("gps_source", "keyword", True, "exif, client, or none"),
+    Field("gps_source", "keyword", True,
+          "where lat and lon come from: exif (the photo's own GPS), client (the position its "
+          "sender gave), or none (no position; lat and lon are null)"),
     Field("altitude", "float", True, "metres"),
-    Field("captured_at", "date", True, "UTC, ISO 8601"),
+    Field("captured_at", "date", True,
+          "when the photo was taken, in UTC (ISO 8601, e.g. 2024-06-01T10:30:00Z); null unless "
+          "the zone is known: EXIF OffsetTimeOriginal or OffsetTime, or a time its sender gave "
+          "with an offset"),
+    Field("captured_at_local", "local_time", True,
+          "when the photo was taken, by the clock where it was taken, without an offset (ISO "
+          "8601, e.g. 2024-06-01T12:30:00): the camera's EXIF time, or the time its sender "
+          "gave. When captured_at is null its zone is unknown, and it is not a UTC time"),
     Field("camera", "keyword", True, "make and model"),
     Field("colour_profile", "keyword", True, "embedded ICC profile: none, srgb, X -> srgb..."),
     Field("device_id", "keyword", True, "the device whose token sent the photo"),

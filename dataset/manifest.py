@@ -28,6 +28,7 @@ ARROW_TYPES = {
     "float": pa.float64(),
     "double": pa.float64(),
     "date": pa.string(),  # ISO 8601 text, as the core writes it
+    "local_time": pa.string(),
     "keywords": pa.list_(pa.string()),
     "image": pa.binary(),
 }
@@ -79,12 +80,15 @@ class Manifest(DatasetTable):
         self, table: DeltaTable | None, data: pa.Table, replace_ids: set[str],
         properties: CommitProperties | None,
     ) -> None:
+        # A manifest written before a field was added to the record gets its column (null in
+        # the older rows) at the first commit that carries it.
         if table is None or not replace_ids:
-            self.append(data, commit_properties=properties)
+            self.append(data, commit_properties=properties, schema_mode="merge")
             return
         (
             table.merge(data, "t.image_id = s.image_id", source_alias="s", target_alias="t",
-                        commit_properties=properties, post_commithook_properties=KEEP_LOG)
+                        merge_schema=True, commit_properties=properties,
+                        post_commithook_properties=KEEP_LOG)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()

@@ -7,9 +7,13 @@ import io
 from PIL import Image
 
 from dataset.image_record import FIELD_NAMES, PROCESSED, REJECTED
+from preprocessing.client_facts import capture_times_of
 from preprocessing.upload import Outcome
 
 THUMBNAIL_SIZE = 96
+
+# Where a record's position comes from; "none" when it has none.
+GPS_SOURCES = ("exif", "client", "none")
 
 
 def thumbnail_jpeg(outcome: Outcome) -> bytes | None:
@@ -32,11 +36,14 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
     upload = outcome.upload
     meta = outcome.processed.metadata if outcome.ok else None
     signals = outcome.processed.curation if outcome.ok else None
-    lat, lon, gps_source = (None, None, None)
+    lat, lon, gps_source = (None, None, "none")
     if meta and meta.lat is not None:
         lat, lon, gps_source = meta.lat, meta.lon, "exif"
     elif upload.client_lat is not None and upload.client_lon is not None:
         lat, lon, gps_source = upload.client_lat, upload.client_lon, "client"
+    captured_at, captured_at_local = capture_times_of(upload.client_captured_at)
+    if meta and meta.captured_at_local is not None:  # the photo's own time wins, like its GPS
+        captured_at, captured_at_local = meta.captured_at, meta.captured_at_local
     variants = ["base", *(f"aug{v.k}" for v in outcome.processed.variants)] if meta else []
     row = {
         **dict.fromkeys(FIELD_NAMES),
@@ -48,7 +55,8 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
         "lat": lat,
         "lon": lon,
         "gps_source": gps_source,
-        "captured_at": (meta.captured_at if meta else None) or upload.client_captured_at,
+        "captured_at": captured_at,
+        "captured_at_local": captured_at_local,
         "device_id": upload.device_id,
         "source": upload.source,
         "size_bytes": len(upload.data),
@@ -79,5 +87,5 @@ def index_refused_row(row: dict, error: str) -> dict:
     Its tensors stay in the dataset (its manifest row is unchanged); the index gets this row.
     """
     kept = {name: row.get(name) for name in TRUSTED_FIELDS}
-    return {**dict.fromkeys(FIELD_NAMES), **kept, "status": REJECTED, "reason": "index_refused",
-            "error": error}
+    return {**dict.fromkeys(FIELD_NAMES), **kept, "gps_source": "none", "status": REJECTED,
+            "reason": "index_refused", "error": error}

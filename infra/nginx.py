@@ -18,7 +18,8 @@ from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
 from infra.programs import nginx_binary
 from infra.server import Server
 from ingest_api import FORM_OVERHEAD_BYTES
-from ingest_api.errors import RETRY_AFTER_SECONDS, too_large_message
+from ingest_api.cors import ANY_ORIGIN, allowed_origins
+from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, too_large_message
 from settings import Settings
 
 # Request bodies over CLIENT_BODY_BUFFER go to temporary files, not memory; a client that
@@ -52,7 +53,7 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
     return {
         413: {
             "error": "too_large",
-            "message": too_large_message(body_limit(settings)),
+            "message": too_large_message(settings.max_upload_bytes),
             "request_id": REQUEST_ID,
         },
         404: {
@@ -61,11 +62,29 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
             "request_id": REQUEST_ID,
         },
         503: {
-            "error": "unavailable",
+            "error": FRONT_UNAVAILABLE,
             "message": "the service is restarting; retry in a few seconds",
             "request_id": REQUEST_ID,
         },
     }
+
+
+# nginx's own answers name an allowed origin as the API's do (ingest_api/cors.py), so that a page
+# on that origin can read them; an empty value adds no header.
+CORS_ORIGIN = "$cors_allowed_origin"
+CORS_EXPOSED = "X-Request-ID, Retry-After"
+
+
+def cors_map(settings: Settings) -> str:
+    """The map from the request's Origin to the Access-Control-Allow-Origin of nginx's answers."""
+    origins = allowed_origins(settings.cors_origins)
+    default = ANY_ORIGIN if ANY_ORIGIN in origins else ""
+    lines = "".join(f"        {_quoted(origin)} $http_origin;\n"
+                    for origin in sorted(origins - {ANY_ORIGIN}))
+    return f"""    map $http_origin {CORS_ORIGIN} {{
+        default "{default}";
+{lines}    }}
+"""
 
 
 def render_config(settings: Settings, home, temp, worker_user: tuple[str, str] | None) -> str:
@@ -73,6 +92,13 @@ def render_config(settings: Settings, home, temp, worker_user: tuple[str, str] |
     bodies = {code: _quoted(compact_json(body)) for code, body in error_bodies(settings).items()}
     timeouts = "".join(f"    {name} {value};\n" for name, value in TIMEOUTS.items())
     user = f"user {worker_user[0]} {worker_user[1]};\n" if worker_user else ""
+    cors = cors_map(settings)
+    own_answer = (
+        "default_type application/json;\n"
+        f"            add_header X-Request-ID {REQUEST_ID} always;\n"
+        f"            add_header Access-Control-Allow-Origin {CORS_ORIGIN} always;\n"
+        f'            add_header Access-Control-Expose-Headers "{CORS_EXPOSED}" always;'
+    )
     host = settings.api_host
     return f"""# Rendered by infra/nginx.py at each start; edits are lost.
 daemon off;
@@ -91,7 +117,7 @@ http {{
         "~^[A-Za-z0-9._-]{{8,64}}$" $http_x_request_id;
         default $request_id;
     }}
-    log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+{cors}    log_format timed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
                      'request $request_time s, upstream $upstream_response_time s, '
                      'id {REQUEST_ID}';
     access_log {home}/access.log timed;
@@ -120,22 +146,19 @@ http {{
 
         # Operators' metrics are read on gunicorn's internal port, never from the public one.
         location = /metrics {{
-            default_type application/json;
-            add_header X-Request-ID {REQUEST_ID} always;
+            {own_answer}
             return 404 {bodies[404]};
         }}
 
         error_page 413 @too_large;
         location @too_large {{
-            default_type application/json;
-            add_header X-Request-ID {REQUEST_ID} always;
+            {own_answer}
             return 413 {bodies[413]};
         }}
 
         error_page 502 504 =503 @unavailable;
         location @unavailable {{
-            default_type application/json;
-            add_header X-Request-ID {REQUEST_ID} always;
+            {own_answer}
             add_header Retry-After {RETRY_AFTER_SECONDS} always;
             return 503 {bodies[503]};
         }}

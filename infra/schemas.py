@@ -45,6 +45,9 @@ ES_TYPES = {
     "float": {"type": "float", **LENIENT},
     "double": {"type": "double", **LENIENT},
     "date": {"type": "date", **LENIENT},
+    # a wall-clock time: searchable by range, though its zone is unknown (Elasticsearch takes
+    # it as UTC)
+    "local_time": {"type": "date", "format": "strict_date_hour_minute_second", **LENIENT},
     "keywords": KEYWORD,  # any field of Elasticsearch may hold a list
     "image": {"type": "binary"},  # base64
 }

@@ -14,6 +14,7 @@ from ingest_api import metrics, request_ids
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
 from ingest_api.contract import bp as contract_bp
+from ingest_api.cors import CrossOrigin
 from ingest_api.decode_budget import DecodeBudget
 from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
@@ -55,6 +56,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     request_ids.init_app(app)
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
+    CrossOrigin.from_settings(settings).init_app(app)  # preflights come without a token
     Authenticator.from_settings(settings).init_app(app)
     DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataset.image_record import FIELDS, STATUSES
 from dataset.label_corrections import MAX_NOTE_CHARS
+from dataset.records import GPS_SOURCES
 from ingest_api.form import FILE_FIELD
 from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS
 from preprocessing.client_facts import DEGREES, LABEL
@@ -23,6 +24,7 @@ KIND_SCHEMAS = {
     "float": {"type": "number"},
     "double": {"type": "number"},
     "date": {"type": "string", "format": "date-time"},
+    "local_time": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"},
     "keywords": {"type": "array", "items": {"type": "string"}},
     "image": {"type": "string", "contentEncoding": "base64"},
 }
@@ -101,7 +103,10 @@ UPLOAD_FORM = {
         },
         "captured_at": {
             "type": "string",
-            "description": "ISO 8601 time in the years 1900-2099, e.g. 2024-06-01T12:30:00+02:00",
+            "description": "when the photo was taken: an ISO 8601 time in the years 1900-2099, "
+            "e.g. 2024-06-01T12:30:00+02:00. With an offset the record gets the moment in UTC "
+            "(captured_at) and the local time (captured_at_local); without one, only the local "
+            "time. A time in the photo's own EXIF wins",
         },
     },
     "required": [FILE_FIELD],
@@ -134,6 +139,7 @@ def image_record() -> dict:
         "status": {"enum": list(STATUSES)},
         "reason": {"type": "string", "description": "rejected photos only: " + facts["reason"][1]},
         "message": {"type": "string", "description": "rejected photos only: why, in words"},
+        "gps_source": {"enum": list(GPS_SOURCES), "description": facts["gps_source"][1]},
     }
     for name in PUBLIC_FIELDS:
         if name not in properties:

@@ -11,26 +11,53 @@ cannot be written is logged and lets the request through: rate limiting must not
 way for uploads to fail.
 
 With auth off there is no device: requests are counted by client address instead.
+
+Every answer of a limited endpoint says where the device stands, in the three headers of the
+IETF draft "RateLimit header fields for HTTP" (draft-ietf-httpapi-ratelimit-headers, up to
+version 06): RateLimit-Limit (the requests a window allows), RateLimit-Remaining (those left in
+this one) and RateLimit-Reset (seconds until it ends).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import threading
 import time
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
 from ingest_api.auth import current_device
 from ingest_api.auth_store import open_database
 from settings import Settings
 
+log = logging.getLogger(__name__)
+
 EXTENSION_KEY = "rate_limits"
+
+# Each limited endpoint: the Settings field of its limit, and what it counts, in words. Each
+# endpoint counts on its own (flask-limiter's per-route scope).
+LIMITED_ENDPOINTS = {
+    "ingest.post_image": ("upload_rate_limit", "uploads"),
+    "ingest.image_record": ("lookup_rate_limit", "record look-ups"),
+    "live_map.points": ("lookup_rate_limit", "map queries"),
+    "live_map.thumbnail": ("lookup_rate_limit", "thumbnail requests"),
+    "live_map.find": ("lookup_rate_limit", "photo searches"),
+    "tensors.tensor_png": ("lookup_rate_limit", "tensor downloads"),
+    "labels.correct_label": ("upload_rate_limit", "label corrections"),
+    "labels.label_history": ("lookup_rate_limit", "label history look-ups"),
+}
+
+# The IETF draft's headers (see above).
+LIMIT_HEADER = "RateLimit-Limit"
+REMAINING_HEADER = "RateLimit-Remaining"
+RESET_HEADER = "RateLimit-Reset"
+HEADERS = (LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_limit_counters (
@@ -114,14 +141,8 @@ class SqliteStorage(Storage):
 def endpoint_limits(settings: Settings) -> dict[str, str]:
     """Endpoint -> its per-device limit; refuses a limit that flask-limiter cannot read."""
     limits = {
-        "ingest.post_image": settings.upload_rate_limit,
-        "ingest.image_record": settings.lookup_rate_limit,
-        "live_map.points": settings.lookup_rate_limit,
-        "live_map.thumbnail": settings.lookup_rate_limit,
-        "live_map.find": settings.lookup_rate_limit,
-        "tensors.tensor_png": settings.lookup_rate_limit,
-        "labels.correct_label": settings.upload_rate_limit,
-        "labels.label_history": settings.lookup_rate_limit,
+        endpoint: getattr(settings, setting)
+        for endpoint, (setting, _) in LIMITED_ENDPOINTS.items()
     }
     for limit in limits.values():
         try:
@@ -144,11 +165,37 @@ def init_rate_limits(app: Flask, settings: Settings) -> None:
     for endpoint, limit in endpoint_limits(settings).items():
         app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
     app.extensions[EXTENSION_KEY] = limiter
+    app.after_request(add_rate_limit_headers)
 
 
 def rate_limit_key() -> str:
     device = current_device()
     return f"device:{device}" if device is not None else f"address:{get_remote_address()}"
+
+
+def add_rate_limit_headers(response: Response) -> Response:
+    """The device's standing against the limit of the request's endpoint, if it has one."""
+    limit = current_app.extensions[EXTENSION_KEY].current_limit
+    if limit is None:
+        return response
+    try:
+        reset_time, remaining = limit.window
+    except sqlite3.Error as error:  # like a counter that cannot be written: logged, not fatal
+        log.warning("cannot read the rate limit counter of %s: %r", limit.key, error)
+        return response
+    response.headers[LIMIT_HEADER] = str(limit.limit.amount)
+    response.headers[REMAINING_HEADER] = str(max(0, remaining))
+    response.headers[RESET_HEADER] = str(max(0, math.ceil(reset_time - time.time())))
+    return response
+
+
+def too_many_message(limit: RateLimitItem, seconds: int) -> str:
+    """The 429's sentence: "this device sent too many uploads: the limit is 60 per minute; ..." """
+    _, counted = LIMITED_ENDPOINTS.get(request.endpoint, (None, "requests"))
+    unit = limit.GRANULARITY.name
+    window = unit if limit.multiples == 1 else f"{limit.multiples} {unit}s"
+    return (f"this device sent too many {counted}: the limit is {limit.amount} per {window}; "
+            f"retry in {seconds} s")
 
 
 def retry_after_seconds() -> int:

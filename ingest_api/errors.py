@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import (
     BadRequest,
@@ -31,7 +31,7 @@ from ingest_api.auth import (
     RevokedToken,
     TokenStoreUnavailable,
 )
-from ingest_api.auth_limits import retry_after_seconds
+from ingest_api.auth_limits import retry_after_seconds, too_many_message
 from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexBusy, IndexUnavailable
 from ingest_api.publisher import KafkaBusy, KafkaNotReady, KafkaUnavailable
@@ -149,6 +149,8 @@ STATUS = {
 }
 RATE_LIMITED = "rate_limited"
 INTERNAL_ERROR = "internal_error"
+# nginx's own answer, on any route, while gunicorn does not answer (infra/nginx.py).
+FRONT_UNAVAILABLE = "unavailable"
 
 # Werkzeug's own errors that requests meet before a route runs: a form the parser cannot read,
 # a path no route has, a method the route does not take.
@@ -333,8 +335,7 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
     return error_response(
         STATUS[RateLimitExceeded],
         RATE_LIMITED,
-        f"this device sent more than {error.limit.limit} of these requests; "
-        f"retry in {seconds} s",
+        too_many_message(error.limit.limit, seconds),
         {"Retry-After": str(seconds)},
     )
 
@@ -347,16 +348,19 @@ def _decode_busy(error: DecodeBusy) -> Response:
     )
 
 
-def too_large_message(limit: int) -> str:
-    """The 413's message; the nginx in front of the API (infra/nginx.py) answers with it too."""
-    return f"the request is larger than the limit of {limit:,} bytes"
+def too_large_message(max_upload_bytes: int) -> str:
+    """The 413's message, whoever refuses: the form (the file alone is too large), Flask or the
+    nginx in front (infra/nginx.py) (the request is). All three name the user's limit,
+    MAX_UPLOAD_BYTES, not the request's, which adds room for the form around the photo."""
+    mib = max_upload_bytes / 2**20
+    return (f"the photo is larger than the limit of {max_upload_bytes:,} bytes "
+            f"({mib:.3g} MiB); send a smaller one")
 
 
 def _entity_too_large(error: RequestEntityTooLarge) -> Response:
     _drain_request_body()
-    return error_response(
-        413, PayloadTooLarge.code, too_large_message(request.max_content_length)
-    )
+    settings = current_app.config["SETTINGS"]
+    return error_response(413, PayloadTooLarge.code, too_large_message(settings.max_upload_bytes))
 
 
 def _unexpected(error: Exception) -> Response:

@@ -21,6 +21,7 @@ from ingest_api.errors import (
     PayloadTooLarge,
     TooManyFields,
     TooManyFiles,
+    too_large_message,
 )
 from preprocessing import client_facts as rules
 
@@ -61,19 +62,34 @@ def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
         )
     files = _files(request)
     if not files:
-        sent = sorted(set(request.files) | set(request.form))
-        raise MissingFile(
-            f"no file in the field {FILE_FIELD!r}; the form has {sent or 'no fields'}"
-        )
+        raise MissingFile(f"no file in the field '{FILE_FIELD}'; {_what_was_sent(request)}")
     if len(files) > 1:
         raise TooManyFiles(f"send one file per request, not {len(files)}")
     data = files[0].stream.read(max_upload_bytes + 1)
     if len(data) > max_upload_bytes:
-        raise PayloadTooLarge(f"the file is larger than the limit of {max_upload_bytes:,} bytes")
+        raise PayloadTooLarge(too_large_message(max_upload_bytes))
     try:
         return Upload(data=data, facts=_facts(request.form, files[0].filename))
     except rules.InvalidFact as error:
         raise InvalidField(error) from error
+
+
+def _what_was_sent(request: Request) -> str:
+    """The form's parts in words: "the form has a file in 'photo' and the field 'label'"."""
+    files, fields = sorted(request.files), sorted(set(request.form) - set(request.files))
+    parts = []
+    if files:
+        parts.append(f"a file in {_names(files)}" if len(files) == 1
+                     else f"files in {_names(files)}")
+    if fields:
+        parts.append(f"the field{'s' if len(fields) > 1 else ''} {_names(fields)}")
+    return "the form has " + (" and ".join(parts) if parts else "no fields at all")
+
+
+def _names(names: list[str]) -> str:
+    """'a', 'a' and 'b', 'a', 'b' and 'c'."""
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _files(request: Request) -> list:

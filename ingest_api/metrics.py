@@ -28,8 +28,6 @@ from prometheus_client import (
     multiprocess,
 )
 
-from ingest_api.operations import Body, Operation, documented
-
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"  # requests no route took (404s): one label, not one per path
 
@@ -57,14 +55,7 @@ KAFKA_PUBLISH = Histogram(
 bp = Blueprint("metrics", __name__)
 
 
-@bp.get("/metrics")
-@documented(
-    Operation(
-        "Prometheus metrics of every worker (internal port only)",
-        {200: Body("Prometheus' text format", {"type": "string"}, CONTENT_TYPE_LATEST)},
-        description="Served on gunicorn's internal port; nginx answers 404 on the public one.",
-    )
-)
+@bp.get("/metrics")  # not in the public contract (openapi.INTERNAL_ENDPOINTS)
 def metrics():
     """The metrics of every worker, in Prometheus' text format."""
     return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -4,8 +4,12 @@ Paths and methods come from the app's url_map; what each route takes and answers
 Operation attached to its view with @documented; the error answers from errors.py's typed
 errors; the request and answer bodies from api_schemas.py. Every route also gets the errors
 that come before it runs: the token check (unless the route is open, auth.OPEN_ENDPOINTS), the
-rate limit where one applies (auth_limits.endpoint_limits) and the 500 of a bug. A route
-without an Operation fails the contract test (tests/ingest_api/test_ingest_openapi.py).
+rate limit where one applies (auth_limits.endpoint_limits), the 500 of a bug and nginx's 503
+while gunicorn does not answer. A route without an Operation fails the contract test
+(tests/ingest_api/test_ingest_openapi.py).
+
+The contract is the public port's: routes that nginx keeps for the internal port
+(INTERNAL_ENDPOINTS) are not in it.
 """
 
 from __future__ import annotations
@@ -17,8 +21,13 @@ from werkzeug.exceptions import NotFound
 
 from ingest_api import api_schemas
 from ingest_api.auth import OPEN_ENDPOINTS, NotAuthenticated, RevokedToken, TokenStoreUnavailable
-from ingest_api.auth_limits import endpoint_limits
-from ingest_api.errors import RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
+from ingest_api.auth_limits import (
+    LIMIT_HEADER,
+    REMAINING_HEADER,
+    RESET_HEADER,
+    endpoint_limits,
+)
+from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
 from ingest_api.operations import JSON, Body, Operation
 from ingest_api.request_ids import HEADER as REQUEST_ID_HEADER
 from ingest_api.version import __version__
@@ -27,6 +36,8 @@ EXTENSION_KEY = "openapi"
 TITLE = "Crop photo ingest API"
 SECURITY_SCHEME = "deviceToken"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Served on gunicorn's internal port only: nginx answers 404 for them (infra/nginx.py).
+INTERNAL_ENDPOINTS = frozenset({"metrics.metrics"})
 RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -60,6 +71,8 @@ def build_document(app: Flask) -> dict:
     limited = set(endpoint_limits(app.config["SETTINGS"]))
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if rule.endpoint in INTERNAL_ENDPOINTS:
+            continue
         view = app.view_functions[rule.endpoint]
         operation = STATIC_FILES if rule.endpoint == "static" else operation_of(view)
         if operation is None:
@@ -87,7 +100,10 @@ def build_document(app: Flask) -> dict:
                     "NAME`), sent as `Authorization: Bearer <token>`.",
                 }
             },
-            "schemas": {"Error": api_schemas.error_body(sorted({a.code for a in answers}))},
+            "schemas": {
+                "Error": api_schemas.error_body(sorted({a.code for a in answers}
+                                                       | {FRONT_UNAVAILABLE}))
+            },
             "headers": {
                 "RequestId": {
                     "description": "The request's id, also in error bodies and the API's log.",
@@ -97,9 +113,28 @@ def build_document(app: Flask) -> dict:
                     "description": "Whole seconds to wait before trying again.",
                     "schema": {"type": "integer", "minimum": 1},
                 },
+                **RATE_LIMIT_HEADERS,
             },
         },
     }
+
+
+# The rate limit's headers (IETF draft-ietf-httpapi-ratelimit-headers, ingest_api/auth_limits.py),
+# on every answer of a limited route past the token check.
+RATE_LIMIT_HEADERS = {
+    LIMIT_HEADER: {
+        "description": "Requests of this kind the device may send per window.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    REMAINING_HEADER: {
+        "description": "Requests left in the current window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    RESET_HEADER: {
+        "description": "Seconds until the current window ends and the count starts again.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
@@ -111,7 +146,10 @@ def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
         "operationId": rule.endpoint,
         "summary": operation.summary,
         "responses": {
-            **{str(status): _success(body) for status, body in operation.responses.items()},
+            **{
+                str(status): _success(body, rate_limited)
+                for status, body in operation.responses.items()
+            },
             **_error_responses(errors, answers, rate_limited),
         },
     }
@@ -137,10 +175,13 @@ def _operation(rule, operation: Operation, answers, rate_limited: bool) -> dict:
     return described
 
 
-def _success(body: Body) -> dict:
+def _success(body: Body, rate_limited: bool) -> dict:
+    headers = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
+    if rate_limited:
+        headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     return {
         "description": body.description,
-        "headers": {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}},
+        "headers": headers,
         "content": {body.media_type: {"schema": body.schema}},
     }
 
@@ -155,6 +196,7 @@ def _error_responses(errors, answers: tuple[ErrorAnswer, ...], rate_limited: boo
     for answer in chosen:
         if answer.code not in codes.setdefault(answer.status, []):
             codes[answer.status].append(answer.code)
+    codes.setdefault(503, []).append(FRONT_UNAVAILABLE)
     return {str(status): _error_response(status, codes[status]) for status in sorted(codes)}
 
 
@@ -162,6 +204,8 @@ def _error_response(status: int, codes: list[str]) -> dict:
     headers = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
     if status in (429, 503):
         headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+    if status == 429:
+        headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = {
             "description": 'The scheme to use: `Bearer realm="ingest_api"`, with '

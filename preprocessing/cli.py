@@ -21,7 +21,8 @@ from preprocessing.pipeline import (
 
 EMPTY_FACTS = dict.fromkeys(
     ("format", "width", "height", "orientation", "lat", "lon", "altitude", "captured_at",
-     "camera", "sha256", "tensor_sha256", *(field.name for field in fields(CurationSignals)))
+     "captured_at_local", "camera", "sha256", "tensor_sha256",
+     *(field.name for field in fields(CurationSignals)))
 )
 
 
@@ -59,6 +60,7 @@ def inspect_file(
         "lon": meta.lon,
         "altitude": meta.altitude,
         "captured_at": meta.captured_at,
+        "captured_at_local": meta.captured_at_local,
         "camera": meta.camera,
         "sha256": meta.image_id,
         "tensor_sha256": tensor_sha256(processed.base),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from preprocessing.safe_values import EARLIEST_YEAR, LATEST_YEAR, iso_time
+from preprocessing.safe_values import EARLIEST_YEAR, LATEST_YEAR, capture_times
 
 LABEL = re.compile(r"[a-z0-9_-]{1,64}")
 # Plain decimal degrees: an optional sign, up to 3 digits, up to 12 decimals. No exponents,
@@ -63,7 +63,12 @@ def _degrees(name: str, text: str, bound: int) -> float:
 
 
 def captured_at(text: str) -> str:
-    """An ISO 8601 time, given back in UTC ("...Z") when it has an offset."""
+    """An ISO 8601 time, given back as YYYY-MM-DDTHH:MM:SS with its offset if it had one ("Z"
+    for UTC).
+
+    The offset is kept, not folded into UTC: with it the record has both the moment and the
+    local time the photo was taken at (capture_times_of).
+    """
     problem = InvalidFact(
         "invalid_captured_at",
         "captured_at must be an ISO 8601 time between the years "
@@ -75,10 +80,18 @@ def captured_at(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise problem from None
-    normalised = iso_time(moment)
-    if normalised is None:
+    utc, local = capture_times(moment)
+    if local is None or (moment.tzinfo is not None and utc is None):
         raise problem
-    return normalised
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def capture_times_of(text: str | None) -> tuple[str | None, str | None]:
+    """(captured_at, captured_at_local) of a time the captured_at rule gave back (or of None):
+    the moment in UTC only when the sender gave an offset, and the local time."""
+    if text is None:
+        return None, None
+    return capture_times(datetime.fromisoformat(text))
 
 
 def device_id(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 from dataclasses import dataclass
@@ -11,7 +12,12 @@ import exifread
 import pillow_heif
 from PIL import Image
 
-from preprocessing.safe_values import ALTITUDE_RANGE, bounded_text, iso_time, number_in_range
+from preprocessing.safe_values import (
+    ALTITUDE_RANGE,
+    bounded_text,
+    capture_times,
+    number_in_range,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -23,7 +29,8 @@ class ExifFacts:
     lat: float | None = None
     lon: float | None = None
     altitude: float | None = None
-    captured_at: str | None = None
+    captured_at: str | None = None  # in UTC, when the file gives the offset
+    captured_at_local: str | None = None  # the camera's clock, without an offset
     camera_make: str | None = None
     camera_model: str | None = None
 
@@ -35,11 +42,13 @@ def read_exif(data: bytes) -> ExifFacts:
     lon = _coordinate(tags, "GPS GPSLongitude", "GPS GPSLongitudeRef", "W", 180.0)
     if lat is None or lon is None:
         lat = lon = None
+    captured_at, captured_at_local = _capture_times(tags)
     return ExifFacts(
         lat=lat,
         lon=lon,
         altitude=_altitude(tags),
-        captured_at=_capture_time(tags),
+        captured_at=captured_at,
+        captured_at_local=captured_at_local,
         camera_make=bounded_text(_text(tags, "Image Make")),
         camera_model=bounded_text(_text(tags, "Image Model")),
     )
@@ -108,8 +117,12 @@ def _altitude(tags) -> float | None:
     return number_in_range(-metres if below else metres, *ALTITUDE_RANGE)
 
 
-def _capture_time(tags) -> str | None:
-    """DateTimeOriginal (else DateTime) as safe ISO 8601: in UTC when the file gives an offset."""
+def _capture_times(tags) -> tuple[str | None, str | None]:
+    """DateTimeOriginal (else DateTime) as (UTC, local) ISO 8601 (safe_values.capture_times).
+
+    The UTC time is known only when the file gives its offset (OffsetTimeOriginal, OffsetTime,
+    EXIF 2.31); otherwise only the camera's clock is.
+    """
     for name, offset_name in (
         ("EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal"),
         ("Image DateTime", "EXIF OffsetTime"),
@@ -123,12 +136,10 @@ def _capture_time(tags) -> str | None:
             continue
         offset = _text(tags, offset_name)
         if offset:
-            try:
-                return iso_time(datetime.fromisoformat(moment.isoformat() + offset))
-            except ValueError:
-                pass
-        return iso_time(moment)
-    return None
+            with contextlib.suppress(ValueError):  # unreadable: the zone stays unknown
+                moment = datetime.fromisoformat(moment.isoformat() + offset)
+        return capture_times(moment)
+    return None, None
 
 
 def _text(tags, name: str) -> str | None:

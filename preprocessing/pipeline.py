@@ -35,6 +35,7 @@ class ImageMetadata:
     lon: float | None
     altitude: float | None
     captured_at: str | None
+    captured_at_local: str | None
     camera_make: str | None
     camera_model: str | None
     colour_profile: str
@@ -111,6 +112,7 @@ def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
         lon=exif.lon,
         altitude=exif.altitude,
         captured_at=exif.captured_at,
+        captured_at_local=exif.captured_at_local,
         camera_make=exif.camera_make,
         camera_model=exif.camera_model,
         colour_profile=decoded.colour_profile,

@@ -23,11 +23,7 @@ MAX_TEXT_CHARS = 128
 
 
 def iso_time(moment: datetime) -> str | None:
-    """ISO 8601 in UTC ("...Z") for an aware time, as given for a naive one; None out of range.
-
-    A naive time has no known zone (EXIF before 2.31 has no offset), so it is kept as the
-    camera's clock showed it, and readers take it as UTC.
-    """
+    """ISO 8601 in UTC ("...Z") for an aware time, as given for a naive one; None out of range."""
     if moment.tzinfo is not None:
         try:
             moment = moment.astimezone(UTC)
@@ -37,6 +33,20 @@ def iso_time(moment: datetime) -> str | None:
         return None
     text = moment.replace(tzinfo=None).isoformat(timespec="seconds")
     return f"{text}Z" if moment.tzinfo is not None else text
+
+
+def capture_times(moment: datetime) -> tuple[str | None, str | None]:
+    """(captured_at, captured_at_local) of a capture time, each None when unknown or out of range.
+
+    captured_at is the moment in UTC ("...Z"), known only when the time has an offset;
+    captured_at_local is the wall-clock time where the photo was taken, without an offset. A
+    naive time (EXIF before 2.31 has no offset) gives only the local one: its zone is unknown,
+    and passing it off as UTC would put it hours off.
+    """
+    local = iso_time(moment.replace(tzinfo=None))
+    if local is None or moment.tzinfo is None:
+        return None, local
+    return iso_time(moment), local
 
 
 def bounded_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:

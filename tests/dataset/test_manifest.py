@@ -8,7 +8,9 @@ import uuid
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 from PIL import Image
 
 from adapters.object_store import LocalStore, open_store
@@ -143,3 +145,23 @@ def test_duckdb_and_polars_read_the_table(store):
     frame = pl.read_delta(manifest.uri, storage_options=manifest.storage_options)
     assert sorted(frame["image_id"].to_list()) == sorted(row["image_id"] for row in rows)
     assert frame.filter(pl.col("label") == "wheat")["phash"].to_list() == [rows[2]["phash"]]
+
+
+@pytest.mark.parametrize("replacing", [False, True], ids=["append", "replace"])
+def test_a_manifest_from_before_a_field_was_added_takes_its_column_at_the_next_commit(
+    tmp_path, replacing
+):
+    """A dataset written by an older version (here without captured_at_local) still takes
+    commits: the new column is added, null in the older rows."""
+    manifest = Manifest.of(LocalStore(tmp_path / "dataset"))
+    old, new = row_of(photo(40)), {**row_of(photo(41)), "captured_at_local": "2024-06-01T12:30:00"}
+    older = SCHEMA.remove(SCHEMA.get_field_index("captured_at_local"))
+    del old["captured_at_local"]
+    write_deltalake(manifest.uri, pa.Table.from_pylist([old], schema=older))
+
+    manifest.commit([new], replace_ids={new["image_id"]} if replacing else set())
+
+    rows = {row["image_id"]: row for row in manifest.rows().to_pylist()}
+    assert set(rows) == {old["image_id"], new["image_id"]}
+    assert rows[old["image_id"]]["captured_at_local"] is None
+    assert rows[new["image_id"]]["captured_at_local"] == "2024-06-01T12:30:00"

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from bench.slow_clients import slow_clients
-from infra.nginx import REQUEST_ID, body_limit, error_bodies
+from infra.nginx import REQUEST_ID, error_bodies
 from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
@@ -31,6 +31,8 @@ from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib
 
 SLOW_CLIENTS = 50
+# The origin of a web view served elsewhere, allowed to call the API (CORS_ORIGINS).
+WEB_VIEW = "https://fields.example.org"
 # Generous bounds on the real, shared 2-core machine; bench/api_drill.py measures the figures.
 ANSWER_BOUND_S = 2.0
 
@@ -46,6 +48,7 @@ def front(kafka_stack, es_stack):
         api_internal_port=free_port(),
         kafka_topic=f"front-test-{uuid.uuid4().hex[:8]}",
         upload_rate_limit="10000/minute",
+        cors_origins=WEB_VIEW,
     )
     stack = LocalStack(settings)
     try:
@@ -121,7 +124,7 @@ def test_25_mb_get_the_apis_json_413_from_urllib_which_sends_everything_first(fr
 
     assert status == 413
     assert body == as_nginx_answers(front, 413, body["request_id"])
-    assert body["message"] == too_large_message(body_limit(front))
+    assert body["message"] == too_large_message(front.max_upload_bytes)
 
 
 def test_25_mb_get_the_apis_json_413_from_requests(front):
@@ -147,6 +150,9 @@ def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
     assert response.json()["request_id"] == response.headers["X-Request-ID"]
+    # the same limit as nginx's own 413 names: the user's, not the request's with its form
+    assert response.json()["message"] == too_large_message(front.max_upload_bytes)
+    assert f"{front.max_upload_bytes:,} bytes" in response.json()["message"]
 
 
 def test_the_api_gets_the_clients_request_id_through_nginx_or_else_nginxs_own(front):
@@ -215,3 +221,43 @@ def test_metrics_are_refused_on_the_public_port_and_served_on_the_internal_one(f
     assert public.json() == as_nginx_answers(front, 404, public.headers["X-Request-ID"])
     assert internal.status_code == 200
     assert "ingest_api_requests_total" in internal.text
+
+
+def test_a_web_views_preflight_is_answered_through_nginx_without_a_token(front):
+    response = requests.options(f"{public_url(front)}/post_image", timeout=10, headers={
+        "Origin": WEB_VIEW, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    })
+
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == WEB_VIEW
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_web_views_upload_through_nginx_names_its_origin_and_its_rate_limit(front):
+    response = requests.post(
+        f"{public_url(front)}/post_image", files={"file": ("p.jpg", jpeg(seed=72))},
+        headers={**auth(front), "Origin": WEB_VIEW}, timeout=10,
+    )
+
+    assert response.status_code == 202
+    assert response.headers["Access-Control-Allow-Origin"] == WEB_VIEW
+    assert "RateLimit-Remaining" in response.headers["Access-Control-Expose-Headers"]
+    assert response.headers["RateLimit-Limit"] == "10000"
+    assert int(response.headers["RateLimit-Remaining"]) < 10000
+
+
+def test_nginxs_own_answers_name_an_allowed_origin_and_no_other(front):
+    big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
+    too_large = requests.post(
+        f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)},
+        headers={**auth(front), "Origin": WEB_VIEW}, timeout=30,
+    )
+    metrics = requests.get(f"{public_url(front)}/metrics", timeout=10,
+                           headers={"Origin": "https://elsewhere.example.com"})
+
+    assert too_large.status_code == 413
+    assert too_large.headers["Access-Control-Allow-Origin"] == WEB_VIEW
+    assert "X-Request-ID" in too_large.headers["Access-Control-Expose-Headers"]
+    assert metrics.status_code == 404
+    assert "Access-Control-Allow-Origin" not in metrics.headers

@@ -11,8 +11,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ingest_api.auth import OPEN_ENDPOINTS
-from ingest_api.errors import error_answers
-from ingest_api.openapi import IGNORED_METHODS, RULE_ARGUMENT
+from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
+from ingest_api.openapi import IGNORED_METHODS, INTERNAL_ENDPOINTS, RULE_ARGUMENT
 from tests.ingest_api.samples import gif, jpeg, new_image_id
 
 CONTRACT = "urn:contract"
@@ -45,10 +45,11 @@ class TestTheContractCoversTheCode:
         assert spec["openapi"].startswith("3.1.")
         validate(spec)
 
-    def test_every_route_is_documented_with_its_methods(self, app, spec):
+    def test_every_public_route_is_documented_with_its_methods(self, app, spec):
         routes = {
             (RULE_ARGUMENT.sub(r"{\1}", rule.rule), method.lower())
             for rule in app.url_map.iter_rules()
+            if rule.endpoint not in INTERNAL_ENDPOINTS
             for method in rule.methods - IGNORED_METHODS
         }
         documented = {(path, method) for path, item in spec["paths"].items() for method in item}
@@ -56,7 +57,17 @@ class TestTheContractCoversTheCode:
 
     def test_every_error_code_of_errors_py_is_in_the_error_body(self, spec):
         codes = spec["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
-        assert set(codes) == {answer.code for answer in error_answers()}
+        assert set(codes) == {answer.code for answer in error_answers()} | {FRONT_UNAVAILABLE}
+
+    def test_metrics_are_not_in_the_public_contract(self, spec):
+        assert "/metrics" not in spec["paths"]  # nginx keeps them on the internal port
+
+    def test_every_route_documents_nginxs_503_while_gunicorn_does_not_answer(self, spec):
+        for item in spec["paths"].values():
+            for operation in item.values():
+                unavailable = operation["responses"]["503"]
+                assert FRONT_UNAVAILABLE in unavailable["description"]
+                assert "Retry-After" in unavailable["headers"]
 
     def test_the_auth_scheme_is_a_bearer_token_that_only_open_routes_skip(self, app, spec):
         assert spec["components"]["securitySchemes"]["deviceToken"] == {
@@ -66,6 +77,8 @@ class TestTheContractCoversTheCode:
         }
         assert spec["security"] == [{"deviceToken": []}]
         for rule in app.url_map.iter_rules():
+            if rule.endpoint in INTERNAL_ENDPOINTS:
+                continue
             path = RULE_ARGUMENT.sub(r"{\1}", rule.rule)
             for operation in spec["paths"][path].values():
                 if rule.endpoint in OPEN_ENDPOINTS:
@@ -80,6 +93,12 @@ class TestTheContractCoversTheCode:
         for path, method in (("/post_image", "post"), ("/images/{image_id}", "get")):
             too_many = spec["paths"][path][method]["responses"]["429"]
             assert "Retry-After" in too_many["headers"]
+
+    def test_rate_limited_routes_document_the_ratelimit_headers_of_their_answers(self, spec):
+        headers = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+        responses = spec["paths"]["/post_image"]["post"]["responses"]
+        assert headers <= set(responses["202"]["headers"]) & set(responses["429"]["headers"])
+        assert not headers & set(spec["paths"]["/is_alive"]["get"]["responses"]["200"]["headers"])
 
     def test_the_image_record_has_exactly_the_public_fields(self, spec):
         from ingest_api.image_records import PUBLIC_FIELDS
@@ -165,6 +184,7 @@ class TestRealAnswersMatchTheContract:
         assert_documented(spec, "get", "/images/{image_id}", response)
 
     def test_a_rejected_record(self, es_client, indexed, spec):
-        image_id = indexed(status="rejected", reason="corrupt", error="OSError('truncated')")
+        image_id = indexed(status="rejected", reason="corrupt", error="OSError('truncated')",
+                           gps_source="none")
 
         assert_documented(spec, "get", "/images/{image_id}", es_client.get(f"/images/{image_id}"))

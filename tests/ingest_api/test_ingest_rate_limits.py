@@ -56,6 +56,53 @@ def test_the_upload_past_the_limit_is_429_with_retry_after_and_never_reaches_kaf
     assert topic.highwaters() == before
 
 
+def test_the_429_says_in_words_what_was_counted_and_the_limit(limited):
+    with running_app(limited) as app:
+        client = app.test_client()
+        post(client, 64), post(client, 65)
+
+        refused = post(client, 66)
+
+    seconds = refused.headers["Retry-After"]
+    assert refused.get_json()["message"] == (
+        f"this device sent too many uploads: the limit is 2 per minute; retry in {seconds} s"
+    )
+
+
+def test_a_window_of_several_units_reads_naturally(limited):
+    with running_app(replace(limited, lookup_rate_limit="1/5 minutes")) as app:
+        client = app.test_client()
+        lookup(client)
+
+        message = lookup(client).get_json()["message"]
+
+    assert message.startswith("this device sent too many record look-ups: the limit is 1 per "
+                              "5 minutes; retry in ")
+
+
+def test_every_answer_of_a_limited_route_says_where_the_device_stands(limited):
+    with running_app(limited) as app:
+        client = app.test_client()
+        first, second, third = (post(client, seed) for seed in (67, 68, 69))
+
+    assert [r.status_code for r in (first, second, third)] == [202, 202, 429]
+    assert [r.headers["RateLimit-Limit"] for r in (first, second, third)] == ["2"] * 3
+    assert [r.headers["RateLimit-Remaining"] for r in (first, second, third)] == ["1", "0", "0"]
+    for response in (first, second, third):
+        assert 1 <= int(response.headers["RateLimit-Reset"]) <= 60
+    assert int(third.headers["RateLimit-Reset"]) <= int(third.headers["Retry-After"])
+
+
+def test_unlimited_routes_and_refused_tokens_carry_no_rate_limit_headers(limited):
+    with running_app(limited) as app:
+        alive = app.test_client().get("/is_alive")
+        refused = lookup(app.test_client(token=None))
+
+    assert refused.status_code == 401
+    for response in (alive, refused):
+        assert "RateLimit-Limit" not in response.headers
+
+
 def test_lookups_have_their_own_limit(limited):
     with running_app(limited) as app:
         client = app.test_client()

@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import pytest
 
+from ingest_api.errors import too_large_message
+from preprocessing.client_facts import capture_times_of
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.samples import gif, jpeg, png_bomb, truncated_jpeg
 
@@ -61,16 +63,18 @@ class TestTheImageIsJudgedByContent:
 
 @pytest.mark.usefixtures("nothing_reaches_kafka")
 class TestTheSizeIsBounded:
-    def test_a_25_mb_upload_is_json_413(self, client):
+    def test_a_25_mb_upload_is_json_413_naming_the_photos_limit(self, client, ingest_settings):
         response = post_file(client, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
 
         assert_refused(response, 413, "too_large")
+        assert response.get_json()["message"] == too_large_message(ingest_settings.max_upload_bytes)
 
     def test_a_file_over_the_upload_limit_within_the_request_limit_is_413(self, ingest_settings):
         with running_app(replace(ingest_settings, max_upload_bytes=10_000)) as app:
             response = post_file(app.test_client(), b"\xff\xd8\xff" + bytes(30_000))
 
         assert_refused(response, 413, "too_large")
+        assert response.get_json()["message"] == too_large_message(10_000)
 
 
 @pytest.mark.usefixtures("nothing_reaches_kafka")
@@ -80,18 +84,31 @@ class TestTheFormIsChecked:
 
         assert_refused(response, 400, "not_multipart")
 
-    def test_a_form_without_a_file_is_400(self, client):
+    def test_a_form_without_a_file_is_400_and_says_what_it_has_in_words(self, client):
         response = client.post(
-            "/post_image", data={"label": "maize"}, content_type="multipart/form-data"
+            "/post_image", data={"label": "maize", "lat": "45.1", "lon": "7.6"},
+            content_type="multipart/form-data",
         )
 
         assert_refused(response, 400, "missing_file")
+        assert response.get_json()["message"] == (
+            "no file in the field 'file'; the form has the fields 'label', 'lat' and 'lon'"
+        )
+
+    def test_an_empty_form_is_400_and_says_so(self, client):
+        response = client.post("/post_image", data={}, content_type="multipart/form-data")
+
+        assert response.get_json()["message"] == (
+            "no file in the field 'file'; the form has no fields at all"
+        )
 
     def test_the_wrong_field_name_is_400_and_names_the_right_one(self, client):
-        response = post_file(client, jpeg(), field="photo")
+        response = post_file(client, jpeg(), field="photo", label="maize")
 
         assert_refused(response, 400, "missing_file")
-        assert "'file'" in response.get_json()["message"]
+        assert response.get_json()["message"] == (
+            "no file in the field 'file'; the form has a file in 'photo' and the field 'label'"
+        )
 
     def test_two_files_are_400(self, client):
         data = {"file": [(io.BytesIO(jpeg()), "a.jpg"), (io.BytesIO(jpeg(seed=1)), "b.jpg")]}
@@ -149,11 +166,13 @@ class TestTheFormIsChecked:
         assert_refused(response, 400, "too_many_fields")
 
 
-def test_a_time_with_an_offset_beyond_what_elasticsearch_takes_is_sent_in_utc(client, topic):
+def test_a_time_with_an_offset_beyond_what_elasticsearch_takes_becomes_a_utc_record(client, topic):
     response = post_file(client, jpeg(seed=12), captured_at="2024-06-01T12:30:00+19:30")
 
     record = topic.record_at(response.get_json()["partition"], response.get_json()["offset"])
-    assert dict(record.headers)["client_captured_at"] == b"2024-05-31T17:00:00Z"
+    sent = dict(record.headers)["client_captured_at"].decode()
+    assert sent == "2024-06-01T12:30:00+19:30"  # the offset travels, for the local time
+    assert capture_times_of(sent) == ("2024-05-31T17:00:00Z", "2024-06-01T12:30:00")
 
 
 def test_the_service_keeps_answering_after_refusals(client):

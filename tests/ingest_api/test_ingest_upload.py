@@ -49,7 +49,7 @@ def test_the_facts_from_the_form_travel_as_headers_the_stream_can_decode(client,
     upload = upload_from_message(record.value, record.headers, source="kafka")
     assert (upload.label, upload.device_id) == ("wheat", TEST_DEVICE)
     assert (upload.client_lat, upload.client_lon) == (45.07, -7.5)
-    assert upload.client_captured_at == "2024-06-01T10:30:00Z"
+    assert upload.client_captured_at == "2024-06-01T12:30:00+02:00"  # the local time too
     assert dict(record.headers)["filename"] == b"IMG_0042.jpg"
 
 

@@ -116,11 +116,13 @@ def exif_bytes(
     taken: str | None = None,
     offset: str | None = None,
     modified: str | None = None,
+    modified_offset: str | None = None,
     gps: dict | None = None,
 ) -> bytes:
     """An EXIF block (as piexif.dump makes it) with only the given tags; `gps` is a raw GPS IFD.
 
-    `taken` is DateTimeOriginal with OffsetTimeOriginal `offset`; `modified` is IFD0's DateTime.
+    `taken` is DateTimeOriginal with OffsetTimeOriginal `offset`; `modified` is IFD0's DateTime
+    with OffsetTime `modified_offset`.
     """
     zeroth: dict = {}
     exif: dict = {}
@@ -136,6 +138,8 @@ def exif_bytes(
         exif[piexif.ExifIFD.DateTimeOriginal] = taken.encode()
     if offset is not None:
         exif[piexif.ExifIFD.OffsetTimeOriginal] = offset.encode()
+    if modified_offset is not None:
+        exif[piexif.ExifIFD.OffsetTime] = modified_offset.encode()
     return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps or {}})
 
 

@@ -112,16 +112,26 @@ def test_altitude_with_a_zero_denominator_is_none():
     assert _altitude((100, 0), ref=0) is None
 
 
-def test_capture_time_is_iso_8601():
+def test_a_capture_time_without_an_offset_is_a_local_time_and_no_utc_time():
     facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09"))
 
-    assert facts.captured_at == "2024-03-05T14:07:09"
+    assert (facts.captured_at, facts.captured_at_local) == (None, "2024-03-05T14:07:09")
 
 
-def test_a_capture_time_with_an_offset_is_given_in_utc():
+def test_a_capture_time_with_an_offset_is_given_in_utc_and_as_the_local_clock_showed_it():
     facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09", offset="+02:00"))
 
-    assert facts.captured_at == "2024-03-05T12:07:09Z"
+    assert (facts.captured_at, facts.captured_at_local) == (
+        "2024-03-05T12:07:09Z", "2024-03-05T14:07:09"
+    )
+
+
+def test_the_file_date_times_offset_goes_with_the_file_date_time():
+    facts = read_exif(_jpeg_with(modified="2019:07:01 08:00:00", modified_offset="-05:00"))
+
+    assert (facts.captured_at, facts.captured_at_local) == (
+        "2019-07-01T13:00:00Z", "2019-07-01T08:00:00"
+    )
 
 
 def test_an_offset_beyond_what_elasticsearch_takes_still_gives_a_utc_time():
@@ -134,36 +144,40 @@ def test_an_offset_beyond_what_elasticsearch_takes_still_gives_a_utc_time():
     "taken", ["0001:01:01 00:00:00", "1899:12:31 23:59:59", "2100:01:01 00:00:00"]
 )
 def test_a_capture_time_outside_1900_to_2099_is_none(taken):
-    assert read_exif(_jpeg_with(taken=taken)).captured_at is None
+    facts = read_exif(_jpeg_with(taken=taken, offset="+00:00"))
+
+    assert (facts.captured_at, facts.captured_at_local) == (None, None)
 
 
-def test_a_capture_time_that_leaves_the_range_in_utc_is_none():
+def test_a_capture_time_that_leaves_the_range_in_utc_keeps_only_its_local_time():
     facts = read_exif(_jpeg_with(taken="1900:01:01 00:30:00", offset="+01:00"))
 
-    assert facts.captured_at is None
+    assert (facts.captured_at, facts.captured_at_local) == (None, "1900-01-01T00:30:00")
 
 
-def test_an_unreadable_offset_is_dropped():
+def test_an_unreadable_offset_leaves_the_zone_unknown():
     facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09", offset="+99:99"))
 
-    assert facts.captured_at == "2024-03-05T14:07:09"
+    assert (facts.captured_at, facts.captured_at_local) == (None, "2024-03-05T14:07:09")
 
 
 @pytest.mark.parametrize("garbage", ["not a date", "0000:00:00 00:00:00", "2024:13:45 25:61:61"])
 def test_a_garbage_capture_time_is_none(garbage):
-    assert read_exif(_jpeg_with(taken=garbage)).captured_at is None
+    facts = read_exif(_jpeg_with(taken=garbage))
+
+    assert (facts.captured_at, facts.captured_at_local) == (None, None)
 
 
 def test_without_date_time_original_the_file_date_time_is_used():
     facts = read_exif(_jpeg_with(modified="2019:07:01 08:00:00"))
 
-    assert facts.captured_at == "2019-07-01T08:00:00"
+    assert facts.captured_at_local == "2019-07-01T08:00:00"
 
 
 def test_date_time_original_wins_over_the_file_date_time():
     facts = read_exif(_jpeg_with(taken="2024:03:05 14:07:09", modified="2025:01:01 00:00:00"))
 
-    assert facts.captured_at == "2024-03-05T14:07:09"
+    assert facts.captured_at_local == "2024-03-05T14:07:09"
 
 
 def test_camera_make_and_model_are_read():

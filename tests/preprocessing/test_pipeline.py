@@ -125,6 +125,7 @@ def _camera(make, model) -> str | None:
         lon=None,
         altitude=None,
         captured_at=None,
+        captured_at_local=None,
         camera_make=make,
         camera_model=model,
         colour_profile="none",

@@ -83,7 +83,7 @@ def test_gps_from_exif_reaches_the_manifest_and_photos_without_it_have_none(firs
     assert set(reader.manifest(bbox=BBOX)["image_id"]) == expected
     assert (with_gps["gps_source"] == "exif").all()
     assert with_gps["lat"].sub(FIELD[0]).abs().max() < 0.01
-    assert reader.manifest(has_gps=False)["gps_source"].isna().all()
+    assert (reader.manifest(has_gps=False)["gps_source"] == "none").all()
 
 
 def test_the_text_file_is_dead_lettered_in_the_manifest_rejected_and_elasticsearch(first_run):
