@@ -116,6 +116,7 @@ def endpoint_limits(settings: Settings) -> dict[str, str]:
     limits = {
         "ingest.post_image": settings.upload_rate_limit,
         "ingest.image_record": settings.lookup_rate_limit,
+        "ingest.image_list": settings.lookup_rate_limit,
         "live_map.points": settings.lookup_rate_limit,
         "live_map.thumbnail": settings.lookup_rate_limit,
         "tensors.tensor_png": settings.lookup_rate_limit,
