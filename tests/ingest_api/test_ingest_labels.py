@@ -62,6 +62,28 @@ def test_every_correction_stays_in_the_history_oldest_first(client, photo):
         ("maize", "wheat"), ("wheat", "coffee")]
 
 
+def test_the_label_the_photo_has_already_is_no_change_and_not_recorded(client, photo):
+    image_id = photo["image_id"]
+
+    same = client.put(f"/images/{image_id}/label", json={"label": "maize", "note": "sure?"})
+
+    assert same.status_code == 200
+    assert (same.json["changed"], same.json["label"]) == (False, "maize")
+    assert same.json["message"] == f"image {image_id} is labelled maize already: nothing changed"
+    assert same.json["history"] == []
+    assert client.get(f"/images/{image_id}/labels").json["history"] == []
+
+
+def test_a_correction_sent_twice_is_recorded_once(client, photo):
+    image_id = photo["image_id"]
+
+    first = client.put(f"/images/{image_id}/label", json={"label": "wheat"})
+    again = client.put(f"/images/{image_id}/label", json={"label": "wheat"})
+
+    assert (first.json["changed"], again.json["changed"]) == (True, False)
+    assert len(client.get(f"/images/{image_id}/labels").json["history"]) == 1
+
+
 def test_the_next_snapshot_carries_the_correction_and_an_earlier_one_does_not(
     client, settings, photo
 ):
