@@ -31,7 +31,7 @@ from ingest_api.errors import (
 from ingest_api.image_records import IndexUnavailable, get_image_records
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.request_ids import current_request_id
-from ingest_api.routes import checked_image_id
+from ingest_api.routes import checked_image_id, no_record
 from preprocessing import client_facts as rules
 from settings import Settings
 
@@ -112,7 +112,7 @@ def correct_label(image_id: str):
     new_label, note = correction_body(request.get_json(silent=True))
     record = get_image_records().get(image_id)
     if record is None:
-        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
+        raise no_record(image_id)
     if record["status"] != "processed":
         raise NotProcessed(f"image {image_id} was rejected: it has no label to correct")
     correction = LabelCorrection(

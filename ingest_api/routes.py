@@ -133,13 +133,18 @@ def image_record(image_id: str):
     """What the pipeline recorded about an upload, once it has been processed."""
     image_id = checked_image_id(image_id)
     record = get_image_records().get(image_id)
-    if record is not None:
-        return record
+    if record is None:
+        raise no_record(image_id)
+    return record
+
+
+def no_record(image_id: str) -> UnknownImage:
+    """The 404 of a photo without a record: queued (accepted lately) or unknown."""
     if get_accepted_uploads().accepted_lately(image_id):
-        raise NotProcessedYet(f"image {image_id} was accepted and waits for the pipeline; "
-                              "ask again in a few seconds")
-    raise UnknownImage(f"image {image_id} is unknown: no upload of it was accepted in the last "
-                       f"{REMEMBER_S // 3600} hours, and the pipeline has no record of it")
+        return NotProcessedYet(f"image {image_id} was accepted and waits for the pipeline; "
+                               "ask again in a few seconds")
+    return UnknownImage(f"image {image_id} is unknown: no upload of it was accepted in the last "
+                        f"{REMEMBER_S // 3600} hours, and the pipeline has no record of it")
 
 
 @bp.get("/images")

@@ -12,8 +12,10 @@ from dataset import DatasetReader
 from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from infra.processes import free_port
+from ingest_api.accepted_uploads import AcceptedUploads
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.processed_photos import FRACTIONS, own_dataset, write_photo
+from tests.ingest_api.samples import new_image_id
 
 
 @pytest.fixture
@@ -125,6 +127,15 @@ def test_an_unknown_image_is_404_and_a_rejected_one_409(client, settings):
     rejected = write_photo(settings, seed=2, rejected=True)
     answer = client.put(f"/images/{rejected['image_id']}/label", json={"label": "wheat"})
     assert answer.status_code == 409 and answer.json["error"] == "not_processed"
+
+
+def test_a_photo_still_queued_is_404_not_processed_yet(client, settings):
+    queued = new_image_id()
+    AcceptedUploads(settings.api_token_store).note(queued)  # as the 202 of its upload does
+
+    answer = client.put(f"/images/{queued}/label", json={"label": "wheat"})
+
+    assert answer.status_code == 404 and answer.json["error"] == "not_processed_yet"
 
 
 def test_a_correction_needs_a_device_token(settings, photo):
