@@ -1,8 +1,9 @@
 """Label corrections: who changed a photo's crop label, from what to what, when, and why.
 
 Kept in a Delta table beside the manifest (`<root>/label_corrections/`), one appended row per
-correction: the history is never rewritten. A correction is durable once recorded; then the
-manifest row and the search document take the new label. The stream and the batch job apply the
+correction: the history is never rewritten. A "correction" to the label the photo has already
+changes nothing and is not recorded. A correction is durable once recorded; then the manifest
+row and the search document take the new label. The stream and the batch job apply the
 latest corrections to the rows they commit, so a batch job run again never brings an old label
 back, and the next snapshot carries the corrected one.
 """
@@ -42,6 +43,11 @@ class LabelCorrection:
     corrected_at: str
     request_id: str | None
 
+    @property
+    def changes_label(self) -> bool:
+        """Whether it gives the photo another label than the one it has."""
+        return self.new_label != self.old_label
+
 
 class CorrectionLog(DatasetTable):
     """The corrections of one dataset root, and the latest label of each corrected photo."""
@@ -58,7 +64,10 @@ class CorrectionLog(DatasetTable):
         return {**super().__getstate__(), "_latest": {}, "_version": None}
 
     def record(self, correction: LabelCorrection) -> None:
-        """Append the correction; it is durable when this returns."""
+        """Append the correction; it is durable when this returns. One that does not change the
+        label is no correction: nothing is appended."""
+        if not correction.changes_label:
+            return
         self.append(pa.Table.from_pylist([asdict(correction)], schema=SCHEMA))
 
     def history(self, image_id: str) -> list[LabelCorrection]:

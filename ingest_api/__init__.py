@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from ingest_api import metrics, request_ids
+from ingest_api.accepted_uploads import AcceptedUploads
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
 from ingest_api.contract import bp as contract_bp
@@ -57,6 +58,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
     CrossOrigin.from_settings(settings).init_app(app)  # preflights come without a token
+    AcceptedUploads.from_settings(settings).init_app(app)
     Authenticator.from_settings(settings).init_app(app)
     DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)

@@ -154,6 +154,46 @@ def image_record() -> dict:
     }
 
 
+def upload_duplicate() -> dict:
+    """The 200 answer of POST /post_image to a photo the pipeline has recorded already."""
+    return {
+        "type": "object",
+        "properties": {
+            "status": {"const": "duplicate"},
+            "image_id": IMAGE_ID_SCHEMA,
+            "message": {"type": "string", "description": "what this means and what to do, "
+                        "in words: the label the photo has and how to change it"},
+            "record": image_record(),
+            "correct_label": {
+                "type": "object",
+                "description": "the request that changes the photo's label",
+                "properties": {"method": {"const": "PUT"}, "href": {"type": "string"}},
+                "required": ["method", "href"],
+                "additionalProperties": False,
+            },
+        },
+        "required": ["status", "image_id", "message", "record", "correct_label"],
+        "additionalProperties": False,
+    }
+
+
+def image_list() -> dict:
+    """The answer of GET /images?device=mine: a page of the device's records."""
+    return {
+        "type": "object",
+        "properties": {
+            "images": {"type": "array", "items": image_record(),
+                       "description": "newest first, by when the pipeline recorded them"},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "description": "the device's recorded photos"},
+            "next": {"type": ["string", "null"], "description": "the next page, null if none"},
+        },
+        "required": ["images", "page", "per_page", "total", "next"],
+        "additionalProperties": False,
+    }
+
+
 LABEL_CORRECTION_REQUEST = {
     "type": "object",
     "required": ["label"],
@@ -192,6 +232,10 @@ LABEL_CORRECTED = {
         **LABEL_HISTORY["properties"],
         "label": {"type": "string"},
         "previous_label": {"type": ["string", "null"]},
+        "changed": {"type": "boolean",
+                    "description": "false when the photo had this label already: nothing was "
+                    "recorded"},
+        "message": {"type": "string", "description": "what happened, in words"},
     },
 }
 

@@ -45,6 +45,7 @@ EXTENSION_KEY = "rate_limits"
 LIMITED_ENDPOINTS = {
     "ingest.post_image": ("upload_rate_limit", "uploads"),
     "ingest.image_record": ("lookup_rate_limit", "record look-ups"),
+    "ingest.image_list": ("lookup_rate_limit", "photo listings"),
     "live_map.points": ("lookup_rate_limit", "map queries"),
     "live_map.thumbnail": ("lookup_rate_limit", "thumbnail requests"),
     "live_map.find": ("lookup_rate_limit", "photo searches"),

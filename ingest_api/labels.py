@@ -2,7 +2,8 @@
 
 A correction is recorded durably first (dataset/label_corrections.py), then applied to the
 image's manifest row and its search document. Every step is safe to repeat: a client that got
-no answer sends the same correction again.
+no answer sends the same correction again. A correction to the label the photo has already is
+answered with `changed: false`, and nothing is recorded or written.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ingest_api.errors import (
 from ingest_api.image_records import IndexUnavailable, get_image_records
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.request_ids import current_request_id
-from ingest_api.routes import checked_image_id
+from ingest_api.routes import checked_image_id, no_record
 from preprocessing import client_facts as rules
 from settings import Settings
 
@@ -93,14 +94,16 @@ def get_label_book() -> LabelBook:
 @documented(
     Operation(
         "Correct a processed photo's crop label",
-        {200: Body("recorded, and applied to the manifest and the index",
+        {200: Body("recorded, and applied to the manifest and the index; or, for the label "
+                   "the photo has already, nothing done (`changed` false)",
                    api_schemas.LABEL_CORRECTED)},
         errors=(InvalidImageId, InvalidCorrection, InvalidField, InvalidNote, UnknownImage,
                 NotProcessed, IndexUnavailable, DatasetUnavailable),
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
         request_body={"application/json": api_schemas.LABEL_CORRECTION_REQUEST},
         description="Each correction is kept with the old and new label, the device and the "
-        "time; sending the same correction again is harmless.",
+        "time; the label the photo has already is no correction and is not kept, so sending "
+        "the same correction again is harmless.",
     )
 )
 def correct_label(image_id: str):
@@ -109,7 +112,7 @@ def correct_label(image_id: str):
     new_label, note = correction_body(request.get_json(silent=True))
     record = get_image_records().get(image_id)
     if record is None:
-        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
+        raise no_record(image_id)
     if record["status"] != "processed":
         raise NotProcessed(f"image {image_id} was rejected: it has no label to correct")
     correction = LabelCorrection(
@@ -117,9 +120,15 @@ def correct_label(image_id: str):
         device_id=current_device(), corrected_at=datetime.now(UTC).isoformat(),
         request_id=current_request_id(),
     )
-    get_label_book().correct(correction)
-    get_image_records().relabel(image_id, new_label)
-    return {"image_id": image_id, "label": new_label, "previous_label": record["label"],
+    previous = record["label"]
+    if correction.changes_label:
+        get_label_book().correct(correction)
+        get_image_records().relabel(image_id, new_label)
+        message = f"image {image_id} is labelled {new_label} now (was {previous or 'unlabelled'})"
+    else:
+        message = f"image {image_id} is labelled {new_label} already: nothing changed"
+    return {"image_id": image_id, "label": new_label, "previous_label": previous,
+            "changed": correction.changes_label, "message": message,
             "history": [asdict(c) for c in get_label_book().history(image_id)]}
 
 

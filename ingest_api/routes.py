@@ -1,26 +1,30 @@
-"""The HTTP endpoints: health, readiness, the upload, and an upload's record."""
+"""The HTTP endpoints: health, readiness, the upload, an upload's record, a device's photos."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from adapters.kafka_messages import encode_headers
 from ingest_api import api_schemas
+from ingest_api.accepted_uploads import REMEMBER_S, get_accepted_uploads
 from ingest_api.auth import current_device
 from ingest_api.decode_budget import DecodeBusy, get_decode_budget
-from ingest_api.errors import InvalidImageId, UnknownImage
+from ingest_api.errors import InvalidFilter, InvalidImageId, UnknownImage
 from ingest_api.form import FORM_ERRORS, parse_upload
+from ingest_api.image_list import ImagePage
 from ingest_api.image_records import IMAGE_ID, IndexUnavailable, get_image_records
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.publisher import KafkaUnavailable, get_publisher
 from ingest_api.request_ids import current_request_id
+from ingest_api.reuploads import duplicate_answer, recorded_already
 from ingest_api.version import __version__
 from preprocessing import (
     CorruptImage,
     ImageMetadata,
     ImageRejected,
+    image_id_of,
     load_upright_rgb,
     upright_rgb_cost,
 )
@@ -29,6 +33,12 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
+
+
+class NotProcessedYet(UnknownImage):
+    """A photo accepted lately that the stream has not recorded yet."""
+
+    code = "not_processed_yet"
 
 
 @bp.get("/is_alive")
@@ -61,26 +71,41 @@ def readyz():
 @documented(
     Operation(
         "Upload one photo",
-        {202: Body("stored by Kafka; the stream processes it next", api_schemas.UPLOAD_ACCEPTED)},
+        {
+            202: Body("stored by Kafka; the stream processes it next. `Location` is the URL "
+                      "of its record", api_schemas.UPLOAD_ACCEPTED),
+            200: Body("this photo is recorded already (processed or rejected): nothing is "
+                      "stored again; the answer holds its record and how to correct its label",
+                      api_schemas.upload_duplicate()),
+        },
         errors=(*FORM_ERRORS, ImageRejected, DecodeBusy, KafkaUnavailable),
         request_body={"multipart/form-data": api_schemas.UPLOAD_FORM},
         description="Answers once Kafka has acknowledged the photo. The photo's device is the "
-        "one its token was issued to; the same bytes always get the same image_id.",
+        "one its token was issued to; the same bytes always get the same image_id. A photo "
+        "the pipeline has recorded already is answered 200 `duplicate`; one still queued, or "
+        "sent while its record cannot be looked up, is accepted again and the stream counts "
+        "the copy as a duplicate.",
     )
 )
 def post_image():
     """Check the photo by content, put it on the topic, answer once Kafka has acknowledged it.
 
-    The device id sent with it is the one the request's token was issued to.
+    A photo the pipeline has recorded already is not sent again: the answer is its record. The
+    device id sent with it is the one the request's token was issued to.
     """
     settings = current_app.config["SETTINGS"]
     get_publisher().refuse_while_unavailable()  # Kafka known down: 503 before reading the photo
     upload = parse_upload(request, settings.max_upload_bytes)
+    record = recorded_already(image_id_of(upload.data))
+    if record is not None:
+        log.info("re-upload of %s, recorded already as %s", record["image_id"], record["status"])
+        return duplicate_answer(record, upload.facts.get("label")), 200
     metadata = checked_image(upload.data, settings)
     facts = {**upload.facts, "device_id": current_device(), "request_id": current_request_id()}
     receipt = get_publisher().publish(
         key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
+    get_accepted_uploads().note(metadata.image_id)
     body = {
         "image_id": metadata.image_id,
         "topic": receipt.topic,
@@ -88,7 +113,8 @@ def post_image():
         "offset": receipt.offset,
         "status": "accepted",
     }
-    return jsonify(body), 202
+    location = url_for("ingest.image_record", image_id=metadata.image_id)
+    return jsonify(body), 202, {"Location": location}
 
 
 @bp.get("/images/<image_id>")
@@ -98,7 +124,9 @@ def post_image():
         {200: Body("the photo's record, once processed or rejected", api_schemas.image_record())},
         errors=(InvalidImageId, UnknownImage, IndexUnavailable),
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
-        description="404 while the photo is unknown or not processed yet.",
+        description="404 `not_processed_yet` while a photo accepted in the last "
+        f"{REMEMBER_S // 3600} hours waits for the stream; 404 `not_found` for an id no upload "
+        "of that time brought and the pipeline has no record of.",
     )
 )
 def image_record(image_id: str):
@@ -106,8 +134,36 @@ def image_record(image_id: str):
     image_id = checked_image_id(image_id)
     record = get_image_records().get(image_id)
     if record is None:
-        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
+        raise no_record(image_id)
     return record
+
+
+def no_record(image_id: str) -> UnknownImage:
+    """The 404 of a photo without a record: queued (accepted lately) or unknown."""
+    if get_accepted_uploads().accepted_lately(image_id):
+        return NotProcessedYet(f"image {image_id} was accepted and waits for the pipeline; "
+                               "ask again in a few seconds")
+    return UnknownImage(f"image {image_id} is unknown: no upload of it was accepted in the last "
+                        f"{REMEMBER_S // 3600} hours, and the pipeline has no record of it")
+
+
+@bp.get("/images")
+@documented(
+    Operation(
+        "The calling device's own photos, newest first",
+        {200: Body("a page of the device's recorded photos", api_schemas.image_list())},
+        errors=(InvalidFilter, IndexUnavailable),
+        description="Query parameters: `device=mine` (required), `page` (from 1) and "
+        "`per_page` (1-100, default 20). Lists the processed and rejected photos whose upload "
+        "carried this request's device token, by the time the pipeline recorded them, newest "
+        "first; photos still queued are not listed yet. `next` is the next page's URL, null on "
+        "the last.",
+    )
+)
+def image_list():
+    """The calling device's recorded photos, a page at a time."""
+    page = ImagePage.from_args(request.args, current_device())
+    return page.answer(get_image_records().search(page.search()), request.path)
 
 
 def checked_image_id(image_id: str) -> str:

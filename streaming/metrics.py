@@ -1,9 +1,11 @@
 """Prometheus metrics of the streaming job, served by its driver on 127.0.0.1:STREAM_METRICS_PORT.
 
-The sink counts each micro-batch's photos as it finishes them (processed, rejected by reason,
-dead letters); a query listener records each batch's duration, input rows and completion time,
-and how far the query is behind the topic's end. A batch that Spark runs again after a failure
-counts again. docs/operations.md lists every metric.
+The sink counts each micro-batch's messages as it finishes them: each photo processed,
+rejected (by reason, a dead letter) or a duplicate of a photo recorded from another message, so
+the three add up to the messages read (stream_batch_input_rows); a query listener records each
+batch's duration, input rows and completion time, and how far the query is behind the topic's
+end. A batch that Spark runs again after a failure counts again. docs/operations.md lists
+every metric.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ PHOTOS_REJECTED = Counter(
 )
 DEAD_LETTERS = Counter(
     "stream_dead_letters", "Dead-letter records written (rejected/<image_id>.json), all reasons"
+)
+PHOTOS_DUPLICATE = Counter(
+    "stream_photos_duplicate",
+    "Messages whose photo another message brought: logged with their request id, not written",
 )
 BATCH_DURATION = Histogram(
     "stream_batch_duration_seconds", "Wall-clock time of a micro-batch that read messages",
@@ -66,6 +72,11 @@ def count_photos(rows: Iterable[dict]) -> None:
         else:
             PHOTOS_REJECTED.labels(row["reason"]).inc()
             DEAD_LETTERS.inc()
+
+
+def count_duplicates(count: int) -> None:
+    """Count a finished micro-batch's duplicate messages."""
+    PHOTOS_DUPLICATE.inc(count)
 
 
 def offsets_behind(latest: dict, end: dict) -> int:

@@ -14,10 +14,14 @@ a photo whose document Elasticsearch refuses each become a dead letter (rejected
 "rejected" document, with the reason and the Kafka position as `source`), and the batch commits.
 Only failures of a whole server (unreachable, throttling, 5xx) fail the batch, to be run again.
 
-A photo sent again (a phone retrying an upload) is a new message with the same image id: it is
-skipped when an earlier message of its range carried it, or when the index already holds it from
-another message. A replayed batch finds its own messages as the documents' source, so it
-rewrites exactly what it wrote the first time.
+A photo sent again (a phone retrying an upload, or an upload the API could not check against
+the index) is a new message with the same image id: it is a duplicate when an earlier message
+of its range or of the batch carried it, or when the index already holds it from another
+message. A duplicate is not written: it comes back as a row naming the message that was kept
+(`duplicate_of`), which the driver logs with the copy's request id and counts, so every message
+read ends processed, rejected or duplicate (docs/ingest_api.md, "Sending a photo again"). A
+replayed batch finds its own messages as the documents' source, so it rewrites exactly what it
+wrote the first time and finds the same duplicates.
 """
 
 from __future__ import annotations
@@ -51,13 +55,15 @@ from dataset.writer import dead_letter, write_group
 from preprocessing import image_id_of
 from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
-from streaming.metrics import count_photos
+from streaming.metrics import count_duplicates, count_photos
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
 # What a Spark partition hands back: the manifest rows, and the request id of each photo, which
-# the driver logs but the manifest does not keep.
-ROW_SCHEMA = SCHEMA.append(pa.field("request_id", pa.string()))
+# the driver logs but the manifest does not keep; and a row per duplicate, naming the source of
+# the message whose copy was kept.
+ROW_SCHEMA = SCHEMA.append(pa.field("request_id", pa.string())).append(
+    pa.field("duplicate_of", pa.string()))
 LOOKUP_CHUNK = 16  # messages per look-up of already indexed photos
 
 log = logging.getLogger(__name__)
@@ -104,25 +110,29 @@ class PartitionWriter:
         for (topic, partition), in_range in ranges:
             first = next(in_range)
             name = group_name(topic, partition, first["offset"])
-            fresh = self._first_sightings(itertools.chain([first], in_range))
+            duplicates: list[dict] = []
+            fresh = self._first_sightings(itertools.chain([first], in_range), duplicates)
             request_ids: dict[str, str | None] = {}
             outcomes = self._processed(fresh, request_ids)
             rows = write_group(self.store, GROUP, name, outcomes, raw_copies=self.raw_copies)
             rows = [{**row, "request_id": request_ids[row["image_id"]]} for row in rows]
-            yield pa.RecordBatch.from_pylist(rows, schema=ROW_SCHEMA)
+            yield pa.RecordBatch.from_pylist(rows + duplicates, schema=ROW_SCHEMA)
 
-    def _first_sightings(self, messages: Iterator[dict]) -> Iterator[dict]:
+    def _first_sightings(self, messages: Iterator[dict], duplicates: list[dict]) -> Iterator[dict]:
         """The messages whose photo neither the index (from another message) nor an earlier
-        message of this range carried; the index is asked once per chunk of messages."""
-        seen: set[str] = set()
+        message of this range carried; the index is asked once per chunk of messages. The
+        others are noted in `duplicates`, as rows without their bytes."""
+        kept: dict[str, str] = {}  # image id -> the source of this range's message kept
         while chunk := list(itertools.islice(messages, LOOKUP_CHUNK)):
             ids = [image_id_of(message["value"] or b"") for message in chunk]
             sources = [message_source(m["topic"], m["partition"], m["offset"]) for m in chunk]
             indexed = self._indexed_sources(ids)
             for message, image_id, source in zip(chunk, ids, sources, strict=True):
-                if image_id in seen or indexed.get(image_id, source) != source:
+                first = kept.get(image_id) or indexed.get(image_id, source)
+                if first != source:
+                    duplicates.append(duplicate_row(message, image_id, source, first))
                     continue
-                seen.add(image_id)
+                kept[image_id] = source
                 yield message
 
     def _indexed_sources(self, image_ids: list[str]) -> dict[str, str]:
@@ -143,15 +153,46 @@ class PartitionWriter:
             yield outcome
 
     def _process(self, message: dict):
-        headers = [(header["key"], header["value"]) for header in message["headers"] or ()]
         source = message_source(message["topic"], message["partition"], message["offset"])
         data = message["value"] or b""
         try:
-            upload = upload_from_message(data, headers, source)
+            upload = upload_from_message(data, message_headers(message), source)
         except InvalidMessage as error:
             return invalid_message(data, source, str(error))
         return process_upload(upload, n_variants=self.n_variants, max_pixels=self.max_pixels,
                               max_decode_mb=self.max_decode_mb)
+
+
+def message_headers(message: dict) -> list[tuple[str, bytes | None]]:
+    """A message row's headers as (key, value) pairs."""
+    return [(header["key"], header["value"]) for header in message["headers"] or ()]
+
+
+def duplicate_row(message: dict, image_id: str, source: str, kept_source: str) -> dict:
+    """The row of a message whose photo another message brought: what its log line says."""
+    try:
+        upload = upload_from_message(b"", message_headers(message), source)
+        label, request_id = upload.label, upload.request_id
+    except InvalidMessage:  # headers the API would never write; a copy of a recorded photo all
+        label = request_id = None  # the same
+    return {"image_id": image_id, "source": source, "label": label, "request_id": request_id,
+            "duplicate_of": kept_source}
+
+
+def split_duplicates(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """A batch's rows as (one row per image, duplicates): a photo that two Kafka partitions
+    carried (messages not keyed by image id) keeps its first row, the other is a duplicate."""
+    kept: dict[str, dict] = {}
+    duplicates = []
+    for row in rows:
+        first = kept.get(row["image_id"])
+        if row["duplicate_of"] is not None:
+            duplicates.append(row)
+        elif first is not None:
+            duplicates.append({**row, "duplicate_of": first["source"]})
+        else:
+            kept[row["image_id"]] = row
+    return list(kept.values()), duplicates
 
 
 class ImageSink:
@@ -177,11 +218,13 @@ class ImageSink:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
-        rows = [
+        rows, duplicates = split_duplicates([
             row.asDict()
             for row in messages.mapInArrow(self.writer, from_arrow_schema(ROW_SCHEMA)).collect()
-        ]
+        ])
         request_ids = {row["image_id"]: row.pop("request_id") for row in rows}
+        for row in rows:
+            del row["duplicate_of"]
         rows = self.manifest.commit(rows, app_id=query_id(self.settings.checkpoint_dir),
                                     batch_id=batch_id)
         if rows:
@@ -190,7 +233,8 @@ class ImageSink:
             if refusals:
                 rows = self._dead_letter(rows, refusals, processed_at)
         statuses = Counter(row["reason"] or row["status"] for row in rows)
-        log.info("batch %d: %d photos %s", batch_id, len(rows), dict(statuses))
+        log.info("batch %d: %d photos %s, %d duplicates", batch_id, len(rows), dict(statuses),
+                 len(duplicates))
         for row in rows:
             request_id = {"request_id": request_ids.get(row["image_id"])}
             if row["status"] == PROCESSED:
@@ -200,7 +244,13 @@ class ImageSink:
                 log.warning("batch %d: dead letter %s from %s: %s: %s", batch_id,
                             row["image_id"], row["source"], row["reason"], row["error"],
                             extra=request_id)
+        for copy in duplicates:
+            log.info("batch %d: duplicate %s from %s, label %s: the photo is recorded from %s "
+                     "already, this copy is not written", batch_id, copy["image_id"],
+                     copy["source"], copy["label"], copy["duplicate_of"],
+                     extra={"request_id": copy["request_id"]})
         count_photos(rows)
+        count_duplicates(len(duplicates))
 
     def _index(self, rows: list[dict], processed_at: str) -> list[Refusal]:
         settings = self.settings

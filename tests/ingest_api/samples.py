@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 import struct
 import uuid
 import zlib
@@ -24,6 +25,13 @@ def jpeg(width: int = 320, height: int = 240, seed: int = 0) -> bytes:
         image.paste((x % 256, (x * 7 + seed) % 256, 90), (x, 0, x + 8, height))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def unique_jpeg(width: int = 320, height: int = 240) -> bytes:
+    """A JPEG of random pixels: bytes, hence an image id, that no other test sends."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buffer, "JPEG")
     return buffer.getvalue()
 
 

@@ -12,8 +12,10 @@ from dataset import DatasetReader
 from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from infra.processes import free_port
+from ingest_api.accepted_uploads import AcceptedUploads
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.processed_photos import FRACTIONS, own_dataset, write_photo
+from tests.ingest_api.samples import new_image_id
 
 
 @pytest.fixture
@@ -62,6 +64,28 @@ def test_every_correction_stays_in_the_history_oldest_first(client, photo):
         ("maize", "wheat"), ("wheat", "coffee")]
 
 
+def test_the_label_the_photo_has_already_is_no_change_and_not_recorded(client, photo):
+    image_id = photo["image_id"]
+
+    same = client.put(f"/images/{image_id}/label", json={"label": "maize", "note": "sure?"})
+
+    assert same.status_code == 200
+    assert (same.json["changed"], same.json["label"]) == (False, "maize")
+    assert same.json["message"] == f"image {image_id} is labelled maize already: nothing changed"
+    assert same.json["history"] == []
+    assert client.get(f"/images/{image_id}/labels").json["history"] == []
+
+
+def test_a_correction_sent_twice_is_recorded_once(client, photo):
+    image_id = photo["image_id"]
+
+    first = client.put(f"/images/{image_id}/label", json={"label": "wheat"})
+    again = client.put(f"/images/{image_id}/label", json={"label": "wheat"})
+
+    assert (first.json["changed"], again.json["changed"]) == (True, False)
+    assert len(client.get(f"/images/{image_id}/labels").json["history"]) == 1
+
+
 def test_the_next_snapshot_carries_the_correction_and_an_earlier_one_does_not(
     client, settings, photo
 ):
@@ -103,6 +127,15 @@ def test_an_unknown_image_is_404_and_a_rejected_one_409(client, settings):
     rejected = write_photo(settings, seed=2, rejected=True)
     answer = client.put(f"/images/{rejected['image_id']}/label", json={"label": "wheat"})
     assert answer.status_code == 409 and answer.json["error"] == "not_processed"
+
+
+def test_a_photo_still_queued_is_404_not_processed_yet(client, settings):
+    queued = new_image_id()
+    AcceptedUploads(settings.api_token_store).note(queued)  # as the 202 of its upload does
+
+    answer = client.put(f"/images/{queued}/label", json={"label": "wheat"})
+
+    assert answer.status_code == 404 and answer.json["error"] == "not_processed_yet"
 
 
 def test_a_correction_needs_a_device_token(settings, photo):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -13,7 +14,8 @@ from referencing.jsonschema import DRAFT202012
 from ingest_api.auth import OPEN_ENDPOINTS
 from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
 from ingest_api.openapi import IGNORED_METHODS, INTERNAL_ENDPOINTS, RULE_ARGUMENT
-from tests.ingest_api.samples import gif, jpeg, new_image_id
+from tests.ingest_api.apps import TEST_DEVICE
+from tests.ingest_api.samples import gif, jpeg, new_image_id, unique_jpeg
 
 CONTRACT = "urn:contract"
 
@@ -111,6 +113,31 @@ class TestTheContractCoversTheCode:
 class TestRealAnswersMatchTheContract:
     def test_an_upload_202(self, client, spec):
         assert_documented(spec, "post", "/post_image", post_photo(client, jpeg(seed=7)))
+
+    def test_an_upload_of_a_recorded_photo_200(self, client, indexed, spec):
+        photo = unique_jpeg()
+        indexed(image_id=hashlib.sha256(photo).hexdigest(), status="ok", label="maize")
+
+        response = post_photo(client, photo)
+
+        assert response.status_code == 200
+        assert_documented(spec, "post", "/post_image", response)
+
+    def test_a_queued_record_404(self, client, spec):
+        accepted = post_photo(client, unique_jpeg())
+
+        response = client.get(accepted.headers["Location"])
+
+        assert response.get_json()["error"] == "not_processed_yet"
+        assert_documented(spec, "get", "/images/{image_id}", response)
+
+    def test_a_page_of_my_images(self, es_client, indexed, spec):
+        indexed(status="ok", label="maize", device_id=TEST_DEVICE)
+
+        response = es_client.get("/images?device=mine&per_page=1")
+
+        assert response.status_code == 200
+        assert_documented(spec, "get", "/images", response)
 
     @pytest.mark.parametrize(
         ("fields", "code"),

@@ -32,6 +32,12 @@ def test_a_jpeg_is_accepted_and_is_on_the_topic_at_the_returned_offset(client, t
     assert ("label", b"maize") in record.headers
 
 
+def test_a_202_names_the_url_of_the_photos_record(client):
+    response = post(client, jpeg(seed=5))
+
+    assert response.headers["Location"] == f"/images/{response.get_json()['image_id']}"
+
+
 def test_the_facts_from_the_form_travel_as_headers_the_stream_can_decode(client, topic):
     response = post(
         client,

@@ -138,3 +138,44 @@ def test_at_phone_width_nothing_scrolls_sideways(browser, site):
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
     assert not errors, errors
     page.context.close()
+
+
+def test_a_photo_sent_again_shows_it_is_in_the_dataset_and_the_list_survives_a_reload(
+    browser, site
+):
+    page, errors = open_page(browser, site, {"width": 1000, "height": 800})
+    photo = encode(photo_like(320, 240, seed=43), "jpeg", exif=exif_bytes(
+        make="Google", model="Pixel 8", taken="2024:06:01 12:30:00", offset="+02:00",
+        gps=gps_ifd(-1.17, 36.83)))
+    page.fill("#label", "maize")
+    drop(page, {"first.jpg": photo})
+    first = photo_entry(page, "first.jpg")
+    expect(first).to_have_attribute("data-state", "processed", timeout=PROCESSING_TIMEOUT_MS)
+    image_id = first.get_attribute("data-image-id")
+    expect(first.locator(".captured-at")).to_contain_text("2024-06-01")
+    expect(first.locator(".coordinates")).to_have_text(re.compile(r"^-1\.17000, 36\.83000"))
+    expect(first.locator(".camera")).to_contain_text("Pixel 8")
+    expect(first.locator(".image-id")).to_have_text(image_id)
+
+    page.fill("#label", "sorghum")
+    drop(page, {"again.jpg": photo})
+
+    again = photo_entry(page, "again.jpg")
+    expect(again).to_have_attribute("data-state", "duplicate")
+    expect(again.locator(".status")).to_contain_text(
+        "again.jpg is already in the dataset — labelled maize")
+    expect(again.locator(".image-id")).to_have_text(image_id)
+    expect(again.locator("form.correct")).to_be_visible()
+    expect(page.locator("#announcer")).to_contain_text("already in the dataset")
+
+    page.reload()
+
+    expect(page.locator("#photos li h2")).to_have_text(["again.jpg", "first.jpg"])
+    again, first = photo_entry(page, "again.jpg"), photo_entry(page, "first.jpg")
+    expect(again).to_have_attribute("data-state", "duplicate")
+    expect(again.locator(".status")).to_contain_text("already in the dataset — labelled maize")
+    expect(again.locator(".camera")).to_contain_text("Pixel 8")
+    expect(first).to_have_attribute("data-state", "processed")
+    expect(first.locator(".image-id")).to_have_text(image_id)
+    assert not errors, errors
+    page.context.close()

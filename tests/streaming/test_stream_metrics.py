@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import socket
 import time
 from dataclasses import replace
@@ -11,6 +13,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.json_logs import JsonFormatter
 from infra.processes import free_port
 from streaming.job import start_stream
 from streaming.metrics import MetricsListener, offsets_behind, serve_metrics
@@ -52,9 +55,28 @@ def with_request_id(message, n: int):
 def batches(spark, module_stream_settings, metrics_url):
     """Five photos and a text file, each with a request id, through the job; the metrics before
     and after, and the stream's log records."""
-    settings = module_stream_settings
     messages = [with_request_id(m, n)
                 for n, m in enumerate([*photo_messages(PHOTOS), bad_message(partition=1)])]
+    return run_measured(spark, module_stream_settings, metrics_url, messages)
+
+
+@pytest.fixture(scope="module")
+def resent(spark, module_stream_settings, metrics_url, batches):
+    """Then copies, as phones and the API's fallback send them: a new photo twice, the first
+    photo again with another label, the second photo twice and the text file again."""
+    messages, *_ = batches
+    [new] = photo_messages(1, first=PHOTOS)
+    relabelled = replace(messages[0], headers=[
+        (name, b"wheat" if name == "label" else value) for name, value in messages[0].headers])
+    copies = [new, new, relabelled, messages[1], messages[1], messages[-1]]
+    copies = [with_request_id(replace(m, headers=[h for h in m.headers if h[0] != "request_id"]),
+                              100 + n) for n, m in enumerate(copies)]
+    return run_measured(spark, module_stream_settings, metrics_url, copies)
+
+
+def run_measured(spark, settings, metrics_url, messages):
+    """Produce `messages`, run the job over them; (messages, metrics before, metrics after,
+    the stream's log records, micro-batches run)."""
     produce(settings.kafka_bootstrap_servers, settings.kafka_topic, messages)
     before = scrape(metrics_url)
     handler = RecordingHandler()
@@ -134,6 +156,35 @@ def test_each_photos_log_line_carries_the_request_id_it_came_in_with(batches):
         request_id = dict(message.headers)["request_id"].decode()
         assert message.image_id in by_id[request_id].getMessage()
     assert by_id["upload-00000005"].levelname == "WARNING"  # the text file: a dead letter
+
+
+@pytest.mark.timeout(600)
+def test_every_message_read_is_counted_processed_rejected_or_duplicate(batches, resent):
+    for run in (batches, resent):
+        outcomes = (grew(run, "stream_photos_processed_total")
+                    + sum(grew(run, "stream_photos_rejected_total", reason=reason)
+                          for reason in ("unsupported_format", "corrupt"))
+                    + grew(run, "stream_photos_duplicate_total"))
+        assert outcomes == grew(run, "stream_batch_input_rows_sum") == len(run[0])
+    assert grew(resent, "stream_photos_processed_total") == 1  # the new photo's first copy
+    assert grew(resent, "stream_photos_duplicate_total") == 5
+    assert grew(resent, "stream_dead_letters_total") == 0
+
+
+@pytest.mark.timeout(600)
+def test_each_duplicate_has_a_json_log_line_with_its_request_id_image_id_and_source(resent):
+    messages, _, _, records, _ = resent
+    lines = {getattr(r, "request_id", None): json.loads(JsonFormatter().format(r))
+             for r in records if r.name == "streaming.sink" and ": duplicate " in r.getMessage()}
+
+    assert len(lines) == 5
+    for message in messages[1:]:
+        request_id = dict(message.headers)["request_id"].decode()
+        line = lines[request_id]
+        assert line["request_id"] == request_id
+        assert message.image_id in line["message"]
+        assert re.search(r"from kafka:\S+/\d+/\d+", line["message"])
+    assert "label wheat" in lines["upload-00000102"]["message"]
 
 
 def test_a_metrics_port_another_process_holds_is_logged_and_the_job_goes_on(caplog):

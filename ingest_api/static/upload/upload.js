@@ -1,8 +1,12 @@
 // The upload page: sends each chosen photo to /post_image, then follows it until the pipeline
-// has processed or rejected it, and shows what it made of it.
+// has processed or rejected it, and shows what it made of it. A photo the dataset holds already
+// is shown as such, with its record. The list of uploads is kept in localStorage, so it
+// survives a reload.
 "use strict";
 (function () {
   const TOKEN_KEY = "ingest_api.token";  // shared with the live map
+  const UPLOADS_KEY = "ingest_api.uploads";  // this page's list: [{key, name, imageId, state, message, sentAt}]
+  const MAX_KEPT = 50;
   const FIRST_POLL_MS = 1000;
   const MAX_POLL_MS = 10000;
   const GIVE_UP_MS = 15 * 60 * 1000;
@@ -69,11 +73,66 @@
     Array.from(files).forEach(upload);
   }
 
-  // One photo: its list entry, its upload with progress, then its status.
-  function upload(file) {
+  // The list of uploads as stored: newest first.
+  function keptUploads() {
+    try {
+      const kept = JSON.parse(localStorage.getItem(UPLOADS_KEY) || "[]");
+      return Array.isArray(kept) ? kept : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  // Store what the page knows of one photo's entry, newest first, at most MAX_KEPT of them.
+  function keep(item) {
+    const entry = {
+      key: item.dataset.key, name: item.querySelector(".name").textContent,
+      imageId: item.dataset.imageId || null, state: item.dataset.state,
+      message: item.querySelector(".status").textContent, sentAt: Number(item.dataset.sentAt),
+    };
+    const kept = keptUploads();
+    const index = kept.findIndex((other) => other.key === entry.key);
+    if (index === -1) kept.unshift(entry);
+    else kept[index] = entry;
+    localStorage.setItem(UPLOADS_KEY, JSON.stringify(kept.slice(0, MAX_KEPT)));
+  }
+
+  function newItem(name, key, sentAt) {
     const item = document.getElementById("photo-template").content.firstElementChild
       .cloneNode(true);
-    item.querySelector(".name").textContent = file.name;
+    item.querySelector(".name").textContent = name;
+    item.dataset.key = key;
+    item.dataset.sentAt = sentAt;
+    return item;
+  }
+
+  // The list as it was before a reload: each photo's last status, then its record again.
+  function restoreUploads() {
+    keptUploads().forEach(function (entry) {
+      const item = newItem(entry.name, entry.key, entry.sentAt);
+      photos.append(item);
+      item.dataset.state = entry.state;
+      item.querySelector(".status").textContent = entry.message;
+      if (entry.state === "uploading") {  // the page went away before the API answered
+        item.dataset.state = "failed";
+        item.querySelector(".status").textContent = entry.name +
+          ": the page was closed before the upload ended; send it again";
+        keep(item);
+      }
+      if (!entry.imageId) return;
+      item.dataset.imageId = entry.imageId;
+      item.querySelector("progress").value = 100;
+      if (entry.state === "duplicate") showRecordOf(item, entry.name, entry.imageId);
+      else if (entry.state !== "refused") {
+        follow(item, entry.name, entry.imageId, 0, entry.sentAt);
+      }
+    });
+  }
+
+  // One photo: its list entry, its upload with progress, then its status.
+  function upload(file) {
+    const item = newItem(file.name, Date.now() + "-" + Math.random().toString(36).slice(2),
+      Date.now());
     photos.prepend(item);
     const data = new FormData();
     data.append("file", file, file.name);
@@ -102,6 +161,10 @@
   function uploaded(item, file, request) {
     item.querySelector("progress").value = 100;
     const answer = request.response || {};
+    if (request.status === 200 && answer.status === "duplicate") {
+      item.dataset.imageId = answer.image_id;
+      return showDuplicate(item, file.name, answer.record);
+    }
     if (request.status !== 202) {
       const why = answer.message || "the server answered " + request.status;
       setStatus(item, "refused", file.name + " was refused: " + why);
@@ -117,6 +180,28 @@
     item.dataset.state = state;
     item.querySelector(".status").textContent = message;
     announce(message);
+    keep(item);
+  }
+
+  // A photo the pipeline recorded before: what it holds, and the way to correct its label.
+  function showDuplicate(item, name, record) {
+    if (record.status !== "processed") {
+      return setStatus(item, "rejected", name + " was sent before and rejected: " +
+        record.message);
+    }
+    setStatus(item, "duplicate", name + " is already in the dataset — labelled " +
+      (record.label || "nothing") + "; correct the label below if it is wrong");
+    showRecord(item, name, record);
+  }
+
+  // A duplicate after a reload: its record as it is now.
+  async function showRecordOf(item, name, imageId) {
+    try {
+      const response = await fetch("/images/" + imageId, { headers: authorisation() });
+      if (response.ok) showRecord(item, name, await response.json());
+    } catch (error) {
+      // the API is unreachable: the entry keeps its last status
+    }
   }
 
   // Ask for the photo's record until it is processed or rejected, waiting longer each time.
@@ -141,12 +226,19 @@
       return setStatus(item, "failed", name + " is not processed yet; look for image " +
         imageId + " later");
     }
-    follow(item, name, imageId, Math.min(waitMs * 1.5, MAX_POLL_MS), startedAt);
+    follow(item, name, imageId, Math.min(Math.max(waitMs * 1.5, FIRST_POLL_MS), MAX_POLL_MS),
+      startedAt);
   }
 
   function showProcessed(item, name, record) {
     setStatus(item, "processed", name + " was processed");
+    showRecord(item, name, record);
+  }
+
+  // The result card: the record's facts, tensors, position and the label correction.
+  function showRecord(item, name, record) {
     item.querySelector(".result").hidden = false;
+    showDetails(item, record);
     showLabel(item, record.label);
     const tensors = item.querySelector(".tensors");
     (record.variants || []).forEach(function (variant) {  // none in records older than them
@@ -171,6 +263,16 @@
 
   function showLabel(item, label) {
     item.querySelector(".record").textContent = "Label: " + (label || "none");
+  }
+
+  function showDetails(item, record) {
+    const unknown = "unknown";
+    item.querySelector(".captured-at").textContent = record.captured_at || unknown;
+    item.querySelector(".coordinates").textContent = record.lat == null || record.lon == null
+      ? "none" : record.lat.toFixed(5) + ", " + record.lon.toFixed(5) +
+        (record.gps_source ? " (" + record.gps_source + ")" : "");
+    item.querySelector(".camera").textContent = record.camera || unknown;
+    item.querySelector(".image-id").textContent = record.image_id;
   }
 
   // An <img> cannot send the token: fetch the PNG, then show it from a blob URL.
@@ -216,8 +318,9 @@
     }
     const answer = await response.json();
     showLabel(item, answer.label);
-    result.textContent = "corrected from " + (answer.previous_label || "none") + " to " +
-      answer.label;
+    result.textContent = answer.changed === false
+      ? "already labelled " + answer.label + ": nothing changed"
+      : "corrected from " + (answer.previous_label || "none") + " to " + answer.label;
     announce(result.textContent);
   }
 
@@ -226,6 +329,7 @@
     localStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
     fillKnownLabels();
   });
+  restoreUploads();
   shareBox.addEventListener("change", askPosition);
   picker.addEventListener("change", function () {
     send(picker.files);
