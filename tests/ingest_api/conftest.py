@@ -80,7 +80,9 @@ def indexed(es_stack):
     written: list[str] = []
 
     def index(**row) -> str:
-        row = {"image_id": new_image_id(), **row}
+        # As the pipeline writes it: a photo without a position has gps_source "none".
+        placed = row.get("lat") is not None
+        row = {"image_id": new_image_id(), "gps_source": "exif" if placed else "none", **row}
         es.index(
             index=es_stack.elasticsearch_index,
             id=row["image_id"],

@@ -116,7 +116,7 @@ class TestRealAnswersMatchTheContract:
 
     def test_an_upload_of_a_recorded_photo_200(self, client, indexed, spec):
         photo = unique_jpeg()
-        indexed(image_id=hashlib.sha256(photo).hexdigest(), status="ok", label="maize")
+        indexed(image_id=hashlib.sha256(photo).hexdigest(), status="processed", label="maize")
 
         response = post_photo(client, photo)
 
@@ -132,7 +132,7 @@ class TestRealAnswersMatchTheContract:
         assert_documented(spec, "get", "/images/{image_id}", response)
 
     def test_a_page_of_my_images(self, es_client, indexed, spec):
-        indexed(status="ok", label="maize", device_id=TEST_DEVICE)
+        indexed(status="processed", label="maize", device_id=TEST_DEVICE)
 
         response = es_client.get("/images?device=mine&per_page=1")
 
