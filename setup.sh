@@ -23,8 +23,10 @@ fi
 
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
-stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
-if [ ! -f "$stamp" ]; then
+installed=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+stamp="$installed${1:-}"
+# A --dev install holds the runtime's requirements too: ./deploy.sh after ./setup.sh --dev installs nothing.
+if [ ! -f "$stamp" ] && [ ! -f "$installed--dev" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "setup: installing ${requirements[*]} into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
