@@ -44,6 +44,7 @@ def session_config(settings: Settings, progress_bar: bool = False) -> dict[str, 
     return {
         **{key: str(value) for key, value in chosen.items() if value},
         "spark.executorEnv.PYTHONPATH": str(PROJECT_ROOT),
+        "spark.python.daemon.module": "adapters.spark_daemon",  # workers log JSON lines
         "spark.ui.port": str(settings.spark_ui_port),
         "spark.ui.showConsoleProgress": str(progress_bar).lower(),
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ROWS_PER_ARROW_BATCH),
