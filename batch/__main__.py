@@ -13,6 +13,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client, unreachable
 from adapters.object_store import open_store
 from batch.image_map import Tiles
 from batch.job import run_batch
+from dataset.root_checks import RootUnusable, check_reachable
 from dataset.splits import parse_fractions
 from settings import Settings
 
@@ -37,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--input {args.input} is not a directory")
     store = open_store(args.output, settings.s3)
     try:
+        check_reachable(store, settings.s3.endpoint_url)
         search = search_client(args.index, settings)
+    except RootUnusable as error:
+        parser.exit(1, f"batch: {error}\n")
     except SearchUnreachable as error:
         parser.exit(1, f"batch: {error}; use --index off to skip indexing\n")
     report = run_batch(

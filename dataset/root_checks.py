@@ -25,8 +25,8 @@ def check_reachable(store: ObjectStore, s3_endpoint: str) -> None:
     except ClientError as error:
         code = error.response["Error"].get("Code")
         if code == "NoSuchBucket":
-            raise RootUnusable(f"{where(store)} holds no dataset: there is no bucket "
-                               f"{store.bucket!r} at {s3_endpoint}") from None
+            raise RootUnusable(f"there is no bucket {store.bucket!r} at {s3_endpoint} "
+                               f"(for {where(store)})") from None
         raise RootUnusable(f"S3 at {s3_endpoint} refused to list {where(store)}: "
                            f"{code}") from None
     except BotoCoreError:

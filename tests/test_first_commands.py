@@ -110,6 +110,12 @@ def test_the_batch_job_with_index_on_refuses_before_it_starts(photos, nothing_ru
     assert not (tmp_path / "dataset").exists()
 
 
+def test_the_batch_job_into_s3_says_that_s3_does_not_answer(photos, nothing_running):
+    done = python("batch", "--input", str(photos), "--output", "s3://field-images/dataset",
+                  env=nothing_running)
+    one_sentence(done, "S3 does not answer at http://127.0.0.1:")
+
+
 def test_inspect_needs_no_server(nothing_running):
     done = python("preprocessing", "inspect", str(PHOTO), env=nothing_running)
     assert done.returncode == 0, done.stderr
