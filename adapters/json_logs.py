@@ -54,6 +54,11 @@ def log_process_as_json(own: tuple[str, ...] = ("streaming",), level: int = logg
     root.setLevel(logging.WARNING)
     for name in own:
         logging.getLogger(name).setLevel(level)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Give the loggers of LIBRARY_LEVELS their levels, in any process that reads photos."""
     for name, library_level in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(library_level)
 

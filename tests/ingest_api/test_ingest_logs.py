@@ -14,6 +14,7 @@ from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
 from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import post_with_urllib
+from tests.preprocessing.synthetic import encode, photo_like
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +65,16 @@ def test_an_accepted_upload_is_one_json_line_with_its_request_id_device_size_and
         "partition": body["partition"],
         "offset": body["offset"],
     }
+
+
+@pytest.mark.timeout(120)
+def test_a_png_without_exif_leaves_no_bare_line_of_the_exif_library(served, ingest_settings):
+    url, log = served
+    token = device_token(ingest_settings.api_token_store)
+    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "phone-9-png-0001"}
+
+    status, body = post_with_urllib(url, encode(photo_like(320, 240, seed=32), "png"), headers)
+
+    assert status == 202, body
+    assert lines_with(log, "phone-9-png-0001")
+    assert "does not have exif" not in log.read_text()
