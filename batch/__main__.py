@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--input {args.input} is not a directory")
     store = open_store(args.output, settings.s3)
     try:
-        check_reachable(store, settings.s3.endpoint_url)
+        check_reachable(store)
         search = search_client(args.index, settings)
     except RootUnusable as error:
         parser.exit(1, f"batch: {error}\n")

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.source != "es":
             store = open_store(args.source, settings.s3)
-            check_dataset(store, settings.s3.endpoint_url)
+            check_dataset(store)
             if args.out is None:
                 where, summary = render_beside(store, settings)
                 print(f"map: {where} ({summary.mapped} placed, "

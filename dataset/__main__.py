@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     store = open_store(args.root, settings.s3)
     try:
-        check_dataset(store, settings.s3.endpoint_url)
+        check_dataset(store)
     except RootUnusable as error:
         parser.exit(1, f"{args.command}: {error}\n")
     if args.command == "compact":

@@ -16,10 +16,11 @@ class RootUnusable(Exception):
     """The root cannot be used: its S3 does not answer, or it holds no dataset. One sentence."""
 
 
-def check_reachable(store: ObjectStore, s3_endpoint: str) -> None:
+def check_reachable(store: ObjectStore) -> None:
     """Raise RootUnusable unless the root's server answers and its bucket exists."""
     if not isinstance(store, S3Store):
         return
+    s3_endpoint = store.s3.endpoint_url
     try:
         store.client.list_objects_v2(Bucket=store.bucket, MaxKeys=1)
     except ClientError as error:
@@ -34,9 +35,9 @@ def check_reachable(store: ObjectStore, s3_endpoint: str) -> None:
                            "./deploy.sh, or set S3_ENDPOINT_URL") from None
 
 
-def check_dataset(store: ObjectStore, s3_endpoint: str) -> None:
+def check_dataset(store: ObjectStore) -> None:
     """Raise RootUnusable unless the root is reachable and holds a dataset (a manifest)."""
-    check_reachable(store, s3_endpoint)
+    check_reachable(store)
     try:
         has_manifest = bool(store.list_keys(DELTA_LOG))
     except (OSError, BotoCoreError, ClientError) as error:

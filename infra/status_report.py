@@ -16,13 +16,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset.dead_letters import REJECTED_PREFIX, count
+from dataset.root_checks import RootUnusable, check_reachable
 from infra.stack import LocalStack
 from settings import Settings
 
@@ -93,11 +93,12 @@ def search_health(settings: Settings) -> str:
 
 def dead_letter_count(settings: Settings) -> str:
     """How many photos the dataset rejected (its rejected/ records), and how to list them."""
-    root = settings.dataset_root
+    root, store = settings.dataset_root, open_store(settings.dataset_root, settings.s3)
     try:
-        rejected = count(open_store(root, settings.s3))
-    except (BotoCoreError, ClientError) as error:
-        return f"unknown: S3 does not answer at {settings.s3.endpoint_url} ({type(error).__name__})"
+        check_reachable(store)
+        rejected = count(store)
+    except RootUnusable as error:
+        return f"unknown: {error}"
     return (f"{rejected} in {root.rstrip('/')}/{REJECTED_PREFIX}"
             + (f"; python -m dataset dead-letters {root} lists them" if rejected else ""))
 
