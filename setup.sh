@@ -24,8 +24,10 @@ fi
 
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
-stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
-if [ ! -f "$stamp" ]; then
+installed=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+stamp="$installed${1:-}"
+# A --dev install holds the runtime's requirements too: ./deploy.sh after ./setup.sh --dev installs nothing.
+if [ ! -f "$stamp" ] && [ ! -f "$installed--dev" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "setup: installing ${requirements[*]} into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
@@ -37,10 +39,10 @@ fi
 # checkout import dataset, settings, ...; again whenever .venv finds them elsewhere (another
 # checkout) or not at all. Its dependencies are the requirements installed above.
 here=$(pwd -P)
-installed=$(cd / && "$here/.venv/bin/python" -c 'import importlib.util as u, os
+project_at=$(cd / && "$here/.venv/bin/python" -c 'import importlib.util as u, os
 spec = u.find_spec("dataset")
 print(os.path.realpath(spec.submodule_search_locations[0]) if spec else "")')
-if [ "$installed" != "$here/dataset" ]; then
+if [ "$project_at" != "$here/dataset" ]; then
   echo "setup: installing the project into .venv (pip install -e .)"
   if ! log=$(.venv/bin/python -m pip install -q --no-deps -e . 2>&1); then
     echo "$log" >&2

@@ -10,16 +10,20 @@ from pyspark.sql import SparkSession
 
 from settings import PROJECT_ROOT, Settings
 
+LOG4J_JSON = PROJECT_ROOT / "adapters" / "log4j2-json.properties"
 # Arrow's default of 10,000 rows per batch would build multi-GB batches of photos.
 ROWS_PER_ARROW_BATCH = 16
 
 
-def spark_session(app_name: str, settings: Settings, *, progress_bar: bool = False) -> SparkSession:
+def spark_session(
+    app_name: str, settings: Settings, *, progress_bar: bool = False, json_logs: bool = False
+) -> SparkSession:
     """A session on settings.spark_master whose Python workers, in local mode or on a cluster's
     executors, run settings.spark_python (or this interpreter) and can import the project.
 
     progress_bar shows Spark's stage progress on the console: for a long batch run in a terminal,
-    not for a service's log.
+    not for a service's log. json_logs makes the driver JVM's log lines JSON too, as a service's
+    (LOG4J_JSON); it takes effect only in a process whose JVM this call starts.
     """
     # pyspark reads the workers' interpreter from the environment only.
     os.environ["PYSPARK_PYTHON"] = settings.spark_python or sys.executable
@@ -27,6 +31,9 @@ def spark_session(app_name: str, settings: Settings, *, progress_bar: bool = Fal
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
     for key, value in session_config(settings, progress_bar).items():
         builder = builder.config(key, value)
+    if json_logs:
+        builder = builder.config("spark.driver.extraJavaOptions",
+                                 f"-Dlog4j2.configurationFile={LOG4J_JSON}")
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
@@ -44,6 +51,7 @@ def session_config(settings: Settings, progress_bar: bool = False) -> dict[str, 
     return {
         **{key: str(value) for key, value in chosen.items() if value},
         "spark.executorEnv.PYTHONPATH": str(PROJECT_ROOT),
+        "spark.python.daemon.module": "adapters.spark_daemon",  # workers log JSON lines
         "spark.ui.port": str(settings.spark_ui_port),
         "spark.ui.showConsoleProgress": str(progress_bar).lower(),
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ROWS_PER_ARROW_BATCH),

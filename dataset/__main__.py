@@ -3,6 +3,9 @@
     python -m dataset compact ROOT [--target-mb 256] [--retention-hours 24]
     python -m dataset snapshot ROOT NAME
     python -m dataset snapshots ROOT
+    python -m dataset dead-letters ROOT    the rejected photos and why, newest first
+
+A root that holds no dataset, or whose S3 does not answer, is said in one sentence (exit 1).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections.abc import Iterator
 from adapters.object_store import ObjectStore, open_store
 from dataset.cleanup import DEFAULT_RETENTION_HOURS, clean_up
 from dataset.compaction import TARGET_BYTES, compact_shards, compact_table
+from dataset.dead_letters import dead_letters
 from dataset.manifest import Manifest
+from dataset.reader_checks import DatasetError, check_dataset
 from dataset.snapshots import SnapshotError, pin, snapshots
 from settings import Settings
 
@@ -54,8 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     pinning.add_argument("name")
     listing = commands.add_parser("snapshots", help="list the named snapshots")
     listing.add_argument("root")
+    letters = commands.add_parser("dead-letters", help="the rejected photos and why, newest first")
+    letters.add_argument("root")
     args = parser.parse_args(argv)
     store = open_store(args.root, settings.s3)
+    try:
+        check_dataset(store)
+    except DatasetError as error:
+        parser.exit(1, f"{args.command}: {error}\n")
     if args.command == "compact":
         for line in compact(store, args.target_mb * MB, args.retention_hours):
             print(line)
@@ -65,10 +76,19 @@ def main(argv: list[str] | None = None) -> int:
         except SnapshotError as error:
             parser.exit(1, f"snapshot: {error}\n")
         print(f"{snapshot.name}: version {snapshot.version}, {snapshot.rows} rows")
-    else:
-        for snapshot in snapshots(store):
+    elif args.command == "snapshots":
+        found = snapshots(store)
+        if not found:
+            print(f"no snapshot of {args.root} yet: python -m dataset snapshot {args.root} NAME")
+        for snapshot in found:
             print(f"{snapshot.name}\tversion {snapshot.version}\t{snapshot.rows} rows\t"
                   f"{snapshot.created_at}")
+    else:
+        rejected = dead_letters(store)
+        print(f"{len(rejected)} rejected photo(s) in {args.root}"
+              + (", newest first:" if rejected else ""))
+        for letter in rejected:
+            print(f"  {letter.line()}")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""What the reader refuses, in a sentence: a root that holds no dataset, a store it cannot
-read, and filters that no row can match. Each answers "no" where a query would otherwise give
-0 rows and no word of why."""
+"""What the reader and the dataset commands refuse, in a sentence: a root that holds no dataset,
+a store they cannot read, and filters that no row can match. Each answers "no" where a query
+would otherwise give 0 rows, or a command a traceback, and no word of why."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.object_store import LocalStore, ObjectStore, S3Store
+from dataset.manifest import MANIFEST_DIR
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -59,8 +60,8 @@ def unreachable(root: str, store: ObjectStore, error: Exception) -> DatasetUnrea
         try:
             store.client.head_bucket(Bucket=bucket)
         except BotoCoreError:  # no answer at all: connection refused, unknown host, timeout
-            return DatasetUnreachable(f"cannot read {root}: no S3 server answers at {endpoint} "
-                                      "(S3_ENDPOINT_URL); is the stack up?")
+            return DatasetUnreachable(f"cannot read {root}: S3 does not answer at {endpoint}: "
+                                      "start the stack with ./deploy.sh, or set S3_ENDPOINT_URL")
         except ClientError as refusal:
             status = refusal.response["ResponseMetadata"].get("HTTPStatusCode")
             if status == 404:
@@ -71,6 +72,28 @@ def unreachable(root: str, store: ObjectStore, error: Exception) -> DatasetUnrea
                     f"cannot read {root}: S3 at {endpoint} refused the access key "
                     f"{store.s3.access_key!r} (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
     return DatasetUnreachable(f"cannot read {root}: {first_line(error)}")
+
+
+def check_reachable(store: ObjectStore) -> None:
+    """Raise DatasetUnreachable unless the root's S3 answers and its bucket exists; asked once
+    by a command before it starts."""
+    if isinstance(store, S3Store):
+        with reading(where(store), store):
+            store.client.list_objects_v2(Bucket=store.bucket, MaxKeys=1)
+
+
+def check_dataset(store: ObjectStore) -> None:
+    """Raise a DatasetError unless the root is reachable and holds a dataset (a manifest)."""
+    check_reachable(store)
+    with reading(where(store), store):
+        has_manifest = bool(store.list_keys(f"{MANIFEST_DIR}/_delta_log/"))
+    if not has_manifest:
+        raise not_found(where(store), store)
+
+
+def where(store: ObjectStore) -> str:
+    """The root as its user wrote it: a directory, or s3://bucket/prefix."""
+    return store.url("").rstrip("/")
 
 
 def bucket_names(store: S3Store) -> str:

@@ -4,8 +4,11 @@ up      docker compose when a Docker daemon answers, else the native stack of in
         the API and the streaming job); then issues a token for the device `deploy`, posts
         img/'s photos through the API with it, waits until each is processed, renders the map
         from Elasticsearch and prints where everything is, and how to get a token.
-status  what runs (supervisord's account of each process); for the stream also its last
-        completed batch, how many messages it is behind the topic's end, and its restarts.
+status  the core's processes (supervisord's account of each; for the stream also its last
+        completed batch, how many messages it is behind the topic's end, and its restarts),
+        then the API's readiness, Elasticsearch's health, the dataset's dead letters and the
+        stack dir's disk use, and apart from the core the optional Spark cluster
+        (infra/status_report.py).
 down    stops what ./deploy.sh started (compose, or the supervisord of the stack dir).
 """
 
@@ -23,6 +26,7 @@ import urllib3
 from batch.map import render
 from infra.processes import NotReady
 from infra.stack import LocalStack
+from infra.status_report import status_report
 from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
@@ -156,8 +160,8 @@ The pipeline is up.
 def status(settings: Settings) -> None:
     if docker_answers():
         subprocess.run([*COMPOSE, "ps"], check=False)
-    for line in LocalStack(settings).status():
-        print(line)
+    for line in status_report(settings):
+        print(line, flush=True)
 
 
 def down(settings: Settings) -> None:

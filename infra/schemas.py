@@ -12,11 +12,12 @@ import json
 import sys
 from urllib.parse import urlsplit
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from elastic_transport import TransportError
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.s3 import make_s3_client
@@ -97,7 +98,16 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown servers: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    apply_schemas(Settings.from_env(), argv or list(SCHEMA_SERVERS))
+    settings = Settings.from_env()
+    addresses = {"s3": settings.s3.endpoint_url, "kafka": settings.kafka_bootstrap_servers,
+                 "es": settings.elasticsearch_url}
+    for server in argv or list(SCHEMA_SERVERS):
+        try:
+            apply_schemas(settings, [server])
+        except (BotoCoreError, KafkaError, TransportError) as error:
+            print(f"schemas: {server} does not answer at {addresses[server]} "
+                  f"({type(error).__name__})", file=sys.stderr)
+            return 1
     return 0
 
 

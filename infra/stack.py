@@ -71,6 +71,12 @@ class LocalStack:
             needs = {**NEEDS, "stream": NEEDS["stream"] | {"spark"}}
         return _with_needs(wanted, needs)
 
+    def optional(self) -> list[str]:
+        """The servers the pipeline runs without (the Spark cluster, unless SPARK_MASTER is its
+        url): `up()` leaves them out, and a status shows them apart."""
+        core = self.start_order()
+        return [name for name in SERVERS if name not in core]
+
     def down(self, components: Iterable[str] | None = None) -> list[str]:
         """Stop the servers recorded in this stack dir, dependants first; return those stopped."""
         names = reversed(_select(components))

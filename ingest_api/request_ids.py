@@ -13,7 +13,7 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
-from adapters.json_logs import JsonFormatter
+from adapters.json_logs import JsonFormatter, quiet_libraries
 from preprocessing.client_facts import REQUEST_ID as WELL_FORMED
 
 HEADER = "X-Request-ID"
@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.logger.setLevel(logging.INFO)  # also attaches Flask's default handler to the app logger
     default_handler.addFilter(_FILTER)
     default_handler.setFormatter(JsonFormatter())
+    quiet_libraries()  # exifread's warnings would reach the log as bare text
 
 
 def _assign() -> None:

@@ -106,6 +106,11 @@ def post_image():
         key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
     )
     get_accepted_uploads().note(metadata.image_id)
+    accepted = {"image_id": metadata.image_id, "device_id": facts["device_id"],
+                "size_bytes": len(upload.data), "topic": receipt.topic,
+                "partition": receipt.partition, "offset": receipt.offset}
+    log.info("accepted %(image_id)s (%(size_bytes)d bytes) from device %(device_id)s at "
+             "%(topic)s/%(partition)d/%(offset)d", accepted, extra={"facts": accepted})
     body = {
         "image_id": metadata.image_id,
         "topic": receipt.topic,

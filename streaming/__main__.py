@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from adapters.json_logs import log_as_json
+from adapters.json_logs import log_process_as_json
 from settings import Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER, run_stream
 
@@ -22,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         help="process what the topic holds now, then stop (instead of running every 2 s)",
     )
     args = parser.parse_args(argv)
-    log_as_json(logging.getLogger("streaming"))
+    log_process_as_json()
     run_stream(
         Settings.from_env(),
         max_offsets_per_trigger=args.max_offsets_per_trigger,

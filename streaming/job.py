@@ -67,7 +67,7 @@ def run_stream(settings: Settings, **options) -> None:
     whenever it fails, recording its progress and restarts for `./deploy.sh status`, and its
     metrics on 127.0.0.1:STREAM_METRICS_PORT."""
     serve_metrics(settings.stream_metrics_port)
-    spark = spark_session("field-images-stream", settings)
+    spark = spark_session("field-images-stream", settings, json_logs=True)
     progress = ProgressRecorder(progress_path(settings))
     spark.streams.addListener(progress)
     spark.streams.addListener(MetricsListener())

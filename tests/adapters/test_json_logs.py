@@ -43,3 +43,12 @@ def test_a_line_without_a_request_has_a_null_id_and_stays_one_line_with_a_traceb
     line = json.loads(text)
     assert line["request_id"] is None
     assert "ValueError: boom" in line["exception"]
+
+
+def test_facts_given_with_a_record_are_keys_of_its_line_but_never_replace_the_standard_ones():
+    line = json.loads(JsonFormatter().format(
+        record("accepted ab12", facts={"image_id": "ab12", "offset": 7, "level": "x"})
+    ))
+
+    assert line["image_id"] == "ab12" and line["offset"] == 7
+    assert line["level"] == "WARNING"

@@ -126,7 +126,7 @@ def test_refused_keys_are_a_sentence(s3_stack, bucket):
 
 def test_no_s3_server_is_a_sentence(s3_stack):
     nowhere = replace(s3_stack.s3, endpoint_url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(DatasetUnreachable, match="no S3 server answers at http://127.0.0.1:"):
+    with pytest.raises(DatasetUnreachable, match="S3 does not answer at http://127.0.0.1:"):
         DatasetReader.open("s3://field-images/dataset", nowhere)
 
 

@@ -11,7 +11,8 @@ from kafka import KafkaAdminClient
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.s3 import make_s3_client
-from infra.schemas import apply_schemas, remove_schemas
+from infra.processes import free_port
+from infra.schemas import apply_schemas, main, remove_schemas
 
 SERVERS = ["s3", "kafka", "es"]
 
@@ -60,3 +61,11 @@ def test_apply_then_remove_leaves_nothing_behind(own_schemas):
 def test_removing_what_was_never_made_is_harmless(own_schemas):
     remove_schemas(own_schemas, SERVERS)
     assert not any(present(own_schemas).values())
+
+
+def test_the_command_says_which_server_does_not_answer(monkeypatch, capsys):
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("ELASTICSEARCH_URL", url)
+
+    assert main(["es"]) == 1
+    assert capsys.readouterr().err == f"schemas: es does not answer at {url} (ConnectionError)\n"
