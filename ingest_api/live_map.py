@@ -49,7 +49,8 @@ def page():
         {200: Body("the points matching the filters", api_schemas.MAP_POINTS)},
         errors=(InvalidFilter, IndexUnavailable),
         description="Query parameters, all optional (empty is unset): `crop`, `from` and `to` "
-        "(UTC days YYYY-MM-DD of captured_at, both included), `device`, `gps_source` (exif or "
+        "(days YYYY-MM-DD, both included: the UTC day of captured_at, or the day of "
+        "captured_at_local when the zone is unknown), `device`, `gps_source` (exif or "
         f"client). At most {MAX_POINTS:,} points, newest first.",
     )
 )
