@@ -140,6 +140,9 @@ def test_a_thumbnail_is_the_indexed_jpeg(map_client, photos):
     assert response.mimetype == "image/jpeg"
     assert response.data == THUMBNAIL
     assert map_client.get(f"/images/{photos.ids['wheat']}/thumbnail").status_code == 404
+    rejected = map_client.get(f"/images/{photos.ids['rejected']}/thumbnail")
+    assert rejected.status_code == 404
+    assert rejected.get_json()["message"].endswith("has no thumbnail: it was rejected")
 
 
 def test_with_elasticsearch_down_the_points_are_a_503_in_words(photos):
