@@ -35,6 +35,13 @@ def whole(pattern) -> str:
     return f"^(?:{pattern.pattern})$"
 
 
+# The 202's Location header: where the photo's record will be (GET /images/<id>).
+RECORD_LOCATION = {
+    "description": "the path of the photo's record, GET /images/<image_id>: 404 "
+    "not_processed_yet until the stream has recorded it",
+    "schema": {"type": "string", "pattern": r"^/images/[0-9a-f]{64}$"},
+}
+
 IMAGE_ID_SCHEMA = {
     "type": "string",
     "pattern": whole(IMAGE_ID),

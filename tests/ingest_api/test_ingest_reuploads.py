@@ -27,7 +27,7 @@ def test_a_processed_photo_sent_again_is_200_duplicate_with_its_record_and_nothi
     client, topic, indexed
 ):
     photo = unique_jpeg()
-    image_id = indexed(image_id=image_id_of(photo), status="ok", label="wheat")
+    image_id = indexed(image_id=image_id_of(photo), status="processed", label="wheat")
     before = topic.highwaters()
 
     response = post(client, photo, label="maize")
