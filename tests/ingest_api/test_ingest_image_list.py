@@ -21,7 +21,7 @@ def device(es_stack):
 
     def index(processed_at: str, device_id: str = name, **row) -> str:
         image_id = new_image_id()
-        row = {"image_id": image_id, "device_id": device_id, "status": "ok", **row}
+        row = {"image_id": image_id, "device_id": device_id, "status": "processed", **row}
         es.index(index=es_stack.elasticsearch_index, id=image_id,
                  document=document_of(row, processed_at=processed_at), refresh="wait_for")
         written.append(image_id)
