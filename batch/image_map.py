@@ -25,7 +25,8 @@ from dataset.image_record import PROCESSED
 from ingest_api import map_assets
 from settings import Settings
 
-COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "camera", "thumbnail")
+COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "captured_at_local",
+           "camera", "thumbnail")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 UNLABELLED = "unlabelled"
 UNLABELLED_COLOUR = "#7f7f7f"
@@ -181,13 +182,23 @@ def popup_html(row) -> str:
             f'<img src="data:image/jpeg;base64,{encoded}" alt="thumbnail"'
             ' style="max-width:200px;max-height:160px;display:block;margin-bottom:4px">'
         )
-    captured = row.captured_at if isinstance(row.captured_at, str) else "capture time unknown"
+    captured = taken_at(row)
     camera = f"<br>{as_html(row.camera)}" if isinstance(row.camera, str) else ""
     image_id = f'<code style="font-size:10px;word-break:break-all">{as_html(row.image_id)}</code>'
     return (
         f"<div>{thumbnail}<b>{as_html(row.label)}</b><br>{as_html(captured)}{camera}"
         f"<br>{image_id}</div>"
     )
+
+
+def taken_at(row) -> str:
+    """When the photo was taken: captured_at (UTC) when its zone is known, else its local time,
+    said to be one."""
+    if isinstance(row.captured_at, str):
+        return row.captured_at
+    if isinstance(row.captured_at_local, str):
+        return f"{row.captured_at_local} (local time, zone unknown)"
+    return "capture time unknown"
 
 
 def legend_html(labels: dict[str, int], colours: dict[str, str]) -> str:

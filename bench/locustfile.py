@@ -9,7 +9,8 @@ UPLOAD_RATE_LIMIT and LOOKUP_RATE_LIMIT for the API under test, or its 429s meas
 not the API (bench/api_stress.py does).
 
 An answer that is right but not a success is named apart, not counted as a failure:
-GET /images/<id> of a photo the stream has not processed yet (404).
+GET /images/<id> of a photo the stream has not processed yet (404), and a POST /post_image of
+bytes the pipeline recorded already (200 duplicate).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import urllib3
 from locust import FastHttpUser, events, task
 
 from bench.field_photos import new_photo, warm
+from bench.stream_load import ACCEPTED, DUPLICATE, outcome
 from ingest_api.auth_store import TokenStore
 from settings import Settings
 
@@ -92,7 +94,11 @@ class PhoneApp(Device):
             "/post_image", data=body, name=f"POST /post_image {photo.size}",
             headers={**self.auth, "Content-Type": content_type}, catch_response=True,
         ) as answer:
-            if answer.status_code == 202:
+            came_to = outcome(answer.status_code)
+            if came_to == DUPLICATE:
+                answer.request_meta["name"] += " (duplicate)"
+                answer.success()
+            if came_to in (ACCEPTED, DUPLICATE):
                 self.uploaded.append(answer.json()["image_id"])
             else:
                 answer.failure(f"{answer.status_code}: {answer.text[:200]}")

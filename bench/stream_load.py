@@ -33,6 +33,17 @@ class Payload:
     image_id: str
 
 
+# What an answer of POST /post_image means: queued for the stream (202), or recorded already
+# (200, status "duplicate": a success that sends nothing to Kafka); anything else failed.
+ACCEPTED, DUPLICATE, FAILED = "accepted", "duplicate", "failed"
+OUTCOMES = {202: ACCEPTED, 200: DUPLICATE}
+
+
+def outcome(status: int) -> str:
+    """accepted, duplicate or failed: what the upload answered `status` came to."""
+    return OUTCOMES.get(status, FAILED)
+
+
 @dataclass(frozen=True)
 class Sent:
     """One POST: when it left (wall clock, like processed_at), how long it took, its status."""
@@ -41,6 +52,10 @@ class Sent:
     sent_at: float
     seconds: float
     status: int  # 0: no answer (timeout, connection refused)
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.status)
 
 
 def distinct_payloads(photos: list[Path], count: int, tag: str) -> list[Payload]:

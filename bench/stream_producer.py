@@ -21,7 +21,7 @@ import numpy as np
 
 from adapters.kafka_messages import encode_headers
 from bench.corpus import CORPUS
-from bench.stream_load import LABEL, Payload, distinct_payloads, post_all
+from bench.stream_load import ACCEPTED, DUPLICATE, LABEL, Payload, distinct_payloads, post_all
 from bench.stream_stack import BENCH_DEVICE, api_url, bench_stack, bench_token
 from ingest_api.publisher import KafkaPublisher
 from settings import Settings
@@ -46,15 +46,18 @@ def main() -> int:
         began = time.perf_counter()
         sent = post_all(url, auth, payloads, THREADS, None)
         api_s = time.perf_counter() - began
-        accepted = sum(1 for s in sent if s.status == 202)
-        api = (accepted / api_s, np.array([s.seconds for s in sent]), len(sent) - accepted)
+        accepted = sum(s.outcome == ACCEPTED for s in sent)
+        duplicate = sum(s.outcome == DUPLICATE for s in sent)  # answered, nothing sent
+        api = (accepted / api_s, np.array([s.seconds for s in sent]),
+               len(sent) - accepted - duplicate, duplicate)
         publisher = publish_all(settings, distinct_payloads(gps, args.uploads, "publisher"))
     print_table(payloads, api, publisher)
     return 0
 
 
 def publish_all(settings: Settings, payloads: list[Payload]):
-    """(messages/s, seconds per acknowledged send, failures) through the API's own publisher."""
+    """(messages/s, seconds per acknowledged send, failures, 0 duplicates) through the API's
+    own publisher."""
     publishers = [KafkaPublisher.from_settings(settings) for _ in range(PUBLISHERS)]
     for publisher in publishers:  # connected, as the API's are by now
         publisher.publish("warm", b"warm", [])
@@ -85,20 +88,20 @@ def publish_all(settings: Settings, payloads: list[Payload]):
     seconds = time.perf_counter() - began
     for publisher in publishers:
         publisher.close()
-    return len(acks) / seconds, np.array(acks or [float("nan")]), len(failed)
+    return len(acks) / seconds, np.array(acks or [float("nan")]), len(failed), 0
 
 
 def print_table(payloads, api, publisher) -> None:
     kb = statistics.mean(len(p.data) for p in payloads) / 1000
     print(f"\n## API against its own publisher: {len(payloads)} gps photos each "
           f"({kb:.0f} KB on average), {THREADS} threads")
-    print(f"{'sender':46}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
-    for name, (rate, seconds, failed) in (
+    print(f"{'sender':46}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}{'dup':>5}")
+    for name, (rate, seconds, failed, duplicate) in (
         (f"API POST /post_image ({PUBLISHERS} workers)", api),
         (f"KafkaPublisher.publish, {PUBLISHERS} publishers", publisher),
     ):
         p50, p99 = np.percentile(seconds * 1000, [50, 99])
-        print(f"{name:46}{rate:9.1f}{p50:9.1f}{p99:9.1f}{failed:8d}")
+        print(f"{name:46}{rate:9.1f}{p50:9.1f}{p99:9.1f}{failed:8d}{duplicate:5d}")
     ratio = api[0] / publisher[0]
     verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
     print(f"API / publisher {ratio:.2f}x; target >= {TARGET_RATIO}x: {verdict}")

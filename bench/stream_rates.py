@@ -21,7 +21,15 @@ import numpy as np
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from bench.corpus import CORPUS
-from bench.stream_load import CpuMeter, JobExited, distinct_payloads, post_all, processed_times
+from bench.stream_load import (
+    ACCEPTED,
+    DUPLICATE,
+    CpuMeter,
+    JobExited,
+    distinct_payloads,
+    post_all,
+    processed_times,
+)
 from bench.stream_metrics import StreamCounts, read_counts
 from bench.stream_stack import api_url, bench_stack, bench_token
 
@@ -63,7 +71,7 @@ def run_rate(settings, meter, job, photos, rate: float, seconds: float) -> dict:
     counts, cpu = read_counts(settings), meter.snapshot()
     print(f"  {rate:g}/s: posting {len(payloads)} ...", flush=True)
     sent = post_all(api_url(settings), bench_token(settings), payloads, THREADS, rate)
-    accepted = [s for s in sent if s.status == 202]
+    accepted = [s for s in sent if s.outcome == ACCEPTED]
     done = wait_counted(settings, counts, len(accepted), job_alive=lambda: job.pid() is not None)
     cores, busy = CpuMeter.cores(cpu, meter.snapshot())
     window = time.monotonic() - cpu[0]
@@ -74,7 +82,8 @@ def run_rate(settings, meter, job, photos, rate: float, seconds: float) -> dict:
     latencies = np.array([times[s.image_id] - s.sent_at for s in accepted if s.image_id in times])
     sent_times = sorted(s.sent_at for s in accepted)
     return {
-        "rate": rate, "posted": len(sent), "accepted": len(accepted), "counts": done,
+        "rate": rate, "posted": len(sent), "accepted": len(accepted),
+        "duplicate": sum(s.outcome == DUPLICATE for s in sent), "counts": done,
         "complete": done.processed + done.rejected >= len(accepted),
         "input": (len(sent_times) - 1) / (sent_times[-1] - sent_times[0]),
         "sustained": len(times) / (max(times.values()) - sent_times[0]) if times else np.nan,
@@ -126,7 +135,7 @@ def settled(settings, before: StreamCounts, counted: StreamCounts) -> StreamCoun
 
 def print_rows(group: str, rows: list[dict]) -> None:
     print(f"\n## Stream, paced {group} uploads: POST → processed_at")
-    print(f"{'rate':>7}{'posted':>8}{'202':>6}{'input/s':>9}{'processed':>11}{'rejected':>9}"
+    print(f"{'rate':>7}{'posted':>8}{'202':>6}{'dup':>5}{'input/s':>9}{'processed':>11}{'rejected':>9}"
           f"{'sustained/s':>13}{'p50 s':>8}{'p99 s':>8}{'batches':>9}{'photos/b':>10}"
           f"{'batch s':>9}{'CPU ms/ph':>11}{'busy':>6}")
     for row in rows:
@@ -134,7 +143,8 @@ def print_rows(group: str, rows: list[dict]) -> None:
         p50, p99 = (np.percentile(row["latencies"], [50, 99]) if row["latencies"].size
                     else (np.nan, np.nan))
         batches = max(c.batches, 1)
-        print(f"{row['rate']:6g}/s{row['posted']:8d}{row['accepted']:6d}{row['input']:9.1f}"
+        print(f"{row['rate']:6g}/s{row['posted']:8d}{row['accepted']:6d}{row['duplicate']:5d}"
+              f"{row['input']:9.1f}"
               f"{c.processed:11.0f}{c.rejected:9.0f}{row['sustained']:13.1f}{p50:8.2f}{p99:8.2f}"
               f"{c.batches:9.0f}{c.input_rows / batches:10.1f}{c.batch_seconds / batches:9.2f}"
               f"{row['cpu_ms']:11.0f}{row['busy']:6.2f}"

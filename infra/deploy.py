@@ -84,19 +84,29 @@ def image_record(url: str, headers: dict, image_id: str) -> dict | None:
 
 
 def post_samples(url: str, headers: dict, folder: Path) -> dict[str, str]:
-    """POST every <crop>/<photo> not yet processed, labelled by its folder; {image_id: path}."""
+    """POST every <crop>/<photo> not yet processed, labelled by its folder; {image_id: path}.
+
+    Keyed by image id, so a photo is counted once however often it was sent."""
     posted = {}
     for path in sorted(folder.glob("*/*.jpg")):
         data = path.read_bytes()
         image_id = hashlib.sha256(data).hexdigest()
         posted[image_id] = str(path.relative_to(folder))
-        if image_record(url, headers, image_id) is not None:
-            continue  # a second ./deploy.sh does not post the same photo again
-        fields = {"label": path.parent.name, "file": (path.name, data)}
-        response = api_request("POST", f"{url}/post_image", headers, fields=fields, timeout=30)
-        if response.status != 202:
-            raise NotReady(f"POST {path} answered {response.status}: {response.data!r}")
+        if image_record(url, headers, image_id) is None:
+            post_sample(url, headers, path, data)  # a second ./deploy.sh skips the recorded
     return posted
+
+
+def post_sample(url: str, headers: dict, path: Path, data: bytes) -> str:
+    """POST one photo labelled by its folder: "accepted" (202), or "duplicate" (200) when the
+    pipeline recorded it between our look-up and the upload."""
+    fields = {"label": path.parent.name, "file": (path.name, data)}
+    response = api_request("POST", f"{url}/post_image", headers, fields=fields, timeout=30)
+    if response.status == 202:
+        return "accepted"
+    if response.status == 200 and response.json().get("status") == "duplicate":
+        return "duplicate"
+    raise NotReady(f"POST {path} answered {response.status}: {response.data!r}")
 
 
 def wait_processed(url: str, headers: dict, image_ids, timeout: float) -> dict[str, dict]:

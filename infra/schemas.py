@@ -157,6 +157,10 @@ def ensure_index(es: Elasticsearch, index: str) -> None:
         es.update_by_query(index=index, query={"term": {"status": "ok"}}, conflicts="proceed",
                            script={"source": "ctx._source.status = params.status",
                                    "params": {"status": PROCESSED}}, refresh=True)
+        # and those of photos without a position have no gps_source (null), now "none".
+        es.update_by_query(index=index, conflicts="proceed", refresh=True, query={"bool": {
+            "must_not": [{"exists": {"field": "gps_source"}}, {"exists": {"field": "lat"}}]}},
+            script={"source": "ctx._source.gps_source = params.none", "params": {"none": "none"}})
     else:
         es.indices.create(index=index)
 

@@ -35,6 +35,13 @@ def whole(pattern) -> str:
     return f"^(?:{pattern.pattern})$"
 
 
+# The 202's Location header: where the photo's record will be (GET /images/<id>).
+RECORD_LOCATION = {
+    "description": "the path of the photo's record, GET /images/<image_id>: 404 "
+    "not_processed_yet until the stream has recorded it",
+    "schema": {"type": "string", "pattern": r"^/images/[0-9a-f]{64}$"},
+}
+
 IMAGE_ID_SCHEMA = {
     "type": "string",
     "pattern": whole(IMAGE_ID),
@@ -248,13 +255,16 @@ MAP_POINT = {
         "lat": {"type": "number"},
         "lon": {"type": "number"},
         "captured_at": {**_NULLABLE_STRING, "format": "date-time"},
+        "captured_at_local": {**_NULLABLE_STRING, "pattern": KIND_SCHEMAS["local_time"]["pattern"],
+                              "description": "the local time, whose zone is unknown when "
+                              "captured_at is null"},
         "device_id": _NULLABLE_STRING,
         "gps_source": _NULLABLE_STRING,
         "record": {"type": "string", "description": "the path of the photo's record"},
         "thumbnail": {"type": "string", "description": "the path of its JPEG thumbnail"},
     },
-    "required": ["image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source",
-                 "record", "thumbnail"],
+    "required": ["image_id", "label", "lat", "lon", "captured_at", "captured_at_local",
+                 "device_id", "gps_source", "record", "thumbnail"],
     "additionalProperties": False,
 }
 MAP_POINTS = {

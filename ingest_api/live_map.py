@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from dataset.image_record import PROCESSED
 from ingest_api import api_schemas, map_assets
 from ingest_api.errors import InvalidFilter, InvalidImageId, UnknownImage
 from ingest_api.image_records import IndexUnavailable, get_image_records
@@ -23,7 +24,7 @@ from ingest_api.map_points import (
     points_search,
 )
 from ingest_api.operations import Body, Operation, documented
-from ingest_api.routes import checked_image_id
+from ingest_api.routes import checked_image_id, no_record
 
 bp = Blueprint("live_map", __name__)
 
@@ -49,7 +50,8 @@ def page():
         {200: Body("the points matching the filters", api_schemas.MAP_POINTS)},
         errors=(InvalidFilter, IndexUnavailable),
         description="Query parameters, all optional (empty is unset): `crop`, `from` and `to` "
-        "(UTC days YYYY-MM-DD of captured_at, both included), `device`, `gps_source` (exif or "
+        "(days YYYY-MM-DD, both included: the UTC day of captured_at, or the day of "
+        "captured_at_local when the zone is unknown), `device`, `gps_source` (exif or "
         f"client). At most {MAX_POINTS:,} points, newest first.",
     )
 )
@@ -82,12 +84,19 @@ def find():
         {200: Body("the thumbnail", {}, "image/jpeg")},
         errors=(InvalidImageId, UnknownImage, IndexUnavailable),
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
+        description="404 `not_processed_yet` or `not_found` as GET /images/<id> answers them, "
+        "or `not_found` when the photo has no thumbnail (a rejected photo has none).",
     )
 )
 def thumbnail(image_id: str):
     """The small JPEG of a processed photo's base tensor, as indexed for the map."""
     image_id = checked_image_id(image_id)
-    data = get_image_records().thumbnail(image_id)
+    records = get_image_records()
+    data = records.thumbnail(image_id)
     if data is None:
-        raise UnknownImage(f"image {image_id} has no thumbnail, or is not processed yet")
+        record = records.get(image_id)  # only when there is no thumbnail: why not?
+        if record is None:
+            raise no_record(image_id)
+        raise UnknownImage(f"image {image_id} has no thumbnail" + (
+            ": it was rejected" if record["status"] != PROCESSED else ""))
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

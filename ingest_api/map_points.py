@@ -24,7 +24,8 @@ MAX_POINTS = 10_000
 GPS_SOURCES = ("exif", "client")
 
 # The fields of a document a marker and its popup use.
-POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")
+POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "captured_at_local", "device_id",
+                "gps_source")
 
 PROCESSED = {"term": {"status": image_record.PROCESSED}}
 PLACED = {"exists": {"field": "location"}}
@@ -36,7 +37,11 @@ MAX_FOUND = 5
 
 @dataclass(frozen=True)
 class MapFilters:
-    """What the map shows: a crop, capture days (UTC, inclusive), a device and a GPS source."""
+    """What the map shows: a crop, capture days (inclusive), a device and a GPS source.
+
+    A capture day is the UTC day of captured_at or, for a photo whose zone is unknown (no
+    captured_at), the day of its local time, captured_at_local: the only day it has.
+    """
 
     crop: str | None = None
     since: date | None = None
@@ -65,13 +70,22 @@ class MapFilters:
             if wanted is not None:
                 clauses.append({"term": {field: wanted}})
         if self.since or self.until:
-            days = {}
-            if self.since:
-                days["gte"] = self.since.isoformat()
-            if self.until:
-                days["lte"] = f"{self.until.isoformat()}||/d"
-            clauses.append({"range": {"captured_at": days}})
+            clauses.append(self._days())
         return clauses
+
+    def _days(self) -> dict:
+        """The capture days clause: captured_at in them, or captured_at_local when it is unset."""
+        days = {"format": "strict_date"}
+        if self.since:
+            days["gte"] = self.since.isoformat()
+        if self.until:
+            days["lte"] = f"{self.until.isoformat()}||/d"
+        zone_unknown = {"bool": {
+            "must_not": [{"exists": {"field": "captured_at"}}],
+            "filter": [{"range": {"captured_at_local": days}}],
+        }}
+        return {"bool": {"should": [{"range": {"captured_at": days}}, zone_unknown],
+                         "minimum_should_match": 1}}
 
 
 def _day(text: str | None, name: str) -> date | None:

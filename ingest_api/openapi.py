@@ -181,7 +181,7 @@ def _success(body: Body, rate_limited: bool) -> dict:
         headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     return {
         "description": body.description,
-        "headers": headers,
+        "headers": headers | body.headers,
         "content": {body.media_type: {"schema": body.schema}},
     }
 

@@ -13,11 +13,13 @@ JSON = "application/json"
 
 @dataclass(frozen=True)
 class Body:
-    """One success answer: what it means, its schema, and its media type."""
+    """One success answer: what it means, its schema, its media type, and the headers it
+    carries besides those every answer of its route does (name -> OpenAPI Header Object)."""
 
     description: str
     schema: dict = field(default_factory=dict)
     media_type: str = JSON
+    headers: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def readyz():
         "Upload one photo",
         {
             202: Body("stored by Kafka; the stream processes it next. `Location` is the URL "
-                      "of its record", api_schemas.UPLOAD_ACCEPTED),
+                      "of its record", api_schemas.UPLOAD_ACCEPTED,
+                      headers={"Location": api_schemas.RECORD_LOCATION}),
             200: Body("this photo is recorded already (processed or rejected): nothing is "
                       "stored again; the answer holds its record and how to correct its label",
                       api_schemas.upload_duplicate()),

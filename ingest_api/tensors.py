@@ -29,7 +29,7 @@ from ingest_api.errors import (
 )
 from ingest_api.image_records import IndexUnavailable, get_image_records
 from ingest_api.operations import Body, Operation, documented
-from ingest_api.routes import checked_image_id
+from ingest_api.routes import checked_image_id, no_record
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ def get_dataset_tensors() -> DatasetTensors:
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA,
                     "variant": api_schemas.VARIANT_SCHEMA},
         description="Read from the photo's WebDataset shard. The record (GET /images/<id>) "
-        "lists the variants. An answer never changes: it may be cached for good.",
+        "lists the variants. An answer never changes: it may be cached for good. 404 "
+        "`not_processed_yet` or `not_found` as GET /images/<id> answers them.",
     )
 )
 def tensor_png(image_id: str, variant: str):
@@ -97,7 +98,7 @@ def tensor_png(image_id: str, variant: str):
     image_id = checked_image_id(image_id)
     record = get_image_records().get(image_id)
     if record is None:
-        raise UnknownImage(f"image {image_id} is unknown or not processed yet")
+        raise no_record(image_id)
     if record["status"] != "processed":
         raise NotProcessed(f"image {image_id} was rejected: it has no tensors")
     variants = record.get("variants") or []

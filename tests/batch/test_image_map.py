@@ -175,6 +175,17 @@ def test_an_image_without_thumbnail_or_capture_time_still_gets_a_popup(tmp_path)
     assert "capture time unknown" in dot["popup"]
 
 
+def test_a_capture_time_whose_zone_is_unknown_shows_as_a_local_time(tmp_path):
+    _, page = render(tmp_path, [
+        row("local", captured_at=None, captured_at_local="2026-06-09T15:56:15"),
+        row("utc", captured_at="2026-06-09T13:56:15Z", captured_at_local="2026-06-09T15:56:15"),
+    ])
+
+    local, utc = dots(page)
+    assert "2026-06-09T15:56:15 (local time, zone unknown)" in local["popup"]
+    assert "2026-06-09T13:56:15Z" in utc["popup"] and "local time" not in utc["popup"]
+
+
 def test_text_from_uploads_cannot_inject_markup_or_script(tmp_path):
     hostile = "<script>alert(1)</script>"
 

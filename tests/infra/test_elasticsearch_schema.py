@@ -59,6 +59,24 @@ def test_documents_indexed_as_ok_before_the_rename_say_processed_once_the_index_
     assert es.get(index=scratch_index, id="refused")["_source"]["status"] == "rejected"
 
 
+def test_documents_of_photos_without_a_position_indexed_with_a_null_gps_source_say_none(
+    es, scratch_index
+):
+    es.indices.create(index=scratch_index)
+    old = {"status": "processed", "lat": None, "lon": None, "gps_source": None}
+    es.index(index=scratch_index, id="old", document=old, refresh=True)
+    es.index(index=scratch_index, id="placed", refresh=True,  # its source is not known: kept
+             document={"status": "processed", "lat": 45.0, "lon": 7.0, "gps_source": None})
+    es.index(index=scratch_index, id="exif", refresh=True,
+             document={"status": "processed", "lat": 45.0, "lon": 7.0, "gps_source": "exif"})
+
+    ensure_index(es, scratch_index)
+
+    sources = {image: es.get(index=scratch_index, id=image)["_source"]["gps_source"]
+               for image in ("old", "placed", "exif")}
+    assert sources == {"old": "none", "placed": None, "exif": "exif"}
+
+
 def test_images_are_found_by_location(es, scratch_index):
     es.index(index=scratch_index, id="in-paris", document={"location": {"lat": 48.85, "lon": 2.35}})
     es.index(

@@ -1,5 +1,6 @@
 """GET /images/<id> of a photo accepted but not recorded yet: 404 not_processed_yet, whichever
-worker accepted it; an id nobody uploaded stays 404 not_found."""
+worker accepted it, and so are its thumbnail and tensors; an id nobody uploaded stays 404
+not_found."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import io
 import sqlite3
 import time
 
+import pytest
+
 from ingest_api.accepted_uploads import REMEMBER_S, AcceptedUploads
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.samples import new_image_id, unique_jpeg
+from tests.ingest_api.test_ingest_openapi import assert_documented
 
 
 def accepted(client) -> str:
@@ -26,6 +30,20 @@ def test_a_queued_photo_is_404_not_processed_yet_at_the_202s_location(client):
     assert record.status_code == 404
     assert record.get_json()["error"] == "not_processed_yet"
     assert "waits for the pipeline" in record.get_json()["message"]
+
+
+@pytest.mark.parametrize("part", ["thumbnail", "tensors/base.png"])
+def test_a_queued_photos_thumbnail_and_tensors_are_404_not_processed_yet(client, part):
+    image_id = accepted(client)
+
+    response = client.get(f"/images/{image_id}/{part}")
+
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_processed_yet"
+    assert_documented(client.get("/openapi.json").get_json(), "get",
+                      f"/images/{{image_id}}/{part.replace('base', '{variant}')}", response)
+    unknown = client.get(f"/images/{new_image_id()}/{part}")
+    assert (unknown.status_code, unknown.get_json()["error"]) == (404, "not_found")
 
 
 def test_another_worker_sharing_the_token_store_knows_it_is_queued(client, ingest_settings):

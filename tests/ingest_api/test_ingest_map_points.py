@@ -59,8 +59,9 @@ def test_without_filters_every_processed_photo_with_gps_is_a_point(map_client, p
     image_id = photos.ids["maize"]
     assert maize == {
         "image_id": image_id, "label": "maize", "lat": 45.07, "lon": 7.68,
-        "captured_at": "2024-06-01T12:30:00Z", "device_id": "phone-a", "gps_source": "exif",
-        "record": f"/images/{image_id}", "thumbnail": f"/images/{image_id}/thumbnail",
+        "captured_at": "2024-06-01T12:30:00Z", "captured_at_local": None, "device_id": "phone-a",
+        "gps_source": "exif", "record": f"/images/{image_id}",
+        "thumbnail": f"/images/{image_id}/thumbnail",
     }
 
 
@@ -77,6 +78,23 @@ def test_a_date_range_includes_both_of_its_days(map_client):
 
     assert labels_of(answer) == ["rice", "wheat"]
     assert answer["without_gps"] == 1
+
+
+def test_a_photo_whose_zone_is_unknown_is_in_the_day_of_its_local_time(map_client, photos):
+    local_only = photos.add(label="oats", lat=45.1, lon=7.1, gps_source="exif",
+                            captured_at_local="2024-06-04T23:30:00")
+    photos.add(label="barley", lat=45.2, lon=7.2, gps_source="exif",
+               captured_at="2024-06-03T22:30:00Z", captured_at_local="2024-06-04T00:30:00")
+
+    answer = map_client.get("/map/points?from=2024-06-04&to=2024-06-04").get_json()
+
+    assert labels_of(answer) == ["oats"], "a known zone's photo is in its UTC day, the 3rd"
+    [oats] = answer["points"]
+    assert (oats["image_id"], oats["captured_at"], oats["captured_at_local"]) == (
+        local_only, None, "2024-06-04T23:30:00")
+    assert labels_of(map_client.get("/map/points?from=2024-06-05").get_json()) == ["rice"]
+    assert labels_of(map_client.get("/map/points?to=2024-06-03").get_json()) == [
+        "barley", "maize", "wheat"]
 
 
 def test_device_and_gps_source_filters(map_client):
@@ -122,6 +140,9 @@ def test_a_thumbnail_is_the_indexed_jpeg(map_client, photos):
     assert response.mimetype == "image/jpeg"
     assert response.data == THUMBNAIL
     assert map_client.get(f"/images/{photos.ids['wheat']}/thumbnail").status_code == 404
+    rejected = map_client.get(f"/images/{photos.ids['rejected']}/thumbnail")
+    assert rejected.status_code == 404
+    assert rejected.get_json()["message"].endswith("has no thumbnail: it was rejected")
 
 
 def test_with_elasticsearch_down_the_points_are_a_503_in_words(photos):

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -28,7 +28,9 @@ def spec(anonymous_client) -> dict:
 
 
 def assert_documented(spec: dict, method: str, path: str, response) -> None:
-    """The answer's status is documented for the operation and its JSON body fits the schema."""
+    """The answer's status is documented for the operation, its JSON body fits the schema, and
+    it carries each header the contract declares for it, with a value that fits that header's
+    schema."""
     answers = spec["paths"][path][method]["responses"]
     status = str(response.status_code)
     assert status in answers, f"{method} {path} answered {status}, documented: {list(answers)}"
@@ -36,6 +38,20 @@ def assert_documented(spec: dict, method: str, path: str, response) -> None:
     schema = {"$ref": f"{CONTRACT}#{pointer}/content/application~1json/schema"}
     registry = Registry().with_resource(CONTRACT, Resource.from_contents(spec, DRAFT202012))
     Draft202012Validator(schema, registry=registry).validate(response.get_json())
+    assert_headers_documented(spec, answers[status], response.headers, f"{method} {path}")
+
+
+def assert_headers_documented(spec: dict, answer: dict, headers, what: str) -> None:
+    """Every header `answer` (a contract's response) declares is in `headers`, its value fitting
+    the header's schema (an integer schema's value read as an integer)."""
+    for name, declared in answer.get("headers", {}).items():
+        if "$ref" in declared:
+            declared = spec["components"]["headers"][declared["$ref"].rsplit("/", 1)[1]]
+        assert name in headers, f"{what} lacks its {name} header"
+        value = headers[name]
+        if declared["schema"].get("type") == "integer":
+            value = int(value)
+        Draft202012Validator(declared["schema"]).validate(value)
 
 
 def post_photo(client, data: bytes, **fields):
@@ -113,6 +129,16 @@ class TestTheContractCoversTheCode:
 class TestRealAnswersMatchTheContract:
     def test_an_upload_202(self, client, spec):
         assert_documented(spec, "post", "/post_image", post_photo(client, jpeg(seed=7)))
+
+    def test_the_202_declares_its_location_and_a_real_one_fits(self, client, spec):
+        accepted = spec["paths"]["/post_image"]["post"]["responses"]["202"]
+        response = post_photo(client, unique_jpeg())
+
+        assert "Location" in accepted["headers"]
+        assert response.headers["Location"] == f"/images/{response.get_json()['image_id']}"
+        assert_headers_documented(spec, accepted, response.headers, "the 202")
+        with pytest.raises(ValidationError):  # the check can fail
+            assert_headers_documented(spec, accepted, {**response.headers, "Location": "/x"}, "")
 
     def test_an_upload_of_a_recorded_photo_200(self, client, indexed, spec):
         photo = unique_jpeg()

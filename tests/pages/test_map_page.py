@@ -27,9 +27,10 @@ def map_site(es_stack):
     index = MapIndex(es_stack)
     index.rows = {
         "maize": dict(label="maize", lat=45.07, lon=7.68, gps_source="exif", device_id="phone-a",
-                      captured_at="2024-06-01T12:30:00Z"),
+                      captured_at="2024-06-01T12:30:00Z", captured_at_local="2024-06-01T14:30:00"),
         "maize_2": dict(label="maize", lat=45.071, lon=7.681, gps_source="exif",
-                        device_id="phone-a", captured_at="2024-06-01T12:31:00Z"),
+                        device_id="phone-a", captured_at="2024-06-01T12:31:00Z",
+                        captured_at_local="2024-06-01T14:31:00"),
         "wheat": dict(label="wheat", lat=44.90, lon=7.50, gps_source="client",
                       device_id="phone-b", captured_at="2024-06-03T09:00:00Z", thumbnail=jpeg(),
                       format="JPEG", width=640, height=480, camera="Acme Field 2"),
@@ -198,6 +199,24 @@ def test_a_popups_record_shows_in_the_page_in_words(browser, map_site):
     page.context.close()
 
 
+def test_a_photo_whose_zone_is_unknown_shows_its_local_time_said_so(browser, map_site):
+    base_url, token, index = map_site
+    index.add(label="oats", lat=46.0, lon=9.0, gps_source="exif", device_id="phone-c",
+              captured_at_local="2024-06-04T23:30:00")
+    page = open_map(browser, base_url, token)
+    page.select_option("select[name=crop]", "oats")
+    expect(page.locator("#legend .legend-entry")).to_have_text(["oats (1)"])
+
+    page.locator("path.leaflet-interactive").click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("2024-06-04T23:30:00 (local time, zone unknown)")
+    popup.get_by_role("button", name="record").click()
+
+    taken = page.locator("#record-dialog dl dt:text-is('Taken at') + dd")
+    expect(taken).to_have_text("2024-06-04T23:30:00 (local time, zone unknown)")
+    page.context.close()
+
+
 def test_a_token_never_issued_is_refused_in_words_and_the_right_one_shows_the_map(
     browser, map_site
 ):
@@ -316,7 +335,7 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
     assert wheat["geometry"] == {"type": "Point", "coordinates": [7.50, 44.90]}
     assert wheat["properties"] == {
         "image_id": index.ids["wheat"], "label": "wheat", "captured_at": "2024-06-03T09:00:00Z",
-        "device_id": "phone-b", "gps_source": "client",
+        "captured_at_local": None, "device_id": "phone-b", "gps_source": "client",
     }
     expect(page.locator("#notice")).to_have_text(
         "3 photos saved as photos.geojson; 1 without GPS is not in it")
@@ -331,7 +350,8 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
                 ("maize_2", "maize")]  # newest first, as the map lists them
     assert rows == [
         {column: str(row[column]) for column in
-         ("image_id", "label", "lat", "lon", "captured_at", "device_id", "gps_source")}
+         ("image_id", "label", "lat", "lon", "captured_at", "captured_at_local", "device_id",
+          "gps_source")}
         for row in expected
     ]
 

@@ -79,8 +79,8 @@ def test_dropped_photos_are_followed_to_processed_or_refused_and_a_label_correct
     page.fill("#label", "maize")
     page.check("#share-position")
     expect(page.locator("#position")).to_have_text("position 45.070000, 7.680000")
-    with_gps = encode(photo_like(320, 240, seed=41), "jpeg",
-                      exif=exif_bytes(gps=gps_ifd(-1.17, 36.83)))
+    with_gps = encode(photo_like(320, 240, seed=41), "jpeg",  # its camera wrote no zone
+                      exif=exif_bytes(taken="2024:06:01 12:30:00", gps=gps_ifd(-1.17, 36.83)))
 
     drop(page, {"field.jpg": with_gps, "broken.jpg": truncated_jpeg()})
 
@@ -101,6 +101,8 @@ def test_dropped_photos_are_followed_to_processed_or_refused_and_a_label_correct
     marker = field.locator(".small-map path.leaflet-interactive")
     expect(marker).to_be_visible()  # no tiles, but the marker
     expect(field.locator(".record")).to_have_text("Label: maize")
+    expect(field.locator(".captured-at")).to_have_text(
+        "2024-06-01T12:30:00 (local time, zone unknown)")
 
     correction = field.locator("form.correct")
     correction.locator("input[name=label]").fill("wheat")

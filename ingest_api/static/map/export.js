@@ -1,8 +1,8 @@
 // The map's points as files: GeoJSON (RFC 7946) and CSV (RFC 4180), and their download.
 
 // The facts of a point each file holds, in the CSV's column order.
-export const COLUMNS = ["image_id", "label", "lat", "lon", "captured_at", "device_id",
-  "gps_source"];
+export const COLUMNS = ["image_id", "label", "lat", "lon", "captured_at", "captured_at_local",
+  "device_id", "gps_source"];
 
 export function geojsonOf(points) {
   return JSON.stringify({

@@ -1,7 +1,7 @@
 // The live map: asks /map/points for the placed photos every REFRESH_MS and redraws them; shows
 // a photo's record in the page, finds a photo by its id, and exports what the filters show.
 import { csvOf, download, geojsonOf } from "./export.js";
-import { recordView } from "./record.js";
+import { recordView, takenAt } from "./record.js";
 
 const REFRESH_MS = 10000;
 const TOKEN_KEY = "ingest_api.token";  // shared with the upload page
@@ -130,7 +130,7 @@ async function showRecord(imageId) {
 function popupOf(point) {
   const label = point.label || "unlabelled";
   return '<div class="popup"><img alt="thumbnail of ' + text(label) + '">' +
-    "<b>" + text(label) + "</b><br>" + text(point.captured_at || "capture time unknown") +
+    "<b>" + text(label) + "</b><br>" + text(takenAt(point) || "capture time unknown") +
     "<br>device " + text(point.device_id || "unknown") +
     '<br><button type="button" class="show-record">record</button> <code>' +
     text(point.image_id) + "</code>" +

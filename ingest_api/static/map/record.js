@@ -6,7 +6,7 @@ const ROWS = [
   ["label", "Crop", (record) => record.label || "no label"],
   ["status", "Status", (record) =>
     record.status === "rejected" ? "rejected: " + record.message : record.status],
-  ["captured_at", "Taken at"],
+  ["captured_at", "Taken at", takenAt],
   ["lat", "Position", position],
   ["altitude", "Altitude", (record) => unit(record.altitude, " m")],
   ["camera", "Camera"],
@@ -29,8 +29,19 @@ const ROWS = [
   ["image_id", "Image id"],
 ];
 // Fields shown within another row.
-const SHOWN_WITHIN = ["reason", "message", "lon", "gps_source", "width", "height", "size_bytes"];
+const SHOWN_WITHIN = ["reason", "message", "captured_at_local", "lon", "gps_source", "width",
+  "height", "size_bytes"];
 const GPS_SOURCES = { exif: "from the photo's EXIF", client: "sent with the upload" };
+
+// When the photo was taken: the UTC moment (and the local time) when its zone is known, else the
+// local time, said to be one (it is no UTC time); null when neither is known.
+export function takenAt(record) {
+  const local = record.captured_at_local;
+  if (record.captured_at) {
+    return record.captured_at + (local ? " (local time " + local + ")" : "");
+  }
+  return local ? local + " (local time, zone unknown)" : null;
+}
 
 function position(record) {
   if (record.lat == null || record.lon == null) {

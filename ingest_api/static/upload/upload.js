@@ -267,12 +267,20 @@
 
   function showDetails(item, record) {
     const unknown = "unknown";
-    item.querySelector(".captured-at").textContent = record.captured_at || unknown;
+    item.querySelector(".captured-at").textContent = takenAt(record) || unknown;
     item.querySelector(".coordinates").textContent = record.lat == null || record.lon == null
       ? "none" : record.lat.toFixed(5) + ", " + record.lon.toFixed(5) +
         (record.gps_source ? " (" + record.gps_source + ")" : "");
     item.querySelector(".camera").textContent = record.camera || unknown;
     item.querySelector(".image-id").textContent = record.image_id;
+  }
+
+  // When the photo was taken: the UTC moment when its zone is known, else its local time, said
+  // to be one (as the live map says it).
+  function takenAt(record) {
+    if (record.captured_at) return record.captured_at;
+    return record.captured_at_local ? record.captured_at_local + " (local time, zone unknown)"
+      : null;
   }
 
   // An <img> cannot send the token: fetch the PNG, then show it from a blob URL.
