@@ -23,7 +23,7 @@ fi
 
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
-stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
+stamp=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-model.txt requirements-dev.txt | sha256sum | cut -c1-16)${1:-}"
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "setup: installing ${requirements[*]} into .venv"
