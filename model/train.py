@@ -66,15 +66,15 @@ def train(
     """Train on exactly the snapshot's rows; DataUnavailable says in a sentence why not."""
     started = time.monotonic()
     data = load(root, snapshot, settings.s3)
+    if data.split("train")["label"].nunique() < 2:
+        raise DataUnavailable(f"snapshot {snapshot!r} has photos of fewer than two crops in its "
+                              "train split: nothing to tell apart")
     exported = backbone.export_onnx()
     extraction_started = time.monotonic()
     table = extract_features(data.rows, data.wanted(), data.reader.store, exported, settings)
     extraction_s = time.monotonic() - extraction_started
     samples, features = labelled(table, data)
     training = (samples["split"] == "train").to_numpy()
-    if samples.loc[training, "label"].nunique() < 2:
-        raise DataUnavailable(f"snapshot {snapshot!r} has photos of fewer than two crops in its "
-                              "train split: nothing to tell apart")
     fit_started = time.monotonic()
     fitted = head.fit_head(features[training], samples.loc[training, "label"].to_numpy(), seed)
     fit_s = time.monotonic() - fit_started
@@ -96,6 +96,7 @@ def train(
         "data": counts(data, samples),
         "bucket_thresholds": thresholds.as_dict(),
         "metrics": measured,
+        # A process's first run includes starting Spark and its Python workers.
         "timings": {"feature_extraction_s": round(extraction_s, 2),
                     "images_per_s": round(len(samples) / extraction_s, 1),
                     "head_fit_s": round(fit_s, 2),

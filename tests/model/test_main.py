@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from adapters.object_store import LocalStore
+from dataset.manifest_writer import ManifestWriter
+from dataset.snapshots import pin
+from dataset.writer import write_group
 from infra.processes import free_port
 from model.__main__ import main
 from model.train import CARD_FILE, MODEL_FILE
+from preprocessing.upload import Upload, process_upload
 from tests.model.conftest import SNAPSHOT
+from tests.preprocessing.synthetic import encode, photo_like
 
 
 def test_the_last_line_is_the_model_directory_alone(cli_run):
@@ -71,3 +77,15 @@ def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
     said = refusal(capsys, ["train", "s3://field-images/dataset", "--snapshot", SNAPSHOT])
     assert said.startswith("train: cannot read the dataset at s3://field-images/dataset: ")
     assert endpoint in said
+
+
+def test_a_snapshot_with_one_crop_to_learn_is_one_sentence(tmp_path: Path, capsys):
+    store = LocalStore(tmp_path)
+    uploads = (Upload(encode(photo_like(160, 120, seed=seed), "jpeg"), f"maize/{seed}.jpg",
+                      "maize") for seed in range(2))
+    outcomes = (process_upload(upload, n_variants=0, max_pixels=10**8) for upload in uploads)
+    ManifestWriter.of(store, (1.0, 0.0, 0.0)).commit(write_group(store, "batch", "0", outcomes))
+    pin(store, "maize-only")
+    said = refusal(capsys, ["train", str(tmp_path), "--snapshot", "maize-only"])
+    assert said == ("train: snapshot 'maize-only' has photos of fewer than two crops in its "
+                    "train split: nothing to tell apart")
