@@ -65,11 +65,14 @@ def extract_features(
              for shard_key, image_id in zip(rows["shard_key"], rows["image_id"], strict=True)]
     parallelism = spark.sparkContext.defaultParallelism
     shards = rows["shard_key"].nunique()
-    extractor = FeatureExtractor(store, spark.sparkContext.broadcast(backbone))
-    table = (
-        spark.createDataFrame(tasks, from_arrow_schema(TASK_SCHEMA))
-        .repartition(max(1, min(shards, parallelism * 2)), "shard_key")
-        .mapInArrow(extractor, from_arrow_schema(FEATURE_SCHEMA))
-        .toArrow()
-    )
+    model = spark.sparkContext.broadcast(backbone)
+    try:
+        table = (
+            spark.createDataFrame(tasks, from_arrow_schema(TASK_SCHEMA))
+            .repartition(max(1, min(shards, parallelism * 2)), "shard_key")
+            .mapInArrow(FeatureExtractor(store, model), from_arrow_schema(FEATURE_SCHEMA))
+            .toArrow()
+        )
+    finally:
+        model.destroy()  # the executors' copies too: a long-lived driver trains again
     return table.sort_by([("image_id", "ascending"), ("variant", "ascending")])
