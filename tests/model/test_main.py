@@ -66,7 +66,18 @@ def test_a_missing_snapshot_is_one_sentence(dataset, capsys, monkeypatch, model_
     assert said == f"train: {root}: no snapshot named 'nope'"
 
 
+def local_dataset(root: Path, labels: list[str]) -> LocalStore:
+    """A small dataset in a directory, written without Spark: one photo per label, all train."""
+    store = LocalStore(root)
+    uploads = (Upload(encode(photo_like(160, 120, seed=seed), "jpeg"), f"{label}/{seed}.jpg",
+                      label) for seed, label in enumerate(labels))
+    outcomes = (process_upload(upload, n_variants=0, max_pixels=10**8) for upload in uploads)
+    ManifestWriter.of(store, (1.0, 0.0, 0.0)).commit(write_group(store, "batch", "0", outcomes))
+    return store
+
+
 def test_a_missing_snapshot_of_a_local_dataset_is_one_sentence(tmp_path: Path, capsys):
+    local_dataset(tmp_path, ["maize", "wheat"])
     said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
     assert said == f"train: {tmp_path}: no snapshot named '{SNAPSHOT}'"
 
@@ -80,12 +91,7 @@ def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
 
 
 def test_a_snapshot_with_one_crop_to_learn_is_one_sentence(tmp_path: Path, capsys):
-    store = LocalStore(tmp_path)
-    uploads = (Upload(encode(photo_like(160, 120, seed=seed), "jpeg"), f"maize/{seed}.jpg",
-                      "maize") for seed in range(2))
-    outcomes = (process_upload(upload, n_variants=0, max_pixels=10**8) for upload in uploads)
-    ManifestWriter.of(store, (1.0, 0.0, 0.0)).commit(write_group(store, "batch", "0", outcomes))
-    pin(store, "maize-only")
+    pin(local_dataset(tmp_path, ["maize", "maize"]), "maize-only")
     said = refusal(capsys, ["train", str(tmp_path), "--snapshot", "maize-only"])
     assert said == ("train: snapshot 'maize-only' has photos of fewer than two crops in its "
                     "train split: nothing to tell apart")
