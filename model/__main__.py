@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from model.snapshot_data import DataUnavailable
-from model.train import train
+from model.train import photos, train
 from settings import PROJECT_ROOT, Settings
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "out" / "models"
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     for split in ("val", "test"):
         metrics = report["metrics"][split]
         if metrics["n"]:
-            print(f"{split}: {metrics['n']} photos, accuracy {metrics['accuracy']:.3f}, "
+            print(f"{split}: {photos(metrics['n'])}, accuracy {metrics['accuracy']:.3f}, "
                   f"macro-F1 {metrics['macro_f1']:.3f} ({report['measured_on']})")
         else:
             print(f"{split}: no photos in this snapshot's {split} split")

@@ -23,6 +23,7 @@ from model.backbone import FEATURES, OPSET, OUTPUT
 PROBABILITIES = "probabilities"
 CLASSES_KEY = "classes"
 HEAD_PREFIX = "head/"
+GRAPH_NAME = "crop_classifier"
 
 
 def head_onnx(head: Pipeline) -> onnx.ModelProto:
@@ -46,6 +47,8 @@ def classifier_onnx(backbone: bytes, head: Pipeline, metadata: dict[str, str]) -
     merged.graph.node.append(helper.make_node("Identity", [HEAD_PREFIX + PROBABILITIES],
                                               [PROBABILITIES]))
     merged.graph.output[0].name = PROBABILITIES
+    # Not the names skl2onnx makes from a uuid: the same backbone and head give the same bytes.
+    merged.graph.name, merged.graph.doc_string = GRAPH_NAME, "uint8 image -> class probabilities"
     classes = [str(name) for name in head.classes_]
     helper.set_model_props(merged, {CLASSES_KEY: json.dumps(classes), **metadata})
     onnx.checker.check_model(merged)

@@ -106,6 +106,10 @@ def train(
     return TrainedModel(onnx_model, report, samples, features, pictures)
 
 
+def photos(n: int) -> str:
+    return f"{n} photo" if n == 1 else f"{n} photos"
+
+
 def confusion_pictures(measured: dict, measured_on: str) -> dict[str, bytes]:
     """confusion_<split>.png of each evaluated split that has photos."""
     pictures = {}
@@ -113,7 +117,7 @@ def confusion_pictures(measured: dict, measured_on: str) -> dict[str, bytes]:
         metrics = measured[split]
         if metrics["n"]:
             matrix = metrics["confusion_matrix"]
-            title = (f"{split}: {metrics['n']} photos, accuracy {metrics['accuracy']:.3f} "
+            title = (f"{split}: {photos(metrics['n'])}, accuracy {metrics['accuracy']:.3f} "
                      f"({measured_on})")
             pictures[f"confusion_{split}.png"] = confusion_png(matrix["labels"],
                                                                matrix["counts"], title)

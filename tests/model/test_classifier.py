@@ -51,3 +51,10 @@ def test_two_crops_give_two_probabilities(parts):
         None, {INPUT: pictures})
     assert probabilities.shape == (12, 2)
     np.testing.assert_allclose(probabilities, head.predict_proba(features), atol=1e-4)
+
+
+def test_the_same_backbone_and_head_give_the_same_bytes(parts):
+    backbone, head, _, _ = parts
+    assert export_onnx() == backbone
+    assert classifier_onnx(backbone, head, {"seed": "0"}) == classifier_onnx(export_onnx(), head,
+                                                                              {"seed": "0"})

@@ -107,10 +107,11 @@ def test_the_report_says_its_accuracy_was_measured_on_synthetic_pictures(trained
     assert trained.report["measured_on"] == SYNTHETIC == "measured on synthetic pictures"
 
 
-def test_the_same_snapshot_and_seed_give_the_same_metrics(trained, cli_run):
+def test_the_same_snapshot_and_seed_give_the_same_metrics_and_model_file(trained, cli_run):
     _, _, written = cli_run
     assert written["metrics"] == trained.report["metrics"]
     assert written["params"] == trained.report["params"]
+    assert written["model"]["sha256"] == trained.sha256
 
 
 def test_spark_computes_the_features_a_plain_loop_over_the_reader_computes(trained, dataset):
