@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
 from model.runtime import inference_session, run_batched, session_options
+from settings import PROJECT_ROOT
 
 
 def doubling_model() -> bytes:
@@ -32,3 +36,11 @@ def test_one_thread_per_process_and_one_session_per_model():
     options = session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
     assert inference_session(doubling_model()) is inference_session(doubling_model())
+
+
+def test_running_a_model_needs_neither_torch_nor_scikit_learn():
+    code = ("import sys, model.runtime; "
+            "print(sorted({'torch', 'sklearn', 'skl2onnx', 'onnx'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"
