@@ -24,7 +24,7 @@ fi
 
 requirements=(-r requirements.txt -r infra/requirements.txt)
 [ "${1:-}" = "--dev" ] && requirements=(-r requirements-dev.txt)
-installed=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+installed=".venv/.installed-$(cat requirements.txt infra/requirements.txt requirements-model.txt requirements-dev.txt | sha256sum | cut -c1-16)"
 stamp="$installed${1:-}"
 # A --dev install holds the runtime's requirements too: ./deploy.sh after ./setup.sh --dev installs nothing.
 if [ ! -f "$stamp" ] && [ ! -f "$installed--dev" ]; then

@@ -45,7 +45,8 @@ PlantDrawer = Callable[[ImageDraw.ImageDraw, np.random.Generator, float, float, 
 def jitter(rng: np.random.Generator, colour: Colour, spread: float) -> Colour:
     """A colour varied by a random brightness and a little per-channel noise."""
     shade = rng.normal(1.0, spread)
-    return tuple(int(np.clip(c * shade + rng.normal(0, 6), 0, 255)) for c in colour)
+    # min/max on plain floats, not np.clip: the same values, several times faster per call
+    return tuple(int(min(max(c * shade + rng.normal(0, 6), 0.0), 255.0)) for c in colour)
 
 
 def smooth_noise(rng: np.random.Generator, width: int, height: int, grid: tuple[int, int]):
@@ -345,17 +346,18 @@ def exif_for(
     )
 
 
-def write_photo(crop_index: int, number: int) -> Path:
-    """Draws, tags and saves photo `number` of crop `crop_index`; returns its path."""
+def write_photo(crop_index: int, number: int, folder: Path = IMG_DIR, seed: int = SEED) -> Path:
+    """Draws, tags and saves photo `number` of crop `crop_index` into folder/<crop>/; returns its
+    path. Other seeds draw other photos (tests and benchmarks use them, into a folder of theirs)."""
     crop = CROPS[crop_index]
-    rng = np.random.default_rng([SEED, crop_index, number])
+    rng = np.random.default_rng([seed, crop_index, number])
     with_gps = (crop_index + number) % 4 != 3  # one photo in four has no position
     orientation = ROTATIONS[(crop_index + number) % 3] if number in (1, 5) else 1
     picture = draw_field(rng, crop)
     if orientation != 1:
         picture = picture.transpose(STORED_AS[orientation])
-    path = IMG_DIR / crop.name / f"{crop.name}_{number + 1:02d}.jpg"
-    path.parent.mkdir(exist_ok=True)
+    path = folder / crop.name / f"{crop.name}_{number + 1:02d}.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
     exif = exif_for(rng, crop, number, orientation, with_gps)
     picture.save(path, "JPEG", quality=JPEG_QUALITY, exif=exif)
     return path

@@ -1,0 +1,97 @@
+"""`python -m model train ROOT --snapshot NAME`: the model's files, its identifier on the last
+line, and one sentence (never a traceback) when the snapshot cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from adapters.object_store import LocalStore
+from dataset.manifest_writer import ManifestWriter
+from dataset.snapshots import pin
+from dataset.writer import write_group
+from infra.processes import free_port
+from model.__main__ import main
+from model.train import CARD_FILE, MODEL_FILE
+from preprocessing.upload import Upload, process_upload
+from tests.model.conftest import SNAPSHOT
+from tests.preprocessing.synthetic import encode, photo_like
+
+
+def test_the_last_line_is_the_model_directory_alone(cli_run):
+    printed, output, _ = cli_run
+    assert printed[-1] == str(output.resolve())
+    assert any("measured on synthetic pictures" in line for line in printed if "accuracy" in line)
+
+
+def test_the_directory_holds_the_model_its_metrics_card_and_confusion_pictures(cli_run):
+    _, output, _ = cli_run
+    names = {path.name for path in output.iterdir()}
+    assert names == {"confusion_test.png", "confusion_val.png", "metrics.json", CARD_FILE,
+                     MODEL_FILE}
+    for picture in ("confusion_test.png", "confusion_val.png"):
+        with Image.open(output / picture) as png:
+            assert png.format == "PNG" and png.width >= 400
+
+
+def test_the_card_names_its_data_and_says_its_metrics_are_synthetic(cli_run):
+    _, output, report = cli_run
+    card = (output / CARD_FILE).read_text()
+    for key, value in report["params"].items():
+        if key.startswith("dataset."):
+            assert f"`{key}`: {value}" in card
+    assert "## Intended use" in card and "## Limits" in card
+    assert "measured on synthetic pictures" in card
+    assert f"{report['metrics']['test']['accuracy']:.3f}" in card
+
+
+def refusal(capsys, argv: list[str]) -> str:
+    """What the command printed on stderr when it exited 1."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    return err.strip()
+
+
+def test_a_missing_snapshot_is_one_sentence(dataset, capsys, monkeypatch, model_settings):
+    for name, value in model_settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    root, _ = dataset
+    said = refusal(capsys, ["train", root, "--snapshot", "nope"])
+    assert said == f"train: {root}: no snapshot named 'nope'"
+
+
+def local_dataset(root: Path, labels: list[str]) -> LocalStore:
+    """A small dataset in a directory, written without Spark: one photo per label, all train."""
+    store = LocalStore(root)
+    uploads = (Upload(encode(photo_like(160, 120, seed=seed), "jpeg"), f"{label}/{seed}.jpg",
+                      label) for seed, label in enumerate(labels))
+    outcomes = (process_upload(upload, n_variants=0, max_pixels=10**8) for upload in uploads)
+    ManifestWriter.of(store, (1.0, 0.0, 0.0)).commit(write_group(store, "batch", "0", outcomes))
+    return store
+
+
+def test_a_missing_snapshot_of_a_local_dataset_is_one_sentence(tmp_path: Path, capsys):
+    local_dataset(tmp_path, ["maize", "wheat"])
+    said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
+    assert said == f"train: {tmp_path}: no snapshot named '{SNAPSHOT}'"
+
+
+def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("S3_ENDPOINT_URL", endpoint)
+    said = refusal(capsys, ["train", "s3://field-images/dataset", "--snapshot", SNAPSHOT])
+    assert said.startswith("train: cannot read the dataset at s3://field-images/dataset: ")
+    assert endpoint in said
+
+
+def test_a_snapshot_with_one_crop_to_learn_is_one_sentence(tmp_path: Path, capsys):
+    pin(local_dataset(tmp_path, ["maize", "maize"]), "maize-only")
+    said = refusal(capsys, ["train", str(tmp_path), "--snapshot", "maize-only"])
+    assert said == ("train: snapshot 'maize-only' has photos of fewer than two crops in its "
+                    "train split: nothing to tell apart")
