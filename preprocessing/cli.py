@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from adapters.json_logs import quiet_libraries
 from preprocessing.curation import CurationSignals
 from preprocessing.errors import ImageRejected
 from preprocessing.pipeline import (
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     inspect.add_argument("--max-decode-mb", type=int, default=DEFAULT_MAX_DECODE_MB)
     args = parser.parse_args(argv)
+    quiet_libraries()  # exifread's "PNG file does not have exif data." is not a report
     all_read = True
     for path in args.files:
         report = inspect_file(

@@ -69,6 +69,16 @@ def test_bad_files_do_not_make_the_command_fail(run):
     assert run.returncode == 0, run.stderr
 
 
+def test_a_png_without_exif_prints_nothing_but_its_report(tmp_path):
+    png = tmp_path / "field.png"
+    png.write_bytes(encode(scene(320, 240), "png"))
+
+    done = inspect(png)
+
+    assert done.returncode == 0 and done.stderr == ""
+    assert [report["file"] for report in reports(done)] == [str(png)]
+
+
 def test_one_json_line_per_file_in_order(run, files):
     assert [Path(r["file"]) for r in reports(run)] == list(files.values())
 
