@@ -79,8 +79,9 @@ def rejection_message(document: dict) -> str:
     """Why a photo was rejected, in words a person can act on."""
     if document.get("reason") in READABLE_REASONS and document.get("error"):
         return document["error"]
-    return ("the pipeline could not process or store this photo; send it again, and if it is "
-            "rejected again tell an operator its image id")
+    # Not "send it again": a copy of a recorded photo is a duplicate (docs/ingest_api.md).
+    return ("the pipeline could not process or store this photo; tell an operator its image "
+            "id, the log says why")
 
 
 class ImageRecords:

@@ -64,7 +64,7 @@ def test_other_rejections_keep_their_internals_out_of_the_message(es_client, ind
 
     record = es_client.get(f"/images/{image_id}").get_json()
 
-    assert "KeyError" not in record["message"] and "send it again" in record["message"]
+    assert "KeyError" not in record["message"] and "tell an operator" in record["message"]
 
 
 def test_an_unknown_image_is_json_404(es_client):
