@@ -68,8 +68,10 @@ def test_a_stopped_api_is_not_ready_and_the_core_names_what_does_not_run(es_stac
                for line in lines)
 
 
-def test_the_spark_cluster_nobody_started_is_optional_not_an_outage(kafka_stack):
-    settings = replace(kafka_stack, spark_master_port=free_port(), spark_master_ui_port=free_port())
+def test_the_spark_cluster_nobody_started_is_optional_not_an_outage(kafka_stack, tmp_path):
+    settings = replace(kafka_stack, stack_dir=str(tmp_path),  # not the session's, which may
+                       spark_master_port=free_port(),  # hold the cluster of other tests
+                       spark_master_ui_port=free_port())
     lines = list(status_report(settings))
 
     core = lines[:lines.index("checks")]
@@ -78,9 +80,10 @@ def test_the_spark_cluster_nobody_started_is_optional_not_an_outage(kafka_stack)
     assert optional[1].startswith("  spark  not started; `python -m infra up spark` starts it")
 
 
-def test_the_cluster_is_core_when_the_stream_runs_on_it(kafka_stack):
+def test_the_cluster_is_core_when_the_stream_runs_on_it(kafka_stack, tmp_path):
     port = free_port()
-    settings = replace(kafka_stack, spark_master_port=port, spark_master_ui_port=free_port(),
+    settings = replace(kafka_stack, stack_dir=str(tmp_path),
+                       spark_master_port=port, spark_master_ui_port=free_port(),
                        spark_master=f"spark://127.0.0.1:{port}")
     assert "spark" in LocalStack(settings).start_order()
     lines = list(status_report(settings))

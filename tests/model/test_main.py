@@ -86,7 +86,7 @@ def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
     endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("S3_ENDPOINT_URL", endpoint)
     said = refusal(capsys, ["train", "s3://field-images/dataset", "--snapshot", SNAPSHOT])
-    assert said.startswith("train: cannot read the dataset at s3://field-images/dataset: ")
+    assert said.startswith("train: cannot read s3://field-images/dataset: S3 does not answer at ")
     assert endpoint in said
 
 
