@@ -15,7 +15,6 @@ import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from dataset.reader import DatasetReader, wanted_variants
 from dataset.reader_checks import DatasetError
@@ -70,19 +69,9 @@ def load(root: str, snapshot: str, s3: S3Settings) -> SnapshotData:
         rows = reader.manifest()  # the reader's default status: processed photos
     except SnapshotError as error:
         raise DataUnavailable(f"{root}: {error}") from error
-    except DatasetError as error:  # no dataset there, or a store that cannot be read: a sentence
+    except DatasetError as error:  # no dataset there, or a store it cannot read: in words
         raise DataUnavailable(str(error)) from error
-    except (BotoCoreError, ClientError, OSError) as error:
-        raise DataUnavailable(f"cannot read the dataset at {root}: {reason(error, s3)}") from error
     rows = rows[rows["label"].notna()].sort_values("image_id").reset_index(drop=True)
     lineage = Lineage(root, snapshot, reader.version, len(rows), ids_sha256(rows["image_id"]))
     return SnapshotData(reader, rows, lineage)
 
-
-def reason(error: Exception, s3: S3Settings) -> str:
-    """The store's error in a few words, without a stack."""
-    if isinstance(error, EndpointConnectionError):
-        return f"no S3 server answers at {s3.endpoint_url}"
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Message") or str(error)
-    return str(error).splitlines()[0]
