@@ -22,6 +22,7 @@ from dataset.reader_checks import (
     check_variants,
     not_found,
     reading,
+    where,
 )
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
@@ -146,7 +147,7 @@ class DatasetReader:
         return [self.store.reader_url(key, expires_s) for key in shard_keys(rows)]
 
     def _all_rows(self) -> pd.DataFrame:
-        with reading(self.store.url("").rstrip("/"), self.store):
+        with reading(where(self.store), self.store):
             rows = self.manifest_table.rows(self.version).to_pandas()
         rows["status"] = rows["status"].replace(OLD_STATUSES)
         return rows.drop_duplicates("image_id", keep="last").sort_values("image_id")
