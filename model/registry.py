@@ -79,7 +79,7 @@ def connect(settings: Settings) -> MlflowClient:
 
 def unavailable(settings: Settings, error: Exception) -> RegistryUnavailable:
     """The sentence for a failed call to MLflow; the details go to the log."""
-    log.warning("MLflow call failed: %r", error)
+    log.info("MLflow call failed: %r", error)  # the sentence says what matters
     uri = settings.mlflow_tracking_uri
     status = error.get_http_status_code() if isinstance(error, MlflowException) else None
     # MLflow raises its own exception in the `except` of a failed request: that is its context.
