@@ -1,0 +1,68 @@
+"""Small ONNX classifiers with the served model's interface (uint8 [N, 224, 224, 3] "image" in,
+float32 [N, classes] "probabilities" out, the classes in the metadata), for tests that need a
+model's answers and not its accuracy: milliseconds per batch instead of EfficientNet's."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from model.runtime import CLASSES_KEY
+
+CROPS = ("cassava", "coffee", "maize", "wheat")  # img/'s folders
+
+
+def colour_classifier(crops=CROPS, seed: int = 0, fails_on_bright_corner: bool = False) -> bytes:
+    """softmax(mean colour @ W + b) with W and b drawn from `seed`: another seed, another model.
+
+    With fails_on_bright_corner, ONNX Runtime raises on any batch holding a photo whose top-left
+    red value is 192 or more (a Gather out of bounds), as a model that breaks on one photo.
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(0, 8, (3, len(crops))).astype(np.float32)
+    bias = rng.normal(0, 1, len(crops)).astype(np.float32)
+    nodes = [
+        helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMean", ["pixels"], ["colour"], axes=[1, 2], keepdims=0),
+        helper.make_node("Mul", ["colour", "scale"], ["unit"]),
+        helper.make_node("MatMul", ["unit", "weights"], ["product"]),
+        helper.make_node("Add", ["product", "bias"], ["logits"]),
+    ]
+    constants = [numpy_helper.from_array(np.array(1 / 255, np.float32), "scale"),
+                 numpy_helper.from_array(weights, "weights"),
+                 numpy_helper.from_array(bias, "bias")]
+    if fails_on_bright_corner:
+        nodes += [
+            helper.make_node("Slice", ["pixels", "start", "end", "axes"], ["corner"]),
+            helper.make_node("Reshape", ["corner", "flat"], ["red"]),
+            helper.make_node("Div", ["red", "quarter"], ["quarters"]),
+            helper.make_node("Floor", ["quarters"], ["floored"]),
+            helper.make_node("Cast", ["floored"], ["index"], to=TensorProto.INT64),
+            helper.make_node("Gather", ["zeros", "index"], ["nothing"], axis=0),
+            helper.make_node("Add", ["logits", "nothing"], ["checked"]),
+            helper.make_node("Softmax", ["checked"], ["probabilities"], axis=1),
+        ]
+        constants += [
+            numpy_helper.from_array(np.zeros(4, np.int64), "start"),
+            numpy_helper.from_array(np.array([2**62, 1, 1, 1], np.int64), "end"),
+            numpy_helper.from_array(np.arange(4, dtype=np.int64), "axes"),
+            numpy_helper.from_array(np.array([-1], np.int64), "flat"),
+            numpy_helper.from_array(np.array(64, np.float32), "quarter"),
+            numpy_helper.from_array(np.zeros((3, len(crops)), np.float32), "zeros"),
+        ]
+    else:
+        nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
+    graph = helper.make_graph(
+        nodes, "tiny_crop_classifier",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["N", 224, 224, 3])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(crops)])],
+        constants,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, {CLASSES_KEY: json.dumps(list(crops))})
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
