@@ -75,6 +75,9 @@ class Settings:
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
     stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
+    model_name: str = "crop-classifier"  # the registered model the API and the jobs serve
+    model_cache_dir: str = str(PROJECT_ROOT / ".stack" / "models")  # downloaded ONNX files
+    model_refresh_s: float = 10.0  # how often a running server asks who the champion is
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

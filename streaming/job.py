@@ -43,8 +43,10 @@ def start_stream(
     *,
     max_offsets_per_trigger: int = MAX_OFFSETS_PER_TRIGGER,
     trigger: dict | None = None,
+    progress: ProgressRecorder | None = None,
 ) -> StreamingQuery:
-    """Start the query; `trigger` as DataStreamWriter.trigger takes it, every 2 s by default."""
+    """Start the query; `trigger` as DataStreamWriter.trigger takes it, every 2 s by default;
+    the sink records the model it predicts with in `progress`."""
     if settings.kafka_source == "python":
         spark.dataSource.register(KafkaPythonSource)
     return (
@@ -55,7 +57,7 @@ def start_stream(
         .option("maxOffsetsPerTrigger", max_offsets_per_trigger)
         .option("includeHeaders", "true")
         .load()
-        .writeStream.foreachBatch(ImageSink(settings))
+        .writeStream.foreachBatch(ImageSink(settings, progress))
         .option("checkpointLocation", settings.checkpoint_dir)
         .trigger(**(trigger or EVERY_TWO_SECONDS))
         .start()
@@ -76,7 +78,7 @@ def run_stream(settings: Settings, **options) -> None:
     while True:
         completed_before = progress.batches_completed
         try:
-            start_stream(spark, settings, **options).awaitTermination()
+            start_stream(spark, settings, progress=progress, **options).awaitTermination()
             return
         except StreamingQueryException as failure:
             if progress.batches_completed > completed_before:
