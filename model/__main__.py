@@ -1,10 +1,13 @@
 """The crop classifier from the command line:
 
     python -m model train ROOT --snapshot NAME [--seed N] [--output DIR] [--real-photos]
+    python -m model score ROOT [--index auto|on|off]
 
 ROOT is a dataset directory or s3://bucket/prefix; NAME a snapshot pinned with
 `python -m dataset snapshot ROOT NAME`. The last line printed is the model's identifier alone:
 for now the directory its files were written to (later, its registered version).
+`score` predicts the photos of ROOT that the champion has not predicted, in the manifest and
+the search index (model/score.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model.score import INDEX_CHOICES, ScoreRefused, run_score
 from model.snapshot_data import DataUnavailable
 from model.train import photos, train
 from settings import PROJECT_ROOT, Settings
@@ -33,7 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     training.add_argument("--real-photos", action="store_true",
                           help="the snapshot holds real photos: its metrics are not labelled "
                                "'measured on synthetic pictures'")
+    scoring = commands.add_parser(
+        "score", help="predict the photos the champion has not predicted (manifest and index)")
+    scoring.add_argument("root", help="a dataset directory or s3://bucket/prefix")
+    scoring.add_argument("--index", choices=INDEX_CHOICES, default="auto",
+                         help="update the search documents too: on, off, or auto (when "
+                              "Elasticsearch answers)")
     args = parser.parse_args(argv)
+    if args.command == "score":
+        return score_command(args.root, args.index, settings, parser)
     try:
         trained = train(args.root, args.snapshot, args.seed, settings,
                         synthetic=not args.real_photos)
@@ -51,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{split}: no photos in this snapshot's {split} split")
     print(f"model sha256 {report['model']['sha256']}, files in {output}")
     print(output.resolve())
+    return 0
+
+
+def score_command(root: str, index: str, settings: Settings,
+                  parser: argparse.ArgumentParser) -> int:
+    try:
+        report = run_score(root, index, settings)
+    except ScoreRefused as error:
+        parser.exit(1, f"score: {error}\n")
+    for line in report.lines():
+        print(line)
     return 0
 
 

@@ -5,11 +5,13 @@ model's answers and not its accuracy: milliseconds per batch instead of Efficien
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from model.registry import ServedModel
 from model.runtime import CLASSES_KEY
 
 CROPS = ("cassava", "coffee", "maize", "wheat")  # img/'s folders
@@ -66,3 +68,12 @@ def colour_classifier(crops=CROPS, seed: int = 0, fails_on_bright_corner: bool =
     helper.set_model_props(model, {CLASSES_KEY: json.dumps(list(crops))})
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def served_model(folder: Path, version: str, onnx: bytes) -> ServedModel:
+    """A registry's answer for a model file written under `folder`, as champion() gives it."""
+    path = folder / version / "model.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(onnx)
+    return ServedModel("crop-classifier", version, f"run-of-{version}", path,
+                       {"dataset.snapshot": "v1", "dataset.delta_version": "0"})
