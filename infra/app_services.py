@@ -82,8 +82,8 @@ class StreamStatus(ServerStatus):
 
 def model_line(progress: StreamProgress) -> str:
     """What the stream's last batch predicted with, and how many photos went without."""
-    if progress.batch_id is None and progress.model_version is None:
-        return "no batch has predicted yet"
+    if progress.model_version is None and progress.model_problem is None:
+        return "no batch has reached the model yet"
     photos = progress.batch_predicted + progress.batch_without_prediction
     if progress.model_version is None:
         return (f"none, so photos are processed without a prediction: {progress.model_problem}"

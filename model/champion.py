@@ -1,9 +1,9 @@
 """The champion as a job's driver sees it, and its trip to the Spark tasks.
 
-The batch job asks the registry once (`ask_champion`). The stream asks at most every
-MODEL_REFRESH_S (`ChampionWatch`), so a promotion reaches it within that time and a batch,
-without a restart. The asking happens on a thread of its own: a registry that is slow or down
-never holds a micro-batch, only the first one waits for the first answer, a little while. While
+The batch job asks the registry once (`ask_champion`). The stream's `ChampionWatch` asks on a
+thread of its own, again MODEL_REFRESH_S after each answer, whether batches run or not: a
+promotion reaches the stream within that time and the new file's download, without a restart,
+and no batch ever waits for the registry but the first one (FIRST_ANSWER_WAIT_S at most). While
 the registry cannot answer, the stream keeps the champion it has. Nothing here raises: no model
 is a state (`ModelState.problem` says why, in words), and photos are processed without one.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,33 +68,32 @@ def ask_champion(settings: Settings, ask: Callable = registry.champion,
 
 
 class ChampionWatch:
-    """The stream's view of the champion: `state()` answers at once, from the last answer, and
-    asks the registry again on a thread when that answer is MODEL_REFRESH_S old."""
+    """The stream's view of the champion: `state()` gives the last answer; a thread asks the
+    registry from the first call on, MODEL_REFRESH_S after each answer, for as long as the
+    watch is in use (it holds the watch weakly and ends once nothing else does)."""
 
     def __init__(self, settings: Settings, ask: Callable = registry.champion,
                  first_answer_wait_s: float = FIRST_ANSWER_WAIT_S):
         self.settings, self.ask, self.first_answer_wait_s = settings, ask, first_answer_wait_s
         self._state: ModelState | None = None
-        self._asked_at: float | None = None
+        self._answered = threading.Event()
         self._asking: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def state(self) -> ModelState:
         with self._lock:
-            stale = (self._asked_at is None
-                     or time.monotonic() - self._asked_at >= self.settings.model_refresh_s)
-            if stale and (self._asking is None or not self._asking.is_alive()):
-                self._asked_at = time.monotonic()
-                self._asking = threading.Thread(target=self._refresh, name="champion-watch",
-                                                daemon=True)
+            first = self._asking is None
+            if first:
+                self._asking = threading.Thread(target=_keep_asking, args=(weakref.ref(self),),
+                                                name="champion-watch", daemon=True)
                 self._asking.start()
-            asking = self._asking
-        if self._state is None:
-            asking.join(self.first_answer_wait_s)
+        if first:
+            self._answered.wait(self.first_answer_wait_s)
         return self._state or ModelState(None, "the registry has not answered yet",
                                          registry_answered=False)
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Ask the registry now, and keep its answer (or the model, when it cannot answer)."""
         kept = self._state.model if self._state else None
         state = ask_champion(self.settings, self.ask, kept)
         if state.model != kept:
@@ -102,6 +102,16 @@ class ChampionWatch:
             log.warning("the registry did not answer: %s; predicting with %s", state.problem,
                         _named(state.model))
         self._state = state
+        self._answered.set()
+
+
+def _keep_asking(watch_ref: weakref.ref) -> None:
+    """The watch's thread: ask, sleep MODEL_REFRESH_S, again, until the watch is gone."""
+    while (watch := watch_ref()) is not None:
+        watch.refresh()
+        interval = watch.settings.model_refresh_s
+        del watch  # not held while sleeping: a watch nobody uses can go
+        time.sleep(interval)
 
 
 def _named(model: ServedModel | None) -> str:

@@ -1,18 +1,24 @@
 """Small ONNX classifiers with the served model's interface (uint8 [N, 224, 224, 3] "image" in,
 float32 [N, classes] "probabilities" out, the classes in the metadata), for tests that need a
-model's answers and not its accuracy: milliseconds per batch instead of EfficientNet's."""
+model's answers and not its accuracy: milliseconds per batch instead of EfficientNet's, and no
+training run. `register_tiny` registers one in the real MLflow as training would, and
+`make_champion` gives it the alias."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import onnx
+import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 
-from model.registry import ServedModel
+from model.registry import CHAMPION, ServedModel, connect, register
 from model.runtime import CLASSES_KEY
+from model.train import SYNTHETIC, TrainedModel
+from settings import Settings
 
 CROPS = ("cassava", "coffee", "maize", "wheat")  # img/'s folders
 
@@ -77,3 +83,35 @@ def served_model(folder: Path, version: str, onnx: bytes) -> ServedModel:
     path.write_bytes(onnx)
     return ServedModel("crop-classifier", version, f"run-of-{version}", path,
                        {"dataset.snapshot": "v1", "dataset.delta_version": "0"})
+
+
+def tiny_trained(onnx_model: bytes, crops=CROPS, snapshot: str = "tiny-v1",
+                 delta_version: int = 4) -> TrainedModel:
+    """A TrainedModel of a small classifier, with a report as full as training writes."""
+    report = {
+        "model": {"sha256": hashlib.sha256(onnx_model).hexdigest(), "file": "model.onnx",
+                  "backbone": "mean colour (a test model)", "classes": list(crops),
+                  "input": "image: uint8 [N, 224, 224, 3]",
+                  "output": "probabilities: float32 [N, classes]"},
+        "params": {"dataset.root": "s3://tests/dataset", "dataset.snapshot": snapshot,
+                   "dataset.delta_version": delta_version, "dataset.rows": 0,
+                   "dataset.ids_sha256": hashlib.sha256(b"").hexdigest(),
+                   "head": "fixed weights", "head.C": 1.0, "seed": 0},
+        "pictures": "synthetic", "measured_on": SYNTHETIC,
+        "data": {"photos": {}, "samples": {}, "variants": {}},
+        "bucket_thresholds": {"blurred_below": 0.0, "dark_below": 0.0, "bright_above": 1.0,
+                              "clipped_above": 0.1},
+        "metrics": {"val": {"n": 0, "buckets": {}}, "test": {"n": 0, "buckets": {}}},
+        "timings": {"total_s": 0.0},
+    }
+    return TrainedModel(onnx_model, report, pd.DataFrame(), np.zeros((0, 1280), np.float32))
+
+
+def register_tiny(settings: Settings, onnx_model: bytes, **lineage) -> str:
+    """Register a small classifier in the settings' MLflow as a new version; its number."""
+    return register(settings, tiny_trained(onnx_model, **lineage))
+
+
+def make_champion(settings: Settings, version: str) -> None:
+    """Give `version` the alias champion, as a promotion does."""
+    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)
