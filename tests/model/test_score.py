@@ -1,6 +1,7 @@
 """Scoring a dataset with the champion (model/score.py): the photos without a prediction, or with
 one of another version, are predicted on Spark into the manifest, and the search documents follow
-the manifest; a second run predicts nothing."""
+the manifest; a second run predicts nothing. `python -m model score` asks the real registry, and
+says in one sentence what it lacks."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from adapters.object_store import S3Store
 from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from dataset.reader import DatasetReader
+from infra.processes import free_port
 from infra.schemas import ensure_bucket, ensure_index, remove_bucket, remove_index
+from model.__main__ import main
 from model.runtime import inference_session
 from model.score import score
-from tests.model.tiny_models import colour_classifier, served_model
+from tests.model.conftest import use_settings
+from tests.model.tiny_models import colour_classifier, make_champion, register_tiny, served_model
 from tests.preprocessing.synthetic import encode, photo_like
 
 CROPS = ("maize", "wheat")
@@ -110,3 +114,66 @@ def test_documents_left_behind_by_an_index_outage_catch_up_on_the_next_run(score
     assert (report.predicted, report.documents_updated) == (0, 1)
     document = search.get(index=settings.elasticsearch_index, id=behind)["_source"]
     assert document["model_version"] == "2"
+
+
+@pytest.fixture(scope="module")
+def champion_settings(scored):
+    """The scored dataset's settings with a model name of their own whose champion is a small
+    classifier registered in the real MLflow; (settings, its version, the dataset's root)."""
+    settings, reader, _, _, _ = scored
+    settings = replace(settings, model_name=f"score-{uuid.uuid4().hex[:8]}")
+    version = register_tiny(settings, colour_classifier(CROPS, seed=7))
+    make_champion(settings, version)
+    return settings, version, reader.store.url("")
+
+
+def refusal(capsys, argv: list[str]) -> str:
+    """What `python -m model ARGV` says when it exits 1."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 1
+    return capsys.readouterr().err.strip()
+
+
+def test_the_command_predicts_with_the_registry_s_champion_and_says_what_it_did(
+    champion_settings, capsys, monkeypatch
+):
+    settings, version, root = champion_settings
+    use_settings(monkeypatch, settings)
+
+    assert main(["score", root]) == 0
+
+    printed = capsys.readouterr().out.splitlines()
+    photos = len(CROPS) * PHOTOS_PER_CROP
+    assert printed[0] == f"champion: {settings.model_name} version {version}"
+    assert printed[1] == (f"manifest: {photos} of the {photos} photos to predict predicted (0 had "
+                          f"no prediction, {photos} one from another version), of {photos} "
+                          "processed photos")
+    assert printed[2] == f"search index: {photos} documents updated"
+    rows = DatasetReader.open(root, settings.s3).manifest()
+    assert (rows["model_version"] == version).all()
+
+
+def test_no_champion_no_registry_no_dataset_or_no_index_is_one_sentence(
+    champion_settings, capsys, monkeypatch
+):
+    settings, _, root = champion_settings
+    nobody = replace(settings, model_name=f"nobody-{uuid.uuid4().hex[:8]}")
+    down = replace(settings, mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}")
+    no_index = replace(settings, elasticsearch_url=f"http://127.0.0.1:{free_port()}")
+    said = {}
+    for name, case, argv in (("nobody", nobody, [root]), ("down", down, [root]),
+                             ("typo", settings, [root.rstrip("/") + "-typo"]),
+                             ("no index", no_index, [root, "--index", "on"])):
+        use_settings(monkeypatch, case)
+        said[name] = refusal(capsys, ["score", *argv])
+
+    assert said["nobody"] == (f"score: the registry has no champion of {nobody.model_name} yet, "
+                              "so there is nothing to predict with (python -m model promote "
+                              "VERSION)")
+    assert said["down"].startswith("score: the model registry (MLflow) does not answer at "
+                                   f"{down.mlflow_tracking_uri}")
+    assert said["typo"].startswith("score: no dataset at ")
+    assert said["no index"].startswith(f"score: Elasticsearch does not answer at "
+                                       f"{no_index.elasticsearch_url}")
+    assert all("\n" not in sentence and "Traceback" not in sentence for sentence in said.values())
