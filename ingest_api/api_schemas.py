@@ -138,8 +138,28 @@ UPLOAD_ACCEPTED = {
 INDEX_FIELDS = {"processed_at": ("date", "when the pipeline indexed the photo")}
 
 
-def image_record() -> dict:
-    """The answer of GET /images/<id>: the record's public fields, each null when unknown."""
+PREDICTION_LINEAGE = {
+    "type": ["object", "null"],
+    "description": "where the prediction comes from: the model version's MLflow run and the "
+    "data it was trained on; null without a prediction, or while the registry does not answer",
+    "properties": {
+        "model_name": {"type": "string", "description": "the registered model"},
+        "model_version": {"type": "string"},
+        "mlflow_run_id": {"type": "string", "description": "the training run that made it"},
+        "dataset_root": {"type": ["string", "null"], "description": "the dataset it learnt from"},
+        "snapshot": {"type": ["string", "null"], "description": "the dataset's pinned snapshot"},
+        "delta_version": {"type": ["integer", "null"],
+                          "description": "the manifest's Delta version that snapshot pins"},
+    },
+    "required": ["model_name", "model_version", "mlflow_run_id", "dataset_root", "snapshot",
+                 "delta_version"],
+    "additionalProperties": False,
+}
+
+
+def image_record(lineage: bool = False) -> dict:
+    """The answer of GET /images/<id>: the record's public fields, each null when unknown, and
+    with `lineage` (that route's own answer) where its prediction comes from."""
     facts = {field.name: (field.kind, field.about) for field in FIELDS} | INDEX_FIELDS
     properties = {
         "image_id": IMAGE_ID_SCHEMA,
@@ -153,6 +173,8 @@ def image_record() -> dict:
             kind, about = facts[name]
             schema = KIND_SCHEMAS[kind]
             properties[name] = {**schema, "type": [schema["type"], "null"], "description": about}
+    if lineage:
+        properties["prediction_lineage"] = PREDICTION_LINEAGE
     return {
         "type": "object",
         "properties": properties,
