@@ -282,11 +282,16 @@ MAP_POINT = {
                               "captured_at is null"},
         "device_id": _NULLABLE_STRING,
         "gps_source": _NULLABLE_STRING,
+        "prediction": {**_NULLABLE_STRING, "description": "the crop the model predicts"},
+        "prediction_confidence": {"type": ["number", "null"],
+                                  "description": "the model's probability of that crop, 0..1"},
+        "model_version": {**_NULLABLE_STRING, "description": "the model version that predicted"},
         "record": {"type": "string", "description": "the path of the photo's record"},
         "thumbnail": {"type": "string", "description": "the path of its JPEG thumbnail"},
     },
     "required": ["image_id", "label", "lat", "lon", "captured_at", "captured_at_local",
-                 "device_id", "gps_source", "record", "thumbnail"],
+                 "device_id", "gps_source", "prediction", "prediction_confidence",
+                 "model_version", "record", "thumbnail"],
     "additionalProperties": False,
 }
 MAP_POINTS = {
@@ -298,7 +303,8 @@ MAP_POINTS = {
         "truncated": {"type": "boolean", "description": "more matched than points holds"},
         "without_gps": {"type": "integer", "description": "matching photos without a position"},
         "crops": {"type": "array", "items": {"type": "string"},
-                  "description": "every label processed so far, whatever the filters"},
+                  "description": "every crop processed so far as a label or a prediction, "
+                  "whatever the filters"},
     },
     "required": ["points", "placed", "truncated", "without_gps", "crops"],
     "additionalProperties": False,
@@ -308,7 +314,7 @@ MAP_FOUND = {
     "type": "object",
     "properties": {
         "found": {"type": "integer", "description": "how many photos' ids start so"},
-        "records": {"type": "array", "items": image_record(),
+        "records": {"type": "array", "items": image_record(lineage=True),
                     "description": "the first of them by id, as GET /images/<id> answers"},
     },
     "required": ["found", "records"],
