@@ -15,12 +15,15 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 from pyspark.sql.streaming import StreamingQueryListener
 
 from dataset.image_record import PROCESSED
-from model.champion import ModelState
+
+if TYPE_CHECKING:
+    from model.champion import ModelState
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from elasticsearch import NotFoundError
@@ -52,13 +53,15 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.records import index_refused_row
 from dataset.splits import parse_fractions
 from dataset.writer import dead_letter, write_group
-from model.champion import ChampionWatch, ModelBroadcast, ModelState
 from model.predictions import OutcomePredictions, ShippedModel
 from preprocessing import image_id_of
 from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
 from streaming.metrics import count_duplicates, count_photos, count_predictions
 from streaming.progress import ProgressRecorder
+
+if TYPE_CHECKING:
+    from model.champion import ModelState
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
@@ -211,6 +214,10 @@ class ImageSink:
     """
 
     def __init__(self, settings: Settings, progress: ProgressRecorder | None = None):
+        # The driver's alone: the Python workers that unpickle a PartitionWriter import this
+        # module, and need not import MLflow's client.
+        from model.champion import ChampionWatch, ModelBroadcast
+
         self.settings, self.progress = settings, progress
         self.champion, self.broadcast = ChampionWatch(settings), ModelBroadcast()
         self.writer = PartitionWriter(
