@@ -15,6 +15,7 @@ from batch.image_map import Tiles
 from batch.job import run_batch
 from dataset.reader_checks import DatasetError, check_reachable
 from dataset.splits import parse_fractions
+from model.champion import ask_champion
 from settings import Settings
 
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         split_fractions=parse_fractions(settings.split_fractions),
         max_decode_mb=settings.max_decode_mb, search=search,
         index=settings.elasticsearch_index, tiles=Tiles.from_settings(settings),
+        model=ask_champion(settings),
     )
     print(f"Batch job: {args.input} -> {store.url('')}")
     for line in report.lines():

@@ -1,7 +1,8 @@
 """The batch job's worker side: photos sorted by bucket in, one shard and its rows per bucket out.
 
 A bucket is a prefix of the image id, so the same photos always land in the same shard,
-whatever Spark's partitioning: a re-run rewrites the same objects.
+whatever Spark's partitioning: a re-run rewrites the same objects. Given a model, each processed
+photo is predicted here, where its tensors are, BATCH at a time (model/predictions.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from batch.file_ids import local_path
 from dataset.image_record import FIELD_NAMES
 from dataset.manifest import SCHEMA
 from dataset.writer import write_group
+from model.predictions import OutcomePredictions, ShippedModel
 from preprocessing.upload import Upload, process_upload
 
 GROUP = "batch"
@@ -51,17 +53,20 @@ class BucketWriter:
     n_variants: int
     max_pixels: int
     max_decode_mb: int
+    model: ShippedModel | None = None  # the champion, if the job has one
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = (row for batch in batches for row in batch.to_pylist())
+        predictions = OutcomePredictions(self.model)
         for bucket, bucket_rows in itertools.groupby(rows, key=lambda row: row["bucket"]):
             if bucket is None:  # files the first stage could not read
                 unread = [self._unreadable(row["path"]) for row in bucket_rows]
                 yield pa.RecordBatch.from_pylist(unread, schema=SCHEMA)
                 continue
             skipped_rows: list[dict] = []
-            written = write_group(self.store, GROUP, bucket, self._outcomes(bucket_rows,
-                                                                             skipped_rows))
+            outcomes = predictions.through(self._outcomes(bucket_rows, skipped_rows))
+            written = write_group(self.store, GROUP, bucket, outcomes)
+            written = [{**row, **predictions.fields_of(row)} for row in written]
             yield pa.RecordBatch.from_pylist(written + skipped_rows, schema=SCHEMA)
 
     def _unreadable(self, uri: str) -> dict:

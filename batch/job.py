@@ -1,8 +1,11 @@
 """The batch job: a folder of img/<crop>/*.jpg in, the dataset format and a map out.
 
-The workers write raw bytes and shards and return the image records; the driver commits them
-to the manifest in one commit (a re-run replaces its rows, never duplicates them), indexes them
-in Elasticsearch when given a client (the same documents as the stream's), then renders the map.
+The workers write raw bytes and shards and return the image records, each processed photo
+predicted by the champion when the job has one (shipped to them as a broadcast variable); the
+driver commits them to the manifest in one commit (a re-run replaces its rows, never duplicates
+them), indexes them in Elasticsearch when given a client (the same documents as the stream's),
+then renders the map. No champion or no registry: the photos are processed without a
+prediction, and the report says why.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
 from dataset.splits import SPLITS
+from model.champion import ModelBroadcast, ModelState
 from preprocessing import DEFAULT_MAX_DECODE_MB
 from settings import Settings
 
@@ -46,6 +50,9 @@ class BatchReport:
     splits: Counter = field(default_factory=Counter)
     indexed: int | None = None
     map_url: str | None = None
+    model: ModelState | None = None  # None: predictions were not asked for
+    predictions: Counter = field(default_factory=Counter)  # crop -> photos
+    without_prediction: int = 0
 
     @classmethod
     def from_rows(cls, rows: list[dict]) -> BatchReport:
@@ -53,6 +60,10 @@ class BatchReport:
         for row in rows:
             if row["status"] == PROCESSED:
                 report.processed += 1
+                if row["prediction"] is None:
+                    report.without_prediction += 1
+                else:
+                    report.predictions[row["prediction"]] += 1
                 report.with_gps += row["lat"] is not None
                 report.without_gps += row["lat"] is None
                 report.splits[row["split"]] += 1
@@ -78,8 +89,22 @@ class BatchReport:
             "splits: " + ", ".join(f"{split} {self.splits[split]}" for split in SPLITS),
             "search index: " + ("not asked" if self.indexed is None
                                 else f"{self.indexed} documents"),
+            f"predictions: {self.predictions_line()}",
             f"map: {self.map_url}",
         ]
+
+    def predictions_line(self) -> str:
+        """What the photos were predicted with, by crop, and how many went without."""
+        if self.model is None:
+            return "not asked"
+        if self.model.model is None:
+            return f"none, the photos are processed without: {self.model.problem}"
+        crops = ", ".join(f"{crop} {n}" for crop, n in sorted(self.predictions.items()))
+        model = self.model.model
+        return (f"{sum(self.predictions.values())} by {model.name} version {model.version}"
+                + (f" ({crops})" if crops else "")
+                + (f"; {self.without_prediction} without (the model failed on them)"
+                   if self.without_prediction else ""))
 
 
 def run_batch(
@@ -95,9 +120,11 @@ def run_batch(
     search: Elasticsearch | None = None,
     index: str | None = None,
     tiles: Tiles = OPENSTREETMAP,
+    model: ModelState | None = None,
 ) -> BatchReport:
-    """Process every photo under input_dir into the store, commit and (given a search client)
-    index their records, then render the map beside them.
+    """Process every photo under input_dir into the store (predicting them with `model`'s
+    model, if it has one), commit and (given a search client) index their records, then render
+    the map beside them.
 
     spark_settings give the Spark master (local mode or a cluster whose executors see
     input_dir and, for a local store, the store's folder) and the driver's and executors' setup.
@@ -117,13 +144,19 @@ def run_batch(
     arranged = photos.repartition(
         spark.sparkContext.defaultParallelism * 2, "bucket"
     ).sortWithinPartitions("bucket", "image_id", "path")
-    writer = BucketWriter(store, str(input_dir), n_variants, max_pixels, max_decode_mb)
-    output = arranged.mapInArrow(writer, from_arrow_schema(SCHEMA)).collect()
+    broadcast = ModelBroadcast()
+    shipped = broadcast.ship(spark.sparkContext, model.model if model else None)
+    writer = BucketWriter(store, str(input_dir), n_variants, max_pixels, max_decode_mb, shipped)
+    try:
+        output = arranged.mapInArrow(writer, from_arrow_schema(SCHEMA)).collect()
+    finally:
+        broadcast.destroy()  # the executors' copy too: a long-lived driver runs jobs again
     rows = [row.asDict() for row in output]
     records = [row for row in rows if row["status"] in STATUSES]
     skipped = [row for row in rows if row["status"] not in STATUSES]
     records = ManifestWriter.of(store, split_fractions).commit(records)
     report = BatchReport.from_rows(records + skipped)
+    report.model = model
     if search is not None:
         refusals = index_rows(search, index, records, datetime.now(UTC).isoformat())
         report.indexed = len(records) - len(refusals)

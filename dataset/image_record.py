@@ -76,6 +76,13 @@ FIELDS = (
     Field("duplicate_group", "keyword", True, "near-duplicate group: its first image's id"),
     Field("split", "keyword", True, "train, val or test, from a hash of duplicate_group"),
     Field("thumbnail", "image", False, "a small JPEG of the base tensor, for the map"),
+    Field("prediction", "keyword", True,
+          "the crop the model predicts from the base tensor; null when no model could be had "
+          "or the model failed on this photo"),
+    Field("prediction_confidence", "float", True,
+          "the model's probability of that crop, 0..1"),
+    Field("model_version", "keyword", True,
+          "the version of the registered model (crop-classifier) that made the prediction"),
 )
 
 FIELD_NAMES = tuple(field.name for field in FIELDS)

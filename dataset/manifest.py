@@ -76,6 +76,23 @@ class Manifest(DatasetTable):
 
         self.on_newest(set_label)
 
+    def set_columns(self, values: pa.Table) -> None:
+        """Set the columns of `values` other than image_id in the current rows of its images, in
+        one commit; other columns and other rows are left as they are. A manifest from before
+        those columns were in the record gets them (null in the other rows)."""
+        columns = [name for name in values.column_names if name != "image_id"]
+        data = values.cast(pa.schema([SCHEMA.field(name) for name in values.column_names]))
+
+        def merge(table: DeltaTable | None) -> None:
+            if table is None:
+                return
+            (table.merge(data, "t.image_id = s.image_id", source_alias="s", target_alias="t",
+                         merge_schema=True, post_commithook_properties=KEEP_LOG)
+             .when_matched_update({name: f"s.{name}" for name in columns})
+             .execute())
+
+        self.on_newest(merge)
+
     def _commit_once(
         self, table: DeltaTable | None, data: pa.Table, replace_ids: set[str],
         properties: CommitProperties | None,

@@ -54,7 +54,7 @@ class IngestApi(_PipelineService):
 
 @dataclass(frozen=True)
 class StreamStatus(ServerStatus):
-    """The stream's status line, then its last completed batch, lag and restarts."""
+    """The stream's status line, then its last completed batch, lag, restarts and model."""
 
     progress: StreamProgress = field(default_factory=StreamProgress)
     behind: int | None = None  # messages on the topic past the last completed batch
@@ -76,7 +76,23 @@ class StreamStatus(ServerStatus):
         if progress.last_failure:
             restarts += f", last {_when(progress.last_failure_at)}: {progress.last_failure}"
         return "\n".join([super().__str__(), f"{indent}last batch  {batch}",
-                          f"{indent}lag         {behind}", f"{indent}restarts    {restarts}"])
+                          f"{indent}lag         {behind}", f"{indent}restarts    {restarts}",
+                          f"{indent}model       {model_line(progress)}"])
+
+
+def model_line(progress: StreamProgress) -> str:
+    """What the stream's last batch predicted with, and how many photos went without."""
+    if progress.model_version is None and progress.model_problem is None:
+        return "no batch has reached the model yet"
+    photos = progress.batch_predicted + progress.batch_without_prediction
+    if progress.model_version is None:
+        return (f"none, so photos are processed without a prediction: {progress.model_problem}"
+                f" ({progress.batch_without_prediction} of the last batch's {photos})")
+    line = (f"{progress.model_name} version {progress.model_version}: "
+            f"{progress.batch_predicted} of the last batch's {photos} photos predicted")
+    if progress.model_problem:  # the registry did not answer: the stream kept its model
+        line += f"; kept while the registry does not answer: {progress.model_problem}"
+    return line
 
 
 def _when(iso: str | None) -> str:

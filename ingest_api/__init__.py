@@ -21,6 +21,7 @@ from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
 from ingest_api.labels import LabelBook
 from ingest_api.live_map import bp as live_map_bp
+from ingest_api.model_lineage import ModelLineage
 from ingest_api.publisher import KafkaPublisher
 from ingest_api.routes import bp
 from ingest_api.tensors import DatasetTensors
@@ -57,6 +58,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     request_ids.init_app(app)
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)
+    ModelLineage.from_settings(settings).init_app(app)
     CrossOrigin.from_settings(settings).init_app(app)  # preflights come without a token
     AcceptedUploads.from_settings(settings).init_app(app)
     Authenticator.from_settings(settings).init_app(app)

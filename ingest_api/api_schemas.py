@@ -138,8 +138,28 @@ UPLOAD_ACCEPTED = {
 INDEX_FIELDS = {"processed_at": ("date", "when the pipeline indexed the photo")}
 
 
-def image_record() -> dict:
-    """The answer of GET /images/<id>: the record's public fields, each null when unknown."""
+PREDICTION_LINEAGE = {
+    "type": ["object", "null"],
+    "description": "where the prediction comes from: the model version's MLflow run and the "
+    "data it was trained on; null without a prediction, or while the registry does not answer",
+    "properties": {
+        "model_name": {"type": "string", "description": "the registered model"},
+        "model_version": {"type": "string"},
+        "mlflow_run_id": {"type": "string", "description": "the training run that made it"},
+        "dataset_root": {"type": ["string", "null"], "description": "the dataset it learnt from"},
+        "snapshot": {"type": ["string", "null"], "description": "the dataset's pinned snapshot"},
+        "delta_version": {"type": ["integer", "null"],
+                          "description": "the manifest's Delta version that snapshot pins"},
+    },
+    "required": ["model_name", "model_version", "mlflow_run_id", "dataset_root", "snapshot",
+                 "delta_version"],
+    "additionalProperties": False,
+}
+
+
+def image_record(lineage: bool = False) -> dict:
+    """The answer of GET /images/<id>: the record's public fields, each null when unknown, and
+    with `lineage` (that route's own answer) where its prediction comes from."""
     facts = {field.name: (field.kind, field.about) for field in FIELDS} | INDEX_FIELDS
     properties = {
         "image_id": IMAGE_ID_SCHEMA,
@@ -153,6 +173,8 @@ def image_record() -> dict:
             kind, about = facts[name]
             schema = KIND_SCHEMAS[kind]
             properties[name] = {**schema, "type": [schema["type"], "null"], "description": about}
+    if lineage:
+        properties["prediction_lineage"] = PREDICTION_LINEAGE
     return {
         "type": "object",
         "properties": properties,
@@ -260,11 +282,16 @@ MAP_POINT = {
                               "captured_at is null"},
         "device_id": _NULLABLE_STRING,
         "gps_source": _NULLABLE_STRING,
+        "prediction": {**_NULLABLE_STRING, "description": "the crop the model predicts"},
+        "prediction_confidence": {"type": ["number", "null"],
+                                  "description": "the model's probability of that crop, 0..1"},
+        "model_version": {**_NULLABLE_STRING, "description": "the model version that predicted"},
         "record": {"type": "string", "description": "the path of the photo's record"},
         "thumbnail": {"type": "string", "description": "the path of its JPEG thumbnail"},
     },
     "required": ["image_id", "label", "lat", "lon", "captured_at", "captured_at_local",
-                 "device_id", "gps_source", "record", "thumbnail"],
+                 "device_id", "gps_source", "prediction", "prediction_confidence",
+                 "model_version", "record", "thumbnail"],
     "additionalProperties": False,
 }
 MAP_POINTS = {
@@ -276,7 +303,8 @@ MAP_POINTS = {
         "truncated": {"type": "boolean", "description": "more matched than points holds"},
         "without_gps": {"type": "integer", "description": "matching photos without a position"},
         "crops": {"type": "array", "items": {"type": "string"},
-                  "description": "every label processed so far, whatever the filters"},
+                  "description": "every crop processed so far as a label or a prediction, "
+                  "whatever the filters"},
     },
     "required": ["points", "placed", "truncated", "without_gps", "crops"],
     "additionalProperties": False,
@@ -286,7 +314,7 @@ MAP_FOUND = {
     "type": "object",
     "properties": {
         "found": {"type": "integer", "description": "how many photos' ids start so"},
-        "records": {"type": "array", "items": image_record(),
+        "records": {"type": "array", "items": image_record(lineage=True),
                     "description": "the first of them by id, as GET /images/<id> answers"},
     },
     "required": ["found", "records"],

@@ -23,6 +23,7 @@ from ingest_api.map_points import (
     points_answer,
     points_search,
 )
+from ingest_api.model_lineage import get_model_lineage
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.routes import checked_image_id, no_record
 
@@ -52,7 +53,9 @@ def page():
         description="Query parameters, all optional (empty is unset): `crop`, `from` and `to` "
         "(days YYYY-MM-DD, both included: the UTC day of captured_at, or the day of "
         "captured_at_local when the zone is unknown), `device`, `gps_source` (exif or "
-        f"client). At most {MAX_POINTS:,} points, newest first.",
+        "client), `differs=yes` (only photos whose prediction is not their label), "
+        "`min_confidence` and `max_confidence` (0 to 1: only predictions that confident). "
+        f"At most {MAX_POINTS:,} points, newest first.",
     )
 )
 def points():
@@ -73,8 +76,13 @@ def points():
     )
 )
 def find():
-    """The records of the photos whose id starts with the query's `id`."""
-    return find_answer(get_image_records().search(find_search(id_start(request.args))))
+    """The records of the photos whose id starts with the query's `id`, each with its
+    prediction's lineage, as GET /images/<id> answers."""
+    answer = find_answer(get_image_records().search(find_search(id_start(request.args))))
+    lineage = get_model_lineage()
+    answer["records"] = [{**record, "prediction_lineage": lineage.of(record["model_version"])}
+                         for record in answer["records"]]
+    return answer
 
 
 @bp.get("/images/<image_id>/thumbnail")

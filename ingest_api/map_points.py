@@ -1,8 +1,9 @@
 """The live map's data: the placed photos matching the map's filters, from Elasticsearch.
 
 One search answers the page: the processed photos that have a position (the hits), how many
-matching photos have none (an aggregation), and every crop label processed so far (a global
-aggregation, so the page's crop filter and legend keep the crops the filter hides). Another
+matching photos have none (an aggregation), and every crop processed so far as a label or a
+prediction (global aggregations, so the page's crop filter and legend keep the crops the filter
+hides, and a crop has one colour whether the map colours by label or by prediction). Another
 finds the photos whose id starts with what a person typed, whatever the filters.
 """
 
@@ -25,7 +26,14 @@ GPS_SOURCES = ("exif", "client")
 
 # The fields of a document a marker and its popup use.
 POINT_FIELDS = ("image_id", "label", "lat", "lon", "captured_at", "captured_at_local", "device_id",
-                "gps_source")
+                "gps_source", "prediction", "prediction_confidence", "model_version")
+
+# A photo whose prediction is not its label: both known, and not the same crop. A script, since
+# a label corrected a moment ago must count at once.
+DIFFERS = {"script": {"script": {"lang": "painless", "source": (
+    "doc['label'].size() > 0 && doc['prediction'].size() > 0 && "
+    "doc['label'].value != doc['prediction'].value")}}}
+YES = ("yes", "on", "true", "1")
 
 PROCESSED = {"term": {"status": image_record.PROCESSED}}
 PLACED = {"exists": {"field": "location"}}
@@ -48,18 +56,30 @@ class MapFilters:
     until: date | None = None
     device: str | None = None
     gps_source: str | None = None
+    differs: bool = False  # only photos whose prediction is not their label
+    min_confidence: float | None = None  # only predictions at least this confident (0..1)
+    max_confidence: float | None = None  # only predictions at most this confident
 
     @classmethod
     def from_args(cls, args: MultiDict) -> MapFilters:
-        """The filters of a query string (crop, from, to, device, gps_source); empty is unset."""
+        """The filters of a query string (crop, from, to, device, gps_source, differs,
+        min_confidence, max_confidence); empty is unset."""
         value = {name: (args.get(name) or "").strip() or None for name in
-                 ("crop", "from", "to", "device", "gps_source")}
+                 ("crop", "from", "to", "device", "gps_source", "differs", "min_confidence",
+                  "max_confidence")}
         if value["gps_source"] not in (None, *GPS_SOURCES):
             raise InvalidFilter(f"gps_source is one of {', '.join(GPS_SOURCES)}")
         since, until = _day(value["from"], "from"), _day(value["to"], "to")
         if since and until and since > until:
             raise InvalidFilter("the date range ends before it starts")
-        return cls(value["crop"], since, until, value["device"], value["gps_source"])
+        if value["differs"] not in (None, *YES):
+            raise InvalidFilter("differs is yes, or left out")
+        low = _confidence(value["min_confidence"], "min_confidence")
+        high = _confidence(value["max_confidence"], "max_confidence")
+        if low is not None and high is not None and low > high:
+            raise InvalidFilter("the confidence range ends before it starts")
+        return cls(value["crop"], since, until, value["device"], value["gps_source"],
+                   value["differs"] is not None, low, high)
 
     def clauses(self) -> list[dict]:
         """Elasticsearch filter clauses: processed photos matching every filter set."""
@@ -71,6 +91,12 @@ class MapFilters:
                 clauses.append({"term": {field: wanted}})
         if self.since or self.until:
             clauses.append(self._days())
+        if self.differs:
+            clauses.append(DIFFERS)
+        if self.min_confidence is not None or self.max_confidence is not None:
+            bounds = {"gte": self.min_confidence, "lte": self.max_confidence}
+            clauses.append({"range": {"prediction_confidence": {
+                name: bound for name, bound in bounds.items() if bound is not None}}})
         return clauses
 
     def _days(self) -> dict:
@@ -86,6 +112,18 @@ class MapFilters:
         }}
         return {"bool": {"should": [{"range": {"captured_at": days}}, zone_unknown],
                          "minimum_should_match": 1}}
+
+
+def _confidence(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise InvalidFilter(f"{name} is a number from 0 to 1, such as 0.8")
+    return value
 
 
 def _day(text: str | None, name: str) -> date | None:
@@ -112,7 +150,8 @@ def points_search(filters: MapFilters) -> dict:
                 "global": {},
                 "aggs": {"processed": {
                     "filter": PROCESSED,
-                    "aggs": {"labels": {"terms": {"field": "label", "size": 1000}}},
+                    "aggs": {"labels": {"terms": {"field": "label", "size": 1000}},
+                             "predictions": {"terms": {"field": "prediction", "size": 1000}}},
                 }},
             },
         },
@@ -124,13 +163,15 @@ def points_answer(result: dict) -> dict:
     hits = result["hits"]
     points = [_point(hit["_source"]) for hit in hits["hits"]]
     aggregations = result["aggregations"]
-    labels = aggregations["crops"]["processed"]["labels"]["buckets"]
+    processed = aggregations["crops"]["processed"]
+    crops = {bucket["key"] for terms in ("labels", "predictions")
+             for bucket in processed[terms]["buckets"]}
     return {
         "points": points,
         "placed": hits["total"]["value"],
         "truncated": hits["total"]["value"] > len(points),
         "without_gps": aggregations["without_gps"]["doc_count"],
-        "crops": sorted(bucket["key"] for bucket in labels),
+        "crops": sorted(crops),
     }
 
 

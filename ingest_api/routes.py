@@ -15,6 +15,7 @@ from ingest_api.errors import InvalidFilter, InvalidImageId, UnknownImage
 from ingest_api.form import FORM_ERRORS, parse_upload
 from ingest_api.image_list import ImagePage
 from ingest_api.image_records import IMAGE_ID, IndexUnavailable, get_image_records
+from ingest_api.model_lineage import get_model_lineage
 from ingest_api.operations import Body, Operation, documented
 from ingest_api.publisher import KafkaUnavailable, get_publisher
 from ingest_api.request_ids import current_request_id
@@ -127,21 +128,26 @@ def post_image():
 @documented(
     Operation(
         "What the pipeline recorded about a photo",
-        {200: Body("the photo's record, once processed or rejected", api_schemas.image_record())},
+        {200: Body("the photo's record, once processed or rejected, with its prediction's "
+                   "lineage", api_schemas.image_record(lineage=True))},
         errors=(InvalidImageId, UnknownImage, IndexUnavailable),
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
         description="404 `not_processed_yet` while a photo accepted in the last "
         f"{REMEMBER_S // 3600} hours waits for the stream; 404 `not_found` for an id no upload "
-        "of that time brought and the pipeline has no record of.",
+        "of that time brought and the pipeline has no record of. `prediction_lineage` names "
+        "the model version's MLflow run and the data it was trained on; it is null without a "
+        "prediction, or while the model registry does not answer.",
     )
 )
 def image_record(image_id: str):
-    """What the pipeline recorded about an upload, once it has been processed."""
+    """What the pipeline recorded about an upload, once it has been processed, and where its
+    prediction comes from."""
     image_id = checked_image_id(image_id)
     record = get_image_records().get(image_id)
     if record is None:
         raise no_record(image_id)
-    return record
+    return {**record,
+            "prediction_lineage": get_model_lineage().of(record.get("model_version"))}
 
 
 def no_record(image_id: str) -> UnknownImage:

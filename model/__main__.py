@@ -6,6 +6,7 @@
     python -m model rollback [--reason TEXT]
     python -m model versions [--json]
     python -m model history [--json]
+    python -m model score ROOT [--index auto|on|off]
 
 ROOT is a dataset directory or s3://bucket/prefix; NAME a snapshot pinned with
 `python -m dataset snapshot ROOT NAME`. The run is logged in MLflow (MLFLOW_TRACKING_URI) and
@@ -16,6 +17,8 @@ promote moves the alias `champion` to VERSION through the gate (docs/model.md): 
 and the champion are scored on the same test split, the candidate's own snapshot's unless
 --eval-snapshot names another; a worse candidate is refused (exit code 3) unless --force.
 rollback returns `champion` to the version before. Every alias move is recorded (history).
+score predicts the photos of ROOT that the champion has not predicted, in the manifest and the
+search index (model/score.py).
 Exit codes: 0 done, 1 a server or the data cannot be read (one sentence), 3 refused by the gate.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from model.alias_history import changes
 from model.promotion import CannotMove, promote, rollback
 from model.registry import RegistryUnavailable, check, register
+from model.score import INDEX_CHOICES, ScoreRefused, run_score
 from model.snapshot_data import DataUnavailable
 from model.train import photos, train
 from model.versions import table, versions
@@ -67,12 +71,19 @@ def main(argv: list[str] | None = None) -> int:
                        ("history", "every recorded move of the aliases")):
         listing = commands.add_parser(name, help=what)
         listing.add_argument("--json", action="store_true")
+    scoring = commands.add_parser(
+        "score", help="predict the photos the champion has not predicted (manifest and index)")
+    scoring.add_argument("root", help="a dataset directory or s3://bucket/prefix")
+    scoring.add_argument("--index", choices=INDEX_CHOICES, default="auto",
+                         help="update the search documents too: on, off, or auto (when "
+                              "Elasticsearch answers)")
     args = parser.parse_args(argv)
     run = {"train": train_command, "promote": promote_command, "rollback": rollback_command,
-           "versions": versions_command, "history": history_command}[args.command]
+           "versions": versions_command, "history": history_command,
+           "score": score_command}[args.command]
     try:
         return run(args, settings)
-    except (DataUnavailable, RegistryUnavailable, CannotMove) as error:
+    except (DataUnavailable, RegistryUnavailable, CannotMove, ScoreRefused) as error:
         parser.exit(1, f"{args.command}: {error}\n")
 
 
@@ -132,6 +143,12 @@ def history_command(args, settings: Settings) -> int:
         print(f"no alias of {settings.model_name} has moved yet")
     else:
         print("\n".join(str(change) for change in recorded))
+    return 0
+
+
+def score_command(args, settings: Settings) -> int:
+    for line in run_score(args.root, args.index, settings).lines():
+        print(line)
     return 0
 
 

@@ -6,6 +6,8 @@ wanted); rows are grouped by shard so each task streams its shards once, through
 own stages (dataset.shard_stream), and runs the backbone with ONNX Runtime in fixed batches,
 one thread per task (model/runtime.py). The model travels as a broadcast variable, so an
 executor gets it once. More executors, more shards read at once: it grows as the batch job does.
+`python -m model score` runs its predictions the same way (model/score.py): `shard_tasks` and
+`task_samples` are what the two share.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import islice
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.object_store import ObjectStore
@@ -37,15 +41,8 @@ class FeatureExtractor:
         self.store, self.model = store, model  # model: a Broadcast of the ONNX bytes
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        shard_keys: set[str] = set()
-        wanted: dict[str, frozenset[str] | None] = {}
-        for batch in batches:
-            for task in batch.to_pylist():
-                shard_keys.add(task["shard_key"])
-                wanted[task["image_id"]] = BASE_ONLY if task["base_only"] else None
+        samples = task_samples(batches, self.store)
         session = inference_session(self.model.value)
-        # The task's shards as one stream of samples, so every model batch is full but the last.
-        samples = decoded(tar_samples(opened(sorted(shard_keys), self.store)), wanted)
         for chunk in iter(lambda: list(islice(samples, BATCH)), []):
             metas, tensors = zip(*chunk, strict=True)
             yield pa.RecordBatch.from_pydict({
@@ -55,21 +52,41 @@ class FeatureExtractor:
             }, schema=FEATURE_SCHEMA)
 
 
+def task_samples(
+    batches: Iterator[pa.RecordBatch], store: ObjectStore
+) -> Iterator[tuple[dict, np.ndarray]]:
+    """A task's wanted samples as (meta, tensor): its shards as one stream, so every model batch
+    is full but the last."""
+    shard_keys: set[str] = set()
+    wanted: dict[str, frozenset[str] | None] = {}
+    for batch in batches:
+        for task in batch.to_pylist():
+            shard_keys.add(task["shard_key"])
+            wanted[task["image_id"]] = BASE_ONLY if task["base_only"] else None
+    return decoded(tar_samples(opened(sorted(shard_keys), store)), wanted)
+
+
+def shard_tasks(spark: SparkSession, rows: pd.DataFrame, wanted: WantedVariants) -> DataFrame:
+    """One small row per image (its shard, whether only its base is wanted), grouped by shard
+    into at most twice as many partitions as the cluster has cores."""
+    tasks = [(shard_key, image_id, wanted[image_id] == BASE_ONLY)
+             for shard_key, image_id in zip(rows["shard_key"], rows["image_id"], strict=True)]
+    parallelism = spark.sparkContext.defaultParallelism
+    shards = rows["shard_key"].nunique()
+    return (spark.createDataFrame(tasks, from_arrow_schema(TASK_SCHEMA))
+            .repartition(max(1, min(shards, parallelism * 2)), "shard_key"))
+
+
 def extract_features(
     rows: pd.DataFrame, wanted: WantedVariants, store: ObjectStore, backbone: bytes,
     settings: Settings,
 ) -> pa.Table:
     """(image_id, variant, features) of every wanted sample of the rows, sorted."""
     spark = spark_session("field-images-features", settings)
-    tasks = [(shard_key, image_id, wanted[image_id] == BASE_ONLY)
-             for shard_key, image_id in zip(rows["shard_key"], rows["image_id"], strict=True)]
-    parallelism = spark.sparkContext.defaultParallelism
-    shards = rows["shard_key"].nunique()
     model = spark.sparkContext.broadcast(backbone)
     try:
         table = (
-            spark.createDataFrame(tasks, from_arrow_schema(TASK_SCHEMA))
-            .repartition(max(1, min(shards, parallelism * 2)), "shard_key")
+            shard_tasks(spark, rows, wanted)
             .mapInArrow(FeatureExtractor(store, model), from_arrow_schema(FEATURE_SCHEMA))
             .toArrow()
         )

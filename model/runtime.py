@@ -9,12 +9,16 @@ shrinks, so `batches` pads the last batch to the same shape as the others.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import onnxruntime as ort
 
 BATCH = 16  # images per run: ~88 images/s for the backbone on one core (docs/model.md)
+# The model's metadata property that lists its classes, in the order of its probabilities
+# (model/classifier.py writes it).
+CLASSES_KEY = "classes"
 
 _sessions: dict[str, ort.InferenceSession] = {}
 
@@ -35,6 +39,11 @@ def inference_session(model: bytes) -> ort.InferenceSession:
         _sessions[key] = ort.InferenceSession(model, session_options(),
                                               providers=["CPUExecutionProvider"])
     return _sessions[key]
+
+
+def classes(session: ort.InferenceSession) -> list[str]:
+    """The class names of a classifier's session, in the order of its probabilities."""
+    return json.loads(session.get_modelmeta().custom_metadata_map[CLASSES_KEY])
 
 
 def run_batched(

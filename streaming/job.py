@@ -43,8 +43,11 @@ def start_stream(
     *,
     max_offsets_per_trigger: int = MAX_OFFSETS_PER_TRIGGER,
     trigger: dict | None = None,
+    progress: ProgressRecorder | None = None,
+    sink: ImageSink | None = None,
 ) -> StreamingQuery:
-    """Start the query; `trigger` as DataStreamWriter.trigger takes it, every 2 s by default."""
+    """Start the query; `trigger` as DataStreamWriter.trigger takes it, every 2 s by default.
+    The sink (a new one by default) records the model it predicts with in `progress`."""
     if settings.kafka_source == "python":
         spark.dataSource.register(KafkaPythonSource)
     return (
@@ -55,7 +58,7 @@ def start_stream(
         .option("maxOffsetsPerTrigger", max_offsets_per_trigger)
         .option("includeHeaders", "true")
         .load()
-        .writeStream.foreachBatch(ImageSink(settings))
+        .writeStream.foreachBatch(sink or ImageSink(settings, progress))
         .option("checkpointLocation", settings.checkpoint_dir)
         .trigger(**(trigger or EVERY_TWO_SECONDS))
         .start()
@@ -72,11 +75,12 @@ def run_stream(settings: Settings, **options) -> None:
     spark.streams.addListener(progress)
     spark.streams.addListener(MetricsListener())
     progress.job_started()
+    sink = ImageSink(settings, progress)  # one for every restart: it keeps following the champion
     failures_in_a_row = 0
     while True:
         completed_before = progress.batches_completed
         try:
-            start_stream(spark, settings, **options).awaitTermination()
+            start_stream(spark, settings, sink=sink, **options).awaitTermination()
             return
         except StreamingQueryException as failure:
             if progress.batches_completed > completed_before:

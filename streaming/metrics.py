@@ -2,10 +2,11 @@
 
 The sink counts each micro-batch's messages as it finishes them: each photo processed,
 rejected (by reason, a dead letter) or a duplicate of a photo recorded from another message, so
-the three add up to the messages read (stream_batch_input_rows); a query listener records each
-batch's duration, input rows and completion time, and how far the query is behind the topic's
-end. A batch that Spark runs again after a failure counts again. docs/operations.md lists
-every metric.
+the three add up to the messages read (stream_batch_input_rows); each processed photo predicted
+(by crop) or recorded without a prediction (by why), and the model in use; a query listener
+records each batch's duration, input rows and completion time, and how far the query is behind
+the topic's end. A batch that Spark runs again after a failure counts again.
+docs/operations.md lists every metric.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 from pyspark.sql.streaming import StreamingQueryListener
 
 from dataset.image_record import PROCESSED
+
+if TYPE_CHECKING:
+    from model.champion import ModelState
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,25 @@ DEAD_LETTERS = Counter(
 PHOTOS_DUPLICATE = Counter(
     "stream_photos_duplicate",
     "Messages whose photo another message brought: logged with their request id, not written",
+)
+PREDICTIONS = Counter(
+    "stream_predictions", "Processed photos the model predicted, by the crop predicted", ["crop"],
+)
+WITHOUT_PREDICTION = Counter(
+    "stream_photos_without_prediction",
+    "Processed photos recorded without a prediction, by why: no_champion (the registry has "
+    "none), registry_unavailable (it did not answer and the stream had no model yet), "
+    "model_unreadable (its file could not be read), model_failed (the model failed on the photo)",
+    ["reason"],
+)
+MODEL = Info(
+    "stream_model",
+    "The model the last micro-batch predicted with: name and version ('none' without one)",
+)
+REGISTRY_ANSWERING = Gauge(
+    "stream_model_registry_answering",
+    "1 when the registry answered the stream's last question about the champion, else 0 (the "
+    "stream then keeps the model it has)",
 )
 BATCH_DURATION = Histogram(
     "stream_batch_duration_seconds", "Wall-clock time of a micro-batch that read messages",
@@ -72,6 +96,25 @@ def count_photos(rows: Iterable[dict]) -> None:
         else:
             PHOTOS_REJECTED.labels(row["reason"]).inc()
             DEAD_LETTERS.inc()
+
+
+def count_predictions(
+    processed: list[dict], state: ModelState, shipped: bool
+) -> tuple[int, int]:
+    """Count a finished micro-batch's processed rows as predicted (by crop) or without a
+    prediction (by why); `shipped`: whether the tasks had a model. Returns both counts."""
+    MODEL.info({"name": state.model.name if state.model and shipped else "none",
+                "version": state.model.version if state.model and shipped else "none"})
+    REGISTRY_ANSWERING.set(int(state.registry_answered))
+    without_model = state.why_none or "model_unreadable"
+    predicted = 0
+    for row in processed:
+        if row["prediction"] is not None:
+            PREDICTIONS.labels(row["prediction"]).inc()
+            predicted += 1
+        else:
+            WITHOUT_PREDICTION.labels("model_failed" if shipped else without_model).inc()
+    return predicted, len(processed) - predicted
 
 
 def count_duplicates(count: int) -> None:

@@ -1,8 +1,9 @@
 """The stream's progress, for `./deploy.sh status`: a small JSON file next to the checkpoint.
 
 The job writes it: after every completed micro-batch (its id, when it finished, its end
-offsets, which are where a restart resumes) and whenever it restarts its query after a
-failure. Anyone can read it, and `messages_behind` compares its offsets with the topic's end.
+offsets, which are where a restart resumes, and the model its photos were predicted with) and
+whenever it restarts its query after a failure. Anyone can read it, and `messages_behind`
+compares its offsets with the topic's end.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ class StreamProgress:
     query_restarts: int = 0  # failed queries the job started again itself
     last_failure: str | None = None
     last_failure_at: str | None = None
+    # The model the last micro-batch with messages predicted with (None: none), why none or
+    # why the registry did not answer, and how many of its processed photos got a prediction.
+    model_name: str | None = None
+    model_version: str | None = None
+    model_problem: str | None = None
+    batch_predicted: int = 0
+    batch_without_prediction: int = 0
 
     @classmethod
     def read(cls, path: Path) -> StreamProgress:
@@ -78,6 +86,11 @@ class ProgressRecorder(StreamingQueryListener):
     def query_restarted(self, failure: str) -> None:
         restarts = StreamProgress.read(self.path).query_restarts + 1
         self.update(query_restarts=restarts, last_failure=failure, last_failure_at=now())
+
+    def predictions_made(self, *, name: str | None, version: str | None, problem: str | None,
+                         predicted: int, without: int) -> None:
+        self.update(model_name=name, model_version=version, model_problem=problem,
+                    batch_predicted=predicted, batch_without_prediction=without)
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress

@@ -32,9 +32,10 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from elasticsearch import NotFoundError
@@ -52,10 +53,15 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.records import index_refused_row
 from dataset.splits import parse_fractions
 from dataset.writer import dead_letter, write_group
+from model.predictions import OutcomePredictions, ShippedModel
 from preprocessing import image_id_of
 from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
-from streaming.metrics import count_duplicates, count_photos
+from streaming.metrics import count_duplicates, count_photos, count_predictions
+from streaming.progress import ProgressRecorder
+
+if TYPE_CHECKING:
+    from model.champion import ModelState
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
@@ -103,19 +109,22 @@ class PartitionWriter:
     max_decode_mb: int
     elasticsearch_auth: tuple[str, str] | None = None
     raw_copies: bool = True  # processed photos' bytes to raw/ too, not only in the broker's log
+    model: ShippedModel | None = None  # the champion of this micro-batch, if there is one
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         messages = (row for batch in batches for row in batch.to_pylist())
         ranges = itertools.groupby(messages, key=lambda row: (row["topic"], row["partition"]))
+        predictions = OutcomePredictions(self.model)
         for (topic, partition), in_range in ranges:
             first = next(in_range)
             name = group_name(topic, partition, first["offset"])
             duplicates: list[dict] = []
             fresh = self._first_sightings(itertools.chain([first], in_range), duplicates)
             request_ids: dict[str, str | None] = {}
-            outcomes = self._processed(fresh, request_ids)
+            outcomes = predictions.through(self._processed(fresh, request_ids))
             rows = write_group(self.store, GROUP, name, outcomes, raw_copies=self.raw_copies)
-            rows = [{**row, "request_id": request_ids[row["image_id"]]} for row in rows]
+            rows = [{**row, **predictions.fields_of(row),
+                     "request_id": request_ids[row["image_id"]]} for row in rows]
             yield pa.RecordBatch.from_pylist(rows + duplicates, schema=ROW_SCHEMA)
 
     def _first_sightings(self, messages: Iterator[dict], duplicates: list[dict]) -> Iterator[dict]:
@@ -201,11 +210,16 @@ class ImageSink:
 
     A document Elasticsearch refuses makes its photo a dead letter. Any other failure fails the
     batch: Spark then stops the query without committing the batch, and runs it again from the
-    checkpoint on restart.
+    checkpoint on restart. The model never does: without one, photos go without a prediction.
     """
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, settings: Settings, progress: ProgressRecorder | None = None):
+        # The driver's alone: the Python workers that unpickle a PartitionWriter import this
+        # module, and need not import MLflow's client.
+        from model.champion import ChampionWatch, ModelBroadcast
+
+        self.settings, self.progress = settings, progress
+        self.champion, self.broadcast = ChampionWatch(settings), ModelBroadcast()
         self.writer = PartitionWriter(
             open_store(settings.dataset_root, settings.s3), settings.n_variants,
             settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
@@ -218,9 +232,12 @@ class ImageSink:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)
+        state = self.champion.state()
+        model = self.broadcast.ship(batch.sparkSession.sparkContext, state.model)
+        writer = replace(self.writer, model=model)
         rows, duplicates = split_duplicates([
             row.asDict()
-            for row in messages.mapInArrow(self.writer, from_arrow_schema(ROW_SCHEMA)).collect()
+            for row in messages.mapInArrow(writer, from_arrow_schema(ROW_SCHEMA)).collect()
         ])
         request_ids = {row["image_id"]: row.pop("request_id") for row in rows}
         for row in rows:
@@ -251,6 +268,26 @@ class ImageSink:
                      extra={"request_id": copy["request_id"]})
         count_photos(rows)
         count_duplicates(len(duplicates))
+        self._report_predictions(batch_id, rows, state, model)
+
+    def _report_predictions(self, batch_id: int, rows: list[dict], state: ModelState,
+                            model: ShippedModel | None) -> None:
+        """Log, count and record for `./deploy.sh status` what the batch's photos were
+        predicted with, and how many went without a prediction and why."""
+        processed = [row for row in rows if row["status"] == PROCESSED]
+        predicted, without = count_predictions(processed, state, model is not None)
+        if without:
+            why = state.problem if model is None else "the model failed on them (logged)"
+            log.warning("batch %d: %d processed photos without a prediction: %s", batch_id,
+                        without, why or "the model file could not be read")
+        if processed and model is not None:
+            log.info("batch %d: %d photos predicted by %s version %s", batch_id, predicted,
+                     state.model.name, model.version)
+        if self.progress is not None:
+            self.progress.predictions_made(
+                name=state.model.name if state.model else None,
+                version=model.version if model else None, problem=state.problem,
+                predicted=predicted, without=without)
 
     def _index(self, rows: list[dict], processed_at: str) -> list[Refusal]:
         settings = self.settings

@@ -33,6 +33,7 @@ def nothing_running(tmp_path_factory) -> dict[str, str]:
         Settings.from_env(),
         kafka_bootstrap_servers=f"127.0.0.1:{dead}",
         elasticsearch_url=f"http://127.0.0.1:{dead}",
+        mlflow_tracking_uri=f"http://127.0.0.1:{dead}", mlflow_port=dead,
         api_port=dead, api_internal_port=dead, stream_metrics_port=dead,
         spark_master_port=dead, spark_master_ui_port=dead, spark_worker_ui_port=dead,
         spark_master="local[2]", spark_ui_port=free_port(),  # the batch job's own web UI
@@ -91,6 +92,8 @@ def test_the_batch_job_writes_a_new_folder_and_says_it_did_not_index(batch_run):
     assert "Elasticsearch does not answer" in done.stdout
     assert "not indexed" in done.stdout
     assert "processed: 1" in done.stdout and "rejected: 1" in done.stdout
+    assert ("predictions: none, the photos are processed without: the model registry (MLflow) "
+            "does not answer at") in done.stdout
     assert (dataset / "manifest" / "_delta_log").is_dir()
     assert (dataset / "map.html").is_file()
 
@@ -114,6 +117,16 @@ def test_the_batch_job_into_s3_says_that_s3_does_not_answer(photos, nothing_runn
     done = python("batch", "--input", str(photos), "--output", "s3://field-images/dataset",
                   env=nothing_running)
     one_sentence(done, "S3 does not answer at http://127.0.0.1:")
+
+
+def test_scoring_says_that_the_registry_does_not_answer(batch_run, nothing_running):
+    _, dataset = batch_run
+    done = python("model", "score", str(dataset), env=nothing_running)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # Its last line; model.registry logs the client's error before it (no logging is set up).
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("score: the model registry (MLflow) does not answer at "
+                           "http://127.0.0.1:")
 
 
 def test_inspect_needs_no_server(nothing_running):

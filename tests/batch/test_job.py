@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
@@ -15,7 +16,10 @@ from batch.job import run_batch
 from dataset import DatasetReader
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
+from model.champion import ModelState
+from model.runtime import inference_session
 from settings import Settings
+from tests.model.tiny_models import colour_classifier, served_model
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)  # Iowa
@@ -47,10 +51,20 @@ def run(folder: Path, store, spark_settings: Settings = LOCAL, **options) -> obj
                      shard_digits=1, split_fractions=(0.8, 0.1, 0.1), **options)
 
 
+CROPS = ("maize", "wheat")
+
+
 @pytest.fixture(scope="module")
-def local_run(field_folder, tmp_path_factory):
+def champion(tmp_path_factory) -> ModelState:
+    """A champion as the registry names it: a small colour classifier of the two crops."""
+    model = colour_classifier(CROPS, seed=5)
+    return ModelState(served_model(tmp_path_factory.mktemp("models"), "1", model))
+
+
+@pytest.fixture(scope="module")
+def local_run(field_folder, tmp_path_factory, champion):
     store = LocalStore(tmp_path_factory.mktemp("dataset"))
-    return store, run(field_folder, store)
+    return store, run(field_folder, store, model=champion)
 
 
 def test_the_report_counts_processed_rejected_duplicate_and_gps(local_run):
@@ -60,6 +74,29 @@ def test_the_report_counts_processed_rejected_duplicate_and_gps(local_run):
     assert report.duplicates == 1
     assert report.ignored == 1
     assert (report.with_gps, report.without_gps) == (3, 2)
+
+
+def test_with_a_champion_each_processed_photo_has_its_prediction_on_the_stored_base_tensor(
+    local_run, champion
+):
+    store, report = local_run
+    reader = DatasetReader(store)
+    rows = reader.manifest(status=None).set_index("image_id")
+    session = inference_session(champion.model.path.read_bytes())
+    bases = {meta["image_id"]: tensor for tensor, _, meta in reader.samples(variants=["base"])}
+    probabilities = dict(zip(bases, session.run(None, {"image": np.stack(list(bases.values()))})[0],
+                             strict=True))
+
+    for image_id, answer in probabilities.items():
+        row = rows.loc[image_id]
+        assert (row.prediction, row.model_version) == (CROPS[answer.argmax()], "1")
+        assert row.prediction_confidence == pytest.approx(answer.max(), rel=1e-6)
+    rejected = rows[rows.status == "rejected"]
+    assert rejected["prediction"].isna().all() and rejected["model_version"].isna().all()
+    counts = rows[rows.status == "processed"]["prediction"].value_counts()
+    assert report.predictions == dict(counts)
+    assert report.without_prediction == 0
+    assert "predictions: 5 by crop-classifier version 1 (" in "\n".join(report.lines())
 
 
 def test_the_manifest_has_one_row_per_image_labelled_by_its_folder(local_run):
@@ -116,11 +153,11 @@ def test_every_photo_has_curation_signals_a_duplicate_group_and_a_split(local_ru
     assert sum(local_run[1].splits.values()) == 5
 
 
-def test_a_rerun_rewrites_the_same_objects_and_rows(local_run, field_folder):
+def test_a_rerun_rewrites_the_same_objects_and_rows(local_run, field_folder, champion):
     store, _ = local_run
     manifest_before = DatasetReader(store).manifest(status=None)
     before = {key: store.get_bytes(key) for key in store.list_keys("")}
-    run(field_folder, store)
+    run(field_folder, store, model=champion)
     after = {key: store.get_bytes(key) for key in store.list_keys("")}
     data_keys = [k for k in before if k.startswith(("raw/", "shards/", "rejected/"))]
     assert sorted(k for k in after if k in data_keys or not k.startswith("manifest/")) == sorted(
@@ -135,7 +172,8 @@ def test_the_job_writes_to_s3_and_a_rerun_adds_no_duplicates(field_folder, s3_st
     bucket = f"batch-{uuid.uuid4().hex[:8]}"
     make_s3_client(s3_stack.s3).create_bucket(Bucket=bucket)
     store = open_store(f"s3://{bucket}/dataset", s3_stack.s3)
-    report = run(field_folder, store)
+    nobody = ModelState(None, "the registry has no champion of crop-classifier yet")
+    report = run(field_folder, store, model=nobody)
     keys = [key for key in store.list_keys("") if not key.startswith("manifest/")]
     run(field_folder, store)
     assert [key for key in store.list_keys("") if not key.startswith("manifest/")] == keys
@@ -145,6 +183,9 @@ def test_the_job_writes_to_s3_and_a_rerun_adds_no_duplicates(field_folder, s3_st
     assert len(reader.manifest_table.rows()) == 6  # with the rejected photo, once each
     assert len(list(reader.samples(variants=["base"]))) == 5
     assert report.map_url == f"s3://{bucket}/dataset/map.html"
+    assert reader.manifest()["prediction"].isna().all()  # no champion: processed all the same
+    assert ("predictions: none, the photos are processed without: the registry has no champion "
+            "of crop-classifier yet") in report.lines()
 
 
 def test_with_a_search_client_every_record_is_indexed_as_the_stream_indexes_it(

@@ -1,11 +1,13 @@
 """The batch job on the Spark standalone cluster (SPARK_MASTER=spark://...) writes what it
-writes in local mode: the same image ids, and tensors with the same bytes."""
+writes in local mode: the same image ids, tensors with the same bytes, and the same predictions
+by the registry's champion, which reaches the cluster's executors as a broadcast."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from dataset import DatasetReader
 from infra.processes import free_port
 from settings import PROJECT_ROOT
 from tests.dataset.tensor_hashes import tensor_hashes
+from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)
@@ -35,8 +38,8 @@ def crop_folder(tmp_path_factory) -> Path:
     return root
 
 
-def run_batch_job(settings, input_dir: Path, output: Path) -> Path:
-    """`python -m batch` in a process (and JVM) of its own, as an operator runs it."""
+def run_batch_job(settings, input_dir: Path, output: Path) -> str:
+    """`python -m batch` in a process (and JVM) of its own, as an operator runs it; its output."""
     env = {**os.environ, **settings.to_env(), "SPARK_UI_PORT": str(free_port()),
            "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run(
@@ -45,19 +48,34 @@ def run_batch_job(settings, input_dir: Path, output: Path) -> Path:
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    return output
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
-def both_modes(spark_cluster, crop_folder, tmp_path_factory):
+def champion_settings(spark_cluster, mlflow_stack):
+    """The cluster's settings, with a registered model of their own whose champion is a small
+    classifier: (settings, its version)."""
+    settings = replace(spark_cluster, mlflow_tracking_uri=mlflow_stack.mlflow_tracking_uri,
+                       model_name=f"cluster-{uuid.uuid4().hex[:8]}")
+    version = register_tiny(settings, colour_classifier(("maize", "wheat"), seed=3))
+    make_champion(settings, version)
+    return settings, version
+
+
+@pytest.fixture(scope="module")
+def both_modes(champion_settings, crop_folder, tmp_path_factory):
+    """The roots written in local mode and on the cluster, and what each run printed."""
+    settings, _ = champion_settings
     out = tmp_path_factory.mktemp("out")
-    local = replace(spark_cluster, spark_master="local[2]")
-    return (run_batch_job(local, crop_folder, out / "local"),
-            run_batch_job(spark_cluster, crop_folder, out / "cluster"))
+    local = replace(settings, spark_master="local[2]")
+    printed = (run_batch_job(local, crop_folder, out / "local"),
+               run_batch_job(settings, crop_folder, out / "cluster"))
+    return (out / "local", out / "cluster"), printed
 
 
 def test_the_cluster_writes_the_same_images_with_the_same_records(both_modes):
-    local, cluster = (DatasetReader(LocalStore(root)).manifest(status=None) for root in both_modes)
+    roots, _ = both_modes
+    local, cluster = (DatasetReader(LocalStore(root)).manifest(status=None) for root in roots)
     assert len(local) == 13
     columns = ["image_id", "status", "label", "lat", "split", "variants", "shard_key"]
     ordered = [rows[columns].sort_values("image_id").reset_index(drop=True)
@@ -66,6 +84,22 @@ def test_the_cluster_writes_the_same_images_with_the_same_records(both_modes):
 
 
 def test_the_cluster_writes_tensors_with_the_same_bytes(both_modes):
-    local, cluster = (tensor_hashes(LocalStore(root)) for root in both_modes)
+    roots, _ = both_modes
+    local, cluster = (tensor_hashes(LocalStore(root)) for root in roots)
     assert len(local) > 12
     assert cluster == local
+
+
+def test_the_cluster_predicts_every_photo_as_local_mode_does_with_the_champion(
+    both_modes, champion_settings
+):
+    settings, version = champion_settings
+    roots, printed = both_modes
+    columns = ["image_id", "prediction", "prediction_confidence", "model_version"]
+    local, cluster = (DatasetReader(LocalStore(root)).manifest()[columns]
+                      .sort_values("image_id").reset_index(drop=True) for root in roots)
+
+    assert len(local) == 12 and local.equals(cluster)
+    assert (local["model_version"] == version).all() and local["prediction"].notna().all()
+    for output in printed:
+        assert f"predictions: 12 by {settings.model_name} version {version} (" in output

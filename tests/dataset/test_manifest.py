@@ -165,3 +165,28 @@ def test_a_manifest_from_before_a_field_was_added_takes_its_column_at_the_next_c
     assert set(rows) == {old["image_id"], new["image_id"]}
     assert rows[old["image_id"]]["captured_at_local"] is None
     assert rows[new["image_id"]]["captured_at_local"] == "2024-06-01T12:30:00"
+
+
+def test_set_columns_changes_those_columns_of_those_images_only_even_in_an_older_manifest(
+    tmp_path,
+):
+    manifest = Manifest.of(LocalStore(tmp_path / "dataset"))
+    rows = [row_of(photo(50)), row_of(photo(51), "wheat")]
+    older = pa.schema([field for field in SCHEMA if not field.name.startswith(("prediction",
+                                                                               "model_"))])
+    write_deltalake(manifest.uri, pa.Table.from_pylist(
+        [{name: row[name] for name in older.names} for row in rows], schema=older))
+    first, second = rows[0]["image_id"], rows[1]["image_id"]
+
+    manifest.set_columns(pa.Table.from_pylist([
+        {"image_id": first, "prediction": "wheat", "prediction_confidence": 0.75,
+         "model_version": "3"},
+        {"image_id": "f" * 64, "prediction": "maize", "prediction_confidence": 0.5,
+         "model_version": "3"},  # no such image: nothing is added
+    ]))
+
+    after = {row["image_id"]: row for row in manifest.rows().to_pylist()}
+    assert set(after) == {first, second}
+    assert (after[first]["prediction"], after[first]["prediction_confidence"],
+            after[first]["model_version"], after[first]["label"]) == ("wheat", 0.75, "3", "maize")
+    assert after[second]["prediction"] is None and after[second]["label"] == "wheat"

@@ -11,7 +11,9 @@ import pytest
 from elasticsearch import ApiError
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from infra.schemas import ensure_index, remove_index
+from infra.schemas import IMAGE_MAPPINGS, ensure_index, remove_index
+
+PREDICTION_FIELDS = ("prediction", "prediction_confidence", "model_version")
 
 
 @pytest.fixture
@@ -75,6 +77,29 @@ def test_documents_of_photos_without_a_position_indexed_with_a_null_gps_source_s
     sources = {image: es.get(index=scratch_index, id=image)["_source"]["gps_source"]
                for image in ("old", "placed", "exif")}
     assert sources == {"old": "none", "placed": None, "exif": "exif"}
+
+
+def test_an_index_made_before_the_prediction_fields_gets_them_once_ensured(es):
+    name = f"old-images-{uuid.uuid4().hex[:8]}"  # under no template: the mapping of its day
+    before = {name: kind for name, kind in IMAGE_MAPPINGS["properties"].items()
+              if name not in PREDICTION_FIELDS}
+    es.indices.create(index=name, mappings={"properties": before})
+    es.index(index=name, id="old", document={"status": "processed", "label": "maize"},
+             refresh=True)
+    try:
+        ensure_index(es, name)
+
+        fields = es.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+        assert fields["prediction"]["type"] == fields["model_version"]["type"] == "keyword"
+        assert fields["prediction_confidence"]["type"] == "float"
+        es.index(index=name, id="new", refresh=True,
+                 document={"status": "processed", "label": "maize", "prediction": "wheat",
+                           "prediction_confidence": 0.5, "model_version": "2"})
+        differs = es.search(index=name, query={"bool": {"must_not": [
+            {"term": {"prediction": "maize"}}], "filter": [{"exists": {"field": "prediction"}}]}})
+        assert [hit["_id"] for hit in differs["hits"]["hits"]] == ["new"]
+    finally:
+        remove_index(es, name)
 
 
 def test_images_are_found_by_location(es, scratch_index):

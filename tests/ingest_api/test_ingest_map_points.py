@@ -60,7 +60,8 @@ def test_without_filters_every_processed_photo_with_gps_is_a_point(map_client, p
     assert maize == {
         "image_id": image_id, "label": "maize", "lat": 45.07, "lon": 7.68,
         "captured_at": "2024-06-01T12:30:00Z", "captured_at_local": None, "device_id": "phone-a",
-        "gps_source": "exif", "record": f"/images/{image_id}",
+        "gps_source": "exif", "prediction": None, "prediction_confidence": None,
+        "model_version": None, "record": f"/images/{image_id}",
         "thumbnail": f"/images/{image_id}/thumbnail",
     }
 
@@ -104,8 +105,66 @@ def test_device_and_gps_source_filters(map_client):
     assert by_both["points"] == [] and by_both["without_gps"] == 0
 
 
+@pytest.fixture
+def predicted(es_stack):
+    """A map index of photos predicted by a model: right, wrong, unsure, and not predicted."""
+    index = MapIndex(es_stack)
+    place = {"lat": 45.0, "lon": 7.0, "gps_source": "exif"}
+    index.ids = {
+        "right": index.add(label="maize", prediction="maize", prediction_confidence=0.9,
+                           model_version="3", **place),
+        "wrong": index.add(label="maize", prediction="wheat", prediction_confidence=0.8,
+                           model_version="3", **place),
+        "unsure": index.add(label="rice", prediction="soy", prediction_confidence=0.3,
+                            model_version="3", **place),
+        "unlabelled": index.add(prediction="wheat", prediction_confidence=0.95,
+                                model_version="3", **place),
+        "not_predicted": index.add(label="rice", **place),
+    }
+    with running_app(index.settings) as app:
+        yield app.test_client(), index
+    index.remove()
+
+
+def names_of(answer: dict, index: MapIndex) -> list[str]:
+    by_id = {image_id: name for name, image_id in index.ids.items()}
+    return sorted(by_id[point["image_id"]] for point in answer["points"])
+
+
+def test_points_carry_their_prediction_and_the_crops_include_the_predicted_ones(predicted):
+    client, index = predicted
+
+    answer = client.get("/map/points").get_json()
+
+    wrong = next(point for point in answer["points"] if point["image_id"] == index.ids["wrong"])
+    assert (wrong["label"], wrong["prediction"], wrong["prediction_confidence"],
+            wrong["model_version"]) == ("maize", "wheat", 0.8, "3")
+    assert answer["crops"] == ["maize", "rice", "soy", "wheat"]  # soy: only ever predicted
+
+
+def test_differs_keeps_the_photos_whose_prediction_is_not_their_label(predicted):
+    client, index = predicted
+
+    answer = client.get("/map/points?differs=yes").get_json()
+
+    assert names_of(answer, index) == ["unsure", "wrong"]
+
+
+def test_a_confidence_range_keeps_the_predictions_inside_it_both_ends_included(predicted):
+    client, index = predicted
+
+    assert names_of(client.get("/map/points?min_confidence=0.8").get_json(), index) == [
+        "right", "unlabelled", "wrong"]
+    assert names_of(client.get("/map/points?max_confidence=0.5").get_json(), index) == [
+        "unsure"]
+    both = client.get("/map/points?differs=yes&min_confidence=0.5&max_confidence=0.8")
+    assert names_of(both.get_json(), index) == ["wrong"]
+
+
 @pytest.mark.parametrize(
-    "query", ["gps_source=satellite", "from=yesterday", "from=2024-06-05&to=2024-06-01"]
+    "query", ["gps_source=satellite", "from=yesterday", "from=2024-06-05&to=2024-06-01",
+              "differs=maybe", "min_confidence=high", "max_confidence=1.5",
+              "min_confidence=0.9&max_confidence=0.1"]
 )
 def test_a_filter_that_makes_no_sense_is_400(map_client, query):
     response = map_client.get(f"/map/points?{query}")

@@ -123,7 +123,8 @@ class TestTheContractCoversTheCode:
 
         answer = spec["paths"]["/images/{image_id}"]["get"]["responses"]["200"]
         record = answer["content"]["application/json"]["schema"]["properties"]
-        assert set(record) == {"status", "reason", "message", *PUBLIC_FIELDS}
+        assert set(record) == {"status", "reason", "message", *PUBLIC_FIELDS,
+                               "prediction_lineage"}
 
 
 class TestRealAnswersMatchTheContract:

@@ -1,12 +1,14 @@
 """GET /map in headless chromium, cut off from everything but the API: the markers show, a popup
 shows its photo's record in the page and corrects its label, a refused token is said in words,
-the search box finds a photo by its id, and what the filters show is exported as GeoJSON and CSV."""
+the search box finds a photo by its id, what the filters show is exported as GeoJSON and CSV, and
+the markers are coloured by label or by the model's prediction, filtered on both."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -18,6 +20,7 @@ from infra.processes import free_port
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
 from tests.ingest_api.processed_photos import own_dataset, write_photo
+from tests.model.tiny_models import colour_classifier, register_tiny
 from tests.pages.live_site import offline_except, served
 
 
@@ -336,6 +339,7 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
     assert wheat["properties"] == {
         "image_id": index.ids["wheat"], "label": "wheat", "captured_at": "2024-06-03T09:00:00Z",
         "captured_at_local": None, "device_id": "phone-b", "gps_source": "client",
+        "prediction": None, "prediction_confidence": None, "model_version": None,
     }
     expect(page.locator("#notice")).to_have_text(
         "3 photos saved as photos.geojson; 1 without GPS is not in it")
@@ -349,9 +353,9 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
     expected = [index.rows[photo] | {"image_id": index.ids[photo]} for photo in
                 ("maize_2", "maize")]  # newest first, as the map lists them
     assert rows == [
-        {column: str(row[column]) for column in
-         ("image_id", "label", "lat", "lon", "captured_at", "captured_at_local", "device_id",
-          "gps_source")}
+        {**{column: str(row[column]) for column in
+            ("image_id", "label", "lat", "lon", "captured_at", "captured_at_local", "device_id",
+             "gps_source")}, "prediction": "", "prediction_confidence": "", "model_version": ""}
         for row in expected
     ]
 
@@ -363,4 +367,94 @@ def test_exports_hold_exactly_the_points_the_filters_show(browser, map_site):
               captured_at="2024-06-02T08:00:00Z")
     [row] = csv.DictReader(io.StringIO(download(page, "CSV")[1]))
     assert (row["device_id"], row["lat"]) == ("'=2+3", "45.1")
+    page.context.close()
+
+
+MAIZE, WHEAT, GREY = "#1f77b4", "#ff7f0e", "#7f7f7f"  # the crops' colours, sorted: maize, wheat
+
+
+@pytest.fixture
+def predicted_site(es_stack, mlflow_stack, tmp_path):
+    """The API over three placed photos, far apart: maize predicted maize, maize predicted wheat
+    (by a version registered in the real MLflow), and wheat not predicted."""
+    index = MapIndex(es_stack)
+    settings = replace(index.settings, mlflow_tracking_uri=mlflow_stack.mlflow_tracking_uri,
+                       model_name=f"map-{uuid.uuid4().hex[:8]}", model_cache_dir=str(tmp_path),
+                       map_tile_url=f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png")
+    version = register_tiny(settings, colour_classifier(("maize", "wheat")), snapshot="june")
+    index.ids = {
+        "right": index.add(label="maize", lat=45.0, lon=7.0, prediction="maize",
+                           prediction_confidence=0.9, model_version=version),
+        "wrong": index.add(label="maize", lat=46.0, lon=8.0, prediction="wheat",
+                           prediction_confidence=0.8, model_version=version),
+        "unpredicted": index.add(label="wheat", lat=47.0, lon=9.0),
+    }
+    with running_app(settings) as app, served(app) as base_url:
+        yield base_url, device_token(settings.api_token_store), version
+    index.remove()
+
+
+def markers_coloured(page, colour: str):
+    return page.locator(f"path.leaflet-interactive[stroke='{colour}']")
+
+
+def test_the_map_colours_by_label_or_by_prediction_and_popups_show_both(browser, predicted_site):
+    base_url, token, version = predicted_site
+    page = open_map(browser, base_url, token)
+    legend = page.locator("#legend .legend-entry")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    expect(legend).to_have_text(["maize (2)", "wheat (1)"])
+    expect(page.locator("#legend-title")).to_have_text("Crops by label")
+    expect(markers_coloured(page, MAIZE)).to_have_count(2)
+
+    page.get_by_label("prediction", exact=True).check()
+
+    expect(page.locator("#legend-title")).to_have_text("Crops by prediction")
+    expect(legend).to_have_text(["maize (1)", "not predicted (1)", "wheat (1)"])
+    for colour in (MAIZE, WHEAT, GREY):
+        expect(markers_coloured(page, colour)).to_have_count(1)
+    markers_coloured(page, WHEAT).click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator("b.label")).to_have_text("maize")
+    expect(popup.locator(".prediction")).to_have_text(
+        f"predicted wheat (80 %, model version {version}), not its label")
+    popup.get_by_role("button", name="record").click()
+    rows = page.locator("#record-dialog dl")
+    expect(rows.locator("dt:text-is('Predicted crop') + dd")).to_have_text(
+        f"wheat (80 % confident, model version {version}), not its label")
+    expect(rows.locator("dt:text-is('Prediction made by') + dd")).to_contain_text(
+        f"version {version} (MLflow run ")
+    expect(rows.locator("dt:text-is('Prediction made by') + dd")).to_contain_text(
+        "trained on snapshot june of s3://tests/dataset (Delta version 4)")
+    page.locator("#record-dialog").get_by_role("button", name="close").click()
+
+    page.get_by_label("label", exact=True).check()
+    expect(legend).to_have_text(["maize (2)", "wheat (1)"])
+    expect(markers_coloured(page, MAIZE)).to_have_count(2)
+    assert not errors, errors
+    page.context.close()
+
+
+def test_the_map_shows_only_predictions_that_differ_from_the_label_or_that_confident(
+    browser, predicted_site
+):
+    base_url, token, _ = predicted_site
+    page = open_map(browser, base_url, token)
+    legend = page.locator("#legend .legend-entry")
+    page.get_by_label("prediction", exact=True).check()
+    expect(legend).to_have_count(3)
+
+    page.get_by_label("prediction ≠ label").check()
+    expect(legend).to_have_text(["wheat (1)"])
+
+    page.get_by_label("prediction ≠ label").uncheck()
+    page.get_by_label("lowest confidence").fill("0.85")
+    page.get_by_label("lowest confidence").dispatch_event("change")
+    expect(legend).to_have_text(["maize (1)"])
+
+    page.get_by_label("highest confidence").fill("0.5")
+    page.get_by_label("highest confidence").dispatch_event("change")
+    expect(page.locator("#status")).to_have_text("the confidence range ends before it starts")
     page.context.close()

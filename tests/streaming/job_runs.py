@@ -17,10 +17,11 @@ from streaming.job import start_stream
 PER_BATCH = 4  # photos per micro-batch of a job started as a process
 
 
-def run_job(spark, settings, max_offsets_per_trigger: int = 4) -> list[int]:
-    """Run the job's query until the topic's backlog is processed; rows per micro-batch."""
+def run_job(spark, settings, max_offsets_per_trigger: int = 4, progress=None) -> list[int]:
+    """Run the job's query until the topic's backlog is processed; rows per micro-batch. The
+    sink records its model in `progress` (a ProgressRecorder) when given one."""
     query = start_stream(spark, settings, max_offsets_per_trigger=max_offsets_per_trigger,
-                         trigger={"availableNow": True})
+                         trigger={"availableNow": True}, progress=progress)
     try:
         query.awaitTermination(300)
         assert not query.isActive, "the job did not finish its backlog in time"

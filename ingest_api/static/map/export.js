@@ -2,7 +2,7 @@
 
 // The facts of a point each file holds, in the CSV's column order.
 export const COLUMNS = ["image_id", "label", "lat", "lon", "captured_at", "captured_at_local",
-  "device_id", "gps_source"];
+  "device_id", "gps_source", "prediction", "prediction_confidence", "model_version"];
 
 export function geojsonOf(points) {
   return JSON.stringify({

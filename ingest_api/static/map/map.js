@@ -1,5 +1,6 @@
-// The live map: asks /map/points for the placed photos every REFRESH_MS and redraws them; shows
-// a photo's record in the page, finds a photo by its id, and exports what the filters show.
+// The live map: asks /map/points for the placed photos every REFRESH_MS and redraws them,
+// coloured by label or by the model's prediction; shows a photo's record in the page, finds a
+// photo by its id, and exports what the filters show.
 import { csvOf, download, geojsonOf } from "./export.js";
 import { recordView, takenAt } from "./record.js";
 
@@ -11,6 +12,7 @@ const UNLABELLED_COLOUR = "#7f7f7f";
 
 const element = document.getElementById("map");
 const filters = document.getElementById("filters");
+const colouring = document.getElementById("colouring");
 const finder = document.getElementById("find");
 const status = document.getElementById("status");
 const notice = document.getElementById("notice");
@@ -26,17 +28,29 @@ let shown = "";  // the answer drawn last: an unchanged one is not redrawn (open
 let drawn = null;  // that answer
 let markers = new Map();  // image id -> its marker
 let asked = 0;  // refreshes sent: only the newest one's answer is drawn
+let colourBy = "label";  // or "prediction": the toggle
 
-function colourOf(label) {
-  const index = crops.indexOf(label);
+// A crop keeps its colour in both colourings: `crops` holds every label and prediction.
+function colourOf(crop) {
+  const index = crops.indexOf(crop);
   return index < 0 ? UNLABELLED_COLOUR : PALETTE[index % PALETTE.length];
+}
+
+// The crop a point is coloured and counted by, and its name in the legend.
+function cropOf(point) {
+  return colourBy === "prediction" ? point.prediction : point.label;
+}
+
+function legendName(point) {
+  return cropOf(point) || (colourBy === "prediction" ? "not predicted" : "unlabelled");
 }
 
 // A cluster takes the colour of the crop most of its photos show.
 function clusterIcon(group) {
   const counts = {};
   group.getAllChildMarkers().forEach(function (marker) {
-    counts[marker.point.label] = (counts[marker.point.label] || 0) + 1;
+    const crop = cropOf(marker.point);
+    counts[crop] = (counts[crop] || 0) + 1;
   });
   const label = Object.keys(counts).reduce((a, b) => (counts[b] > counts[a] ? b : a));
   const colour = colourOf(label === "null" ? null : label);
@@ -127,10 +141,25 @@ async function showRecord(imageId) {
   }
 }
 
+// What the model said of the photo, and whether that is its label.
+function predictionOf(point) {
+  if (!point.prediction) return '<span class="prediction">not predicted</span>';
+  const differs = point.label && point.prediction !== point.label;
+  return '<span class="prediction' + (differs ? ' differs">' : '">') + "predicted " +
+    text(point.prediction) + " (" + Math.round(100 * point.prediction_confidence) + " %, model " +
+    "version " + text(point.model_version) + ")" + (differs ? ", not its label" : "") + "</span>";
+}
+
+function tooltipOf(point) {
+  const label = point.label || "unlabelled";
+  return text(point.prediction ? label + " · predicted " + point.prediction : label);
+}
+
 function popupOf(point) {
   const label = point.label || "unlabelled";
   return '<div class="popup"><img alt="thumbnail of ' + text(label) + '">' +
-    "<b>" + text(label) + "</b><br>" + text(takenAt(point) || "capture time unknown") +
+    '<b class="label">' + text(label) + "</b><br>" + predictionOf(point) + "<br>" +
+    text(takenAt(point) || "capture time unknown") +
     "<br>device " + text(point.device_id || "unknown") +
     '<br><button type="button" class="show-record">record</button> <code>' +
     text(point.image_id) + "</code>" +
@@ -158,10 +187,12 @@ async function correctLabel(event, marker) {
     }
     said.textContent = "now " + answer.label + " (was " + answer.previous_label + ")";
     marker.point.label = answer.label;
-    marker.setStyle({ color: colourOf(answer.label) });
-    marker.setTooltipContent(text(answer.label));
+    marker.setStyle({ color: colourOf(cropOf(marker.point)) });
+    marker.setTooltipContent(tooltipOf(marker.point));
     cluster.refreshClusters(marker);
-    form.closest(".popup").querySelector("b").textContent = answer.label;
+    const popup = form.closest(".popup");
+    popup.querySelector("b.label").textContent = answer.label;
+    popup.querySelector(".prediction").outerHTML = predictionOf(marker.point);
   } catch (error) {
     said.textContent = "the API did not answer; try again";
   }
@@ -184,6 +215,7 @@ async function showThumbnail(event) {
 }
 
 function drawLegend(counts) {
+  document.getElementById("legend-title").textContent = "Crops by " + colourBy;
   document.getElementById("legend-entries").innerHTML = Object.keys(counts).sort().map(
     (label) => '<div class="legend-entry"><span class="swatch" style="background:' +
       colourOf(label) + '"></span>' + text(label) + " (" + counts[label] + ")</div>"
@@ -205,11 +237,12 @@ function draw(answer) {
   fillCropFilter();
   const counts = {};
   const drawnMarkers = answer.points.map(function (point) {
-    const label = point.label || "unlabelled";
-    counts[label] = (counts[label] || 0) + 1;
+    const name = legendName(point);
+    counts[name] = (counts[name] || 0) + 1;
     const marker = L.circleMarker([point.lat, point.lon], {
-      radius: 8, color: colourOf(point.label), fillOpacity: 0.85,
-    }).bindPopup((layer) => popupOf(layer.point), { maxWidth: 240 }).bindTooltip(text(label));
+      radius: 8, color: colourOf(cropOf(point)), fillOpacity: 0.85,
+    }).bindPopup((layer) => popupOf(layer.point), { maxWidth: 240 })
+      .bindTooltip(tooltipOf(point));
     marker.point = point;
     marker.on("popupopen", openPopup);
     return marker;
@@ -320,6 +353,10 @@ async function exportShown(format) {
 }
 
 filters.addEventListener("change", function () { framed = false; refresh(); });
+colouring.addEventListener("change", function () {
+  colourBy = colouring.elements.colour_by.value;
+  if (drawn) draw(drawn);
+});
 filters.addEventListener("submit", function (event) { event.preventDefault(); refresh(); });
 finder.addEventListener("submit", find);
 document.querySelectorAll("#export button").forEach(function (button) {

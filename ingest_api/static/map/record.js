@@ -4,6 +4,8 @@
 // order the rows show. A field the record has and this list lacks still shows, under its name.
 const ROWS = [
   ["label", "Crop", (record) => record.label || "no label"],
+  ["prediction", "Predicted crop", predicted],
+  ["prediction_lineage", "Prediction made by", madeBy],
   ["status", "Status", (record) =>
     record.status === "rejected" ? "rejected: " + record.message : record.status],
   ["captured_at", "Taken at", takenAt],
@@ -30,7 +32,7 @@ const ROWS = [
 ];
 // Fields shown within another row.
 const SHOWN_WITHIN = ["reason", "message", "captured_at_local", "lon", "gps_source", "width",
-  "height", "size_bytes"];
+  "height", "size_bytes", "prediction_confidence", "model_version"];
 const GPS_SOURCES = { exif: "from the photo's EXIF", client: "sent with the upload" };
 
 // When the photo was taken: the UTC moment (and the local time) when its zone is known, else the
@@ -41,6 +43,24 @@ export function takenAt(record) {
     return record.captured_at + (local ? " (local time " + local + ")" : "");
   }
   return local ? local + " (local time, zone unknown)" : null;
+}
+
+// The model's answer: its crop, how sure, which version; whether it is the label.
+function predicted(record) {
+  if (record.status !== "processed") return null;
+  if (!record.prediction) return "none: no model had predicted it";
+  return record.prediction + " (" + rounded(100 * record.prediction_confidence, 1) +
+    " % confident, model version " + record.model_version + ")" +
+    (record.label && record.label !== record.prediction ? ", not its label" : "");
+}
+
+// Where the prediction comes from: the MLflow run and the data it was trained on.
+function madeBy(record) {
+  const lineage = record.prediction_lineage;
+  if (!lineage) return null;
+  return lineage.model_name + " version " + lineage.model_version + " (MLflow run " +
+    lineage.mlflow_run_id + "), trained on snapshot " + lineage.snapshot + " of " +
+    lineage.dataset_root + " (Delta version " + lineage.delta_version + ")";
 }
 
 function position(record) {
