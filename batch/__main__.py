@@ -15,7 +15,7 @@ from batch.image_map import Tiles
 from batch.job import run_batch
 from dataset.reader_checks import DatasetError, check_reachable
 from dataset.splits import parse_fractions
-from model.champion import ask_champion
+from model.job_champion import ask_champion
 from settings import Settings
 
 

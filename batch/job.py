@@ -31,7 +31,7 @@ from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
 from dataset.splits import SPLITS
-from model.champion import ModelBroadcast, ModelState
+from model.job_champion import ModelBroadcast, ModelState
 from preprocessing import DEFAULT_MAX_DECODE_MB
 from settings import Settings
 

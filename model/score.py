@@ -37,8 +37,8 @@ from dataset.manifest import SCHEMA
 from dataset.reader import BASE_ONLY, DatasetReader
 from dataset.reader_checks import DatasetError
 from model import registry
-from model.champion import ModelBroadcast
 from model.features import shard_tasks, task_samples
+from model.job_champion import ModelBroadcast
 from model.predictions import PREDICTION_FIELDS, Predictor, ShippedModel
 from model.registry import RegistryUnavailable, ServedModel
 from model.runtime import BATCH

@@ -23,7 +23,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 from dataset.image_record import PROCESSED
 
 if TYPE_CHECKING:
-    from model.champion import ModelState
+    from model.job_champion import ModelState
 
 log = logging.getLogger(__name__)
 

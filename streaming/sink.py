@@ -61,7 +61,7 @@ from streaming.metrics import count_duplicates, count_photos, count_predictions
 from streaming.progress import ProgressRecorder
 
 if TYPE_CHECKING:
-    from model.champion import ModelState
+    from model.job_champion import ModelState
 
 GROUP = "stream"
 MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
@@ -216,7 +216,7 @@ class ImageSink:
     def __init__(self, settings: Settings, progress: ProgressRecorder | None = None):
         # The driver's alone: the Python workers that unpickle a PartitionWriter import this
         # module, and need not import MLflow's client.
-        from model.champion import ChampionWatch, ModelBroadcast
+        from model.job_champion import ChampionWatch, ModelBroadcast
 
         self.settings, self.progress = settings, progress
         self.champion, self.broadcast = ChampionWatch(settings), ModelBroadcast()

@@ -16,7 +16,7 @@ from batch.job import run_batch
 from dataset import DatasetReader
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
-from model.champion import ModelState
+from model.job_champion import ModelState
 from model.runtime import inference_session
 from settings import Settings
 from tests.model.tiny_models import colour_classifier, served_model

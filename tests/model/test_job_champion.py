@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from model.champion import (
+from model.job_champion import (
     NO_CHAMPION,
     REGISTRY_UNAVAILABLE,
     ChampionWatch,
