@@ -1,4 +1,5 @@
-"""The champion as a job's driver sees it (the stream, the batch job, `model score`), and its trip to the Spark tasks.
+"""The champion as a job's driver sees it (the stream, the batch job, `model score`), and its
+trip to the Spark tasks.
 
 The batch job asks the registry once (`ask_champion`). The stream's `ChampionWatch` asks on a
 thread of its own, again MODEL_REFRESH_S after each answer, whether batches run or not: a
