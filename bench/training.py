@@ -2,6 +2,7 @@
 whole of train(), in one run.
 
     .venv/bin/python -m bench.training [--photos 1000 [10000 ...]] [--drawn 1000] [--rounds 1]
+        [--drawings DIR]
 
 For each size: N synthetic photos (bench.drawn_photos: at most --drawn distinct drawings, the rest
 byte-distinct copies) go through the batch job into a dataset in a bucket of this run's own on
@@ -222,11 +223,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", type=int, default=Settings().n_variants)
     parser.add_argument("--rounds", type=int, default=1, help="of (a): loop and Spark job")
     parser.add_argument("--seed", type=int, default=41, help="the drawings' (img/'s is 2026)")
+    parser.add_argument("--drawings", type=Path,
+                        help="a folder to keep the drawings in and reuse them from, run after "
+                             "run (default: drawn anew into a temporary folder)")
     args = parser.parse_args(argv)
     settings = replace(Settings.from_env(), spark_master="local[2]", spark_ui_port=free_port())
     with tempfile.TemporaryDirectory(prefix="bench-training-") as scratch:
         start = time.perf_counter()
-        drawings = draw(Path(scratch) / "drawn", min(args.drawn, max(args.photos)), args.seed)
+        drawn = (args.drawings or Path(scratch)) / f"drawn-seed{args.seed}"
+        drawings = draw(drawn, min(args.drawn, max(args.photos)), args.seed)
         print(f"# drew {len(drawings)} photos in {time.perf_counter() - start:.0f} s")
         for photos in args.photos:
             one_size(photos, drawings, Path(scratch), settings, args)
