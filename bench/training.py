@@ -42,6 +42,7 @@ from adapters.object_store import open_store
 from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from bench.drawn_photos import draw, photo_folder
+from bench.process_cpu import tree_cpu
 from dataset.snapshots import pin
 from dataset.splits import SPLITS, parse_fractions
 from infra.processes import free_port
@@ -95,8 +96,10 @@ def timed_training(root: str, settings: Settings) -> dict:
         start = time.perf_counter()
         trained.write(Path(output))
         write_s = time.perf_counter() - start
+    # Now, while this process's Spark still runs: its JVM is not waited for when it ends.
+    cpu_s = sum(seconds for _, seconds in tree_cpu(os.getpid()).values())
     return {"entered": entered, "phases": phases, "train_s": train_s, "write_s": write_s,
-            "report": trained.report}
+            "cpu_s": cpu_s, "report": trained.report}
 
 
 def whole_training(root: str, settings: Settings) -> dict:
@@ -139,26 +142,43 @@ def largest_difference(loop: tuple, spark: tuple) -> float:
     return float(np.abs(loop[1][order] - spark[1]).max())
 
 
+def measured(run) -> tuple[object, float, dict[str, float]]:
+    """run()'s result, its wall seconds and the CPU seconds it took by part: this process
+    (driver), its children (the Spark JVM) and theirs (Spark's Python workers)."""
+    before, start = tree_cpu(os.getpid()), time.perf_counter()
+    result = run()
+    wall_s, after = time.perf_counter() - start, tree_cpu(os.getpid())
+    parts = dict.fromkeys(("driver", "JVM", "workers"), 0.0)
+    for pid, (depth, seconds) in after.items():
+        parts[list(parts)[min(depth, 2)]] += seconds - before.get(pid, (depth, 0.0))[1]
+    return result, wall_s, parts
+
+
 def extraction(data: SnapshotData, onnx: bytes, settings: Settings, rounds: int) -> None:
     """Part (a): the loop and the Spark job, interleaved, and their medians."""
-    times: dict[str, list[float]] = {"loop": [], "spark": []}
+    times: dict[str, list[tuple[float, float]]] = {"loop": [], "spark": []}
     difference = 0.0
     for _ in range(rounds):
         runs = {}
         for name, run in (("loop", lambda: single_process_loop(data, onnx)),
                           ("spark", lambda: spark_job(data, onnx, settings))):
-            start = time.perf_counter()
-            runs[name] = run()
-            times[name].append(time.perf_counter() - start)
+            runs[name], wall_s, cpu = measured(run)
+            times[name].append((wall_s, cpu))
         difference = max(difference, largest_difference(runs["loop"], runs["spark"]))
     tensors = len(runs["loop"][0])
-    loop_s, spark_s = statistics.median(times["loop"]), statistics.median(times["spark"])
     print(f"(a) feature extraction: {tensors} tensors, {backbone.ARCHITECTURE} on ONNX Runtime, "
-          f"batches of 16, one thread per process; medians of {rounds} interleaved round(s)")
-    print(f"    {'single-process loop (reader)':34}{loop_s:8.1f} s {tensors / loop_s:8.1f} "
-          f"images/s   1.00x")
-    print(f"    {'Spark job, ' + settings.spark_master + ', warm JVM':34}{spark_s:8.1f} s "
-          f"{tensors / spark_s:8.1f} images/s   {loop_s / spark_s:.2f}x the loop")
+          f"batches of 16, one thread per process; medians of {rounds} interleaved round(s); "
+          "CPU of the benchmark's processes (not the S3 server's): driver, JVM, Python workers")
+    loop_s = statistics.median(wall for wall, _ in times["loop"])
+    for name, label in (("loop", "single-process loop (reader)"),
+                        ("spark", f"Spark job, {settings.spark_master}, warm JVM")):
+        wall_s = statistics.median(wall for wall, _ in times[name])
+        cpu = {part: statistics.median(run[part] for _, run in times[name])
+               for part in times[name][0][1]}
+        parts = " + ".join(f"{1000 * seconds / tensors:.1f}" for seconds in cpu.values())
+        print(f"    {label:34}{wall_s:8.1f} s {tensors / wall_s:8.1f} images/s "
+              f"{loop_s / wall_s:6.2f}x the loop {1000 * sum(cpu.values()) / tensors:8.1f} CPU "
+              f"ms/image ({parts}) {sum(cpu.values()) / wall_s:6.2f} cores")
     print(f"    the same features: max |loop - Spark| = {difference:.2g}")
 
 
@@ -177,7 +197,8 @@ def training(root: str, settings: Settings) -> None:
              - result["train_s"] - result["write_s"])]
     for phase, seconds in rows:
         print(f"    {phase:45}{seconds:8.1f} s")
-    print(f"    {'whole training':45}{result['whole_s']:8.1f} s")
+    print(f"    {'whole training':45}{result['whole_s']:8.1f} s   {result['cpu_s']:.1f} CPU s "
+          f"(but ending), {result['cpu_s'] / result['whole_s']:.2f} cores")
     extracted = phases["extract the features (Spark, started cold)"]
     accuracy = ", ".join(f"{split} {metrics['accuracy']:.3f}"
                          for split, metrics in report["metrics"].items() if metrics["n"])
