@@ -74,3 +74,22 @@ def machine_busy_seconds() -> float:
         int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
     )
     return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def tree_cpu(root: int) -> dict[int, tuple[int, float]]:
+    """Each living process of root's tree: pid -> (its depth below root, its own CPU seconds so
+    far, without its ended children's). The difference of two readings counts no process twice
+    and never goes negative; it misses what a process that ended in between had done."""
+    parents, seconds = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+        pid = int(stat.parent.name)
+        parents[pid], seconds[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+    depths, level = {root: 0}, [root]
+    while level:
+        level = [pid for pid, parent in parents.items() if parent in level and pid not in depths]
+        depths.update((pid, depths[parents[pid]] + 1) for pid in level)
+    return {pid: (depth, seconds[pid]) for pid, depth in depths.items() if pid in seconds}
