@@ -179,7 +179,7 @@ def print_runs(photos: int, rounds: int, runs: dict[str, list[dict]]) -> None:
         row["cpu total"] = sum(row[part] for part in parts)
     columns = ["photos_s", "batch_s", "cpu total", *parts]
     print(f"{'':18}{'predicted':>10}{'without':>9}{'photos/s':>10}{'batch s':>9}"
-          + "".join(f"{c.removeprefix('cpu '):>11}" for c in columns[2:]))
+          + "".join(f" {c.removeprefix('cpu '):>10}" for c in columns[2:]))
     print(f"{'':37}{'':>10}{'':>9}" + "".join(f"{'CPU ms/ph':>11}" for _ in columns[2:]))
     for name, row in table.items():
         print(f"{name:18}{row['predicted']:10.0f}{row['unpredicted']:9.0f}"
