@@ -19,9 +19,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from model.backbone import FEATURES, OPSET, OUTPUT
+from model.predictor import CLASSES_KEY
 
 PROBABILITIES = "probabilities"
-CLASSES_KEY = "classes"
 HEAD_PREFIX = "head/"
 GRAPH_NAME = "crop_classifier"
 

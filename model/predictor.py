@@ -1,0 +1,64 @@
+"""One model version ready to answer in a long-running server: its ONNX file in an ONNX Runtime
+session, run on one photo at a time.
+
+The session has model/runtime.py's single intra-op thread, and a bounded memory: no CPU memory
+arena (it grows with every input shape and never shrinks) and one input shape, a batch of one.
+A process runs one photo at a time per model (a lock), so a worker holds one photo's activations
+at most, as the decode budget holds its decodes. ONNX Runtime alone: no torch, no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from model.runtime import session_options
+
+# The model's metadata key holding its class names, in the order of its probabilities
+# (model/classifier.py writes it).
+CLASSES_KEY = "classes"
+TOP = 3
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a model says of one tensor: its best crop, and the TOP best with their probability."""
+
+    crop: str
+    confidence: float
+    top: tuple[tuple[str, float], ...]
+    tensor_sha256: str  # of the exact bytes the model was fed
+
+
+def serving_options() -> ort.SessionOptions:
+    options = session_options()
+    options.enable_cpu_mem_arena = False
+    return options
+
+
+class Predictor:
+    """A session on one ONNX classifier; thread-safe, one run at a time."""
+
+    def __init__(self, path: Path):
+        self.session = ort.InferenceSession(str(path), serving_options(),
+                                            providers=["CPUExecutionProvider"])
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.classes: list[str] = json.loads(metadata[CLASSES_KEY])
+        self.input = self.session.get_inputs()[0].name
+        self._lock = threading.Lock()
+
+    def predict(self, tensor: np.ndarray) -> Prediction:
+        """The model's answer for one uint8 224x224x3 tensor, as the dataset stores it."""
+        batch = np.ascontiguousarray(tensor)[np.newaxis]
+        with self._lock:
+            probabilities = self.session.run(None, {self.input: batch})[0][0]
+        best = np.argsort(-probabilities, kind="stable")[:TOP]
+        top = tuple((self.classes[i], float(probabilities[i])) for i in best)
+        return Prediction(crop=top[0][0], confidence=top[0][1], top=top,
+                          tensor_sha256=hashlib.sha256(batch.tobytes()).hexdigest())
