@@ -12,6 +12,7 @@ from dataset.label_corrections import MAX_NOTE_CHARS
 from dataset.records import GPS_SOURCES
 from ingest_api.form import FILE_FIELD
 from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS
+from model.predictor import TOP
 from preprocessing.client_facts import DEGREES, LABEL
 
 # A record field's kind -> the JSON Schema of its values.
@@ -130,6 +131,50 @@ UPLOAD_ACCEPTED = {
         "status": {"const": "accepted"},
     },
     "required": ["image_id", "topic", "partition", "offset", "status"],
+    "additionalProperties": False,
+}
+
+
+CLASSIFY_FORM = {
+    "type": "object",
+    "properties": {"file": UPLOAD_FORM["properties"][FILE_FIELD]},
+    "required": [FILE_FIELD],
+    "description": "the photo alone; the optional fields of POST /post_image are checked by "
+    "the same rules if sent, and not used",
+}
+
+_PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+CLASSIFIED = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "crop": {"type": "string", "description": "the crop the model finds most likely"},
+        "confidence": {**_PROBABILITY, "description": "the model's probability for that crop"},
+        "top": {
+            "type": "array",
+            "description": f"the {TOP} most likely crops, most likely first",
+            "items": {
+                "type": "object",
+                "properties": {"crop": {"type": "string"}, "probability": _PROBABILITY},
+                "required": ["crop", "probability"],
+                "additionalProperties": False,
+            },
+            "maxItems": TOP,
+        },
+        "model": {
+            "type": "object",
+            "description": "the registered model that answered (the champion of the moment)",
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            "required": ["name", "version"],
+            "additionalProperties": False,
+        },
+        "tensor_sha256": {
+            "type": "string", "pattern": "^[0-9a-f]{64}$",
+            "description": "sha256 of the 224x224x3 uint8 tensor the model was fed: the base "
+            "tensor the dataset holds for this photo once the pipeline has processed it",
+        },
+    },
+    "required": ["image_id", "crop", "confidence", "top", "model", "tensor_sha256"],
     "additionalProperties": False,
 }
 

@@ -18,8 +18,10 @@ from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
 from settings import Settings
 from tests.ingest_api.apps import running_app
+from tests.ingest_api.champions import served  # noqa: F401 (INTERIM fixture)
 from tests.ingest_api.samples import new_image_id
 from tests.ingest_api.topic import TopicReader
+from tests.model.conftest import dataset, model_settings, trained  # noqa: F401 (INTERIM fixtures)
 
 
 @pytest.fixture(scope="session")
