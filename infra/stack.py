@@ -8,6 +8,7 @@ from pathlib import Path
 from infra.app_services import IngestApi, StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
+from infra.mlflow_server import MlflowServer
 from infra.nginx import Nginx
 from infra.private import restrict_stack_dir
 from infra.schemas import apply_schemas
@@ -20,6 +21,7 @@ SERVERS: dict[str, type[Server] | type[SparkCluster]] = {
     "s3": SeaweedFS,
     "kafka": KafkaBroker,
     "es": ElasticsearchServer,
+    "mlflow": MlflowServer,
     "api": IngestApi,
     "nginx": Nginx,
     "spark": SparkCluster,
@@ -27,6 +29,7 @@ SERVERS: dict[str, type[Server] | type[SparkCluster]] = {
 }
 NEEDS = {
     "kafka": {"s3"},
+    "mlflow": {"s3"},
     "api": {"kafka", "es"},
     "nginx": {"api"},
     "stream": {"kafka", "s3", "es"},

@@ -3,8 +3,9 @@
     python -m model train ROOT --snapshot NAME [--seed N] [--output DIR] [--real-photos]
 
 ROOT is a dataset directory or s3://bucket/prefix; NAME a snapshot pinned with
-`python -m dataset snapshot ROOT NAME`. The last line printed is the model's identifier alone:
-for now the directory its files were written to (later, its registered version).
+`python -m dataset snapshot ROOT NAME`. The run is logged in MLflow (MLFLOW_TRACKING_URI) and
+the model registered as a new version of MODEL_NAME; the last line printed is that version
+alone. --output also writes the model's files to a local directory.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model.registry import RegistryUnavailable, check, register
 from model.snapshot_data import DataUnavailable
 from model.train import photos, train
-from settings import PROJECT_ROOT, Settings
-
-DEFAULT_OUTPUT = PROJECT_ROOT / "out" / "models"
+from settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,18 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     training.add_argument("--snapshot", required=True, help="the snapshot's name")
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--output", type=Path,
-                          help=f"where to write the model (default {DEFAULT_OUTPUT}/NAME-seedN)")
+                          help="also write the model's files (model.onnx, metrics.json, the "
+                               "card, the confusion pictures) into this directory")
     training.add_argument("--real-photos", action="store_true",
                           help="the snapshot holds real photos: its metrics are not labelled "
                                "'measured on synthetic pictures'")
     args = parser.parse_args(argv)
     try:
+        check(settings)  # before the training, not after it
         trained = train(args.root, args.snapshot, args.seed, settings,
                         synthetic=not args.real_photos)
-    except DataUnavailable as error:
+        if args.output:
+            trained.write(args.output)
+        version = register(settings, trained)
+    except (DataUnavailable, RegistryUnavailable) as error:
         parser.exit(1, f"train: {error}\n")
-    output = args.output or DEFAULT_OUTPUT / f"{args.snapshot}-seed{args.seed}"
-    trained.write(output)
     report = trained.report
     for split in ("val", "test"):
         metrics = report["metrics"][split]
@@ -49,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"macro-F1 {metrics['macro_f1']:.3f} ({report['measured_on']})")
         else:
             print(f"{split}: no photos in this snapshot's {split} split")
-    print(f"model sha256 {report['model']['sha256']}, files in {output}")
-    print(output.resolve())
+    print(f"model sha256 {report['model']['sha256']}"
+          + (f", files in {args.output.resolve()}" if args.output else ""))
+    print(f"registered as {settings.model_name} version {version} "
+          f"({settings.mlflow_tracking_uri}); `python -m model promote {version}` serves it")
+    print(version)
     return 0
 
 

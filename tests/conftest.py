@@ -34,6 +34,7 @@ def stack_settings():
         stack_dir=str(stack_dir),
         checkpoint_dir=str(stack_dir / "checkpoints"),
         api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
+        model_cache_dir=str(stack_dir / "models"),
         # One test device posts for the whole session, far more than a phone would; the
         # rate-limit tests set their own limits.
         upload_rate_limit="100000/minute",
@@ -63,6 +64,15 @@ def es_stack(stack_settings) -> Settings:
     """Elasticsearch up, with the image index template and Settings.elasticsearch_index."""
     LocalStack(stack_settings).up(["es"])
     return stack_settings
+
+
+@pytest.fixture(scope="session")
+def mlflow_stack(s3_stack) -> Settings:
+    """S3 and the MLflow server up (MLFLOW_PORT, the project's credentials), with a registered
+    model name of the session's own: sessions sharing one server never see each other's
+    versions or aliases. A test that needs a registry of its own replaces model_name again."""
+    LocalStack(s3_stack).up(["mlflow"])
+    return replace(s3_stack, model_name=f"crop-classifier-test-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="session")

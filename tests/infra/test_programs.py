@@ -12,7 +12,7 @@ from settings import PROJECT_ROOT
 @pytest.mark.parametrize(
     "locate",
     [programs.weed_binary, programs.tansu_binary, programs.elasticsearch_home,
-     programs.nginx_binary],
+     programs.mlflow_binary, programs.nginx_binary],
 )
 def test_every_server_program_setup_installs_is_found(locate):
     assert locate().exists()

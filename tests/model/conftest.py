@@ -1,6 +1,7 @@
 """One dataset for the model's tests, on the session's S3: the batch job over field photos,
-pinned as snapshot "v1"; then one training run through the CLI and one through train(), with
-the same seed. Three Spark runs in all, shared by every test here."""
+pinned as snapshot "v1"; then one training run through the CLI (registered in the session's
+MLflow) and one through train(), with the same seed. Three Spark runs in all, shared by every
+test here."""
 
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ N_VARIANTS = 2
 
 
 @pytest.fixture(scope="session")
-def model_settings(s3_stack):
-    """The session's S3, and Spark in local mode on two cores."""
-    return replace(s3_stack, spark_master="local[2]", spark_ui_port=free_port())
+def model_settings(mlflow_stack):
+    """The session's S3 and MLflow (its own model name), and Spark in local mode on two cores."""
+    return replace(mlflow_stack, spark_master="local[2]", spark_ui_port=free_port())
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +57,18 @@ def trained(dataset, model_settings):
 @pytest.fixture(scope="session")
 def cli_run(dataset, model_settings, tmp_path_factory):
     """`python -m model train ROOT --snapshot v1 --seed 3 --output DIR`, run in this process:
-    (its printed lines, the output directory, its metrics.json)."""
+    (its printed lines, the output directory, its metrics.json); it registers a version of
+    model_settings.model_name, the last printed line."""
     root, _ = dataset
     output, printed = tmp_path_factory.mktemp("model"), io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        for name, value in model_settings.to_env().items():
-            patch.setenv(name, value)
+        use_settings(patch, model_settings)
         assert main(["train", root, "--snapshot", SNAPSHOT, "--seed", str(SEED),
                      "--output", str(output)]) == 0
     return printed.getvalue().splitlines(), output, json.loads((output / METRICS_FILE).read_text())
+
+
+def use_settings(patch: pytest.MonkeyPatch, settings) -> None:
+    """The environment that makes Settings.from_env() (as the CLI reads it) give `settings`."""
+    for name, value in settings.to_env().items():
+        patch.setenv(name, value)

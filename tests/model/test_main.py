@@ -1,5 +1,6 @@
-"""`python -m model train ROOT --snapshot NAME`: the model's files, its identifier on the last
-line, and one sentence (never a traceback) when the snapshot cannot be read."""
+"""`python -m model train ROOT --snapshot NAME`: a registered version, its number on the last
+line, the model's files with --output, and one sentence (never a traceback) when the snapshot
+or the registry cannot be read."""
 
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ from infra.processes import free_port
 from model.__main__ import main
 from model.train import CARD_FILE, MODEL_FILE
 from preprocessing.upload import Upload, process_upload
-from tests.model.conftest import SNAPSHOT
+from tests.model.conftest import SNAPSHOT, use_settings
 from tests.preprocessing.synthetic import encode, photo_like
 
 
-def test_the_last_line_is_the_model_directory_alone(cli_run):
+def test_the_last_line_is_the_registered_version_alone(cli_run, model_settings):
     printed, output, _ = cli_run
-    assert printed[-1] == str(output.resolve())
+    assert printed[-1].isdigit()
+    assert printed[-2].startswith(f"registered as {model_settings.model_name} version "
+                                  f"{printed[-1]} ")
+    assert f"files in {output.resolve()}" in printed[-3]
     assert any("measured on synthetic pictures" in line for line in printed if "accuracy" in line)
 
 
@@ -59,8 +63,7 @@ def refusal(capsys, argv: list[str]) -> str:
 
 
 def test_a_missing_snapshot_is_one_sentence(dataset, capsys, monkeypatch, model_settings):
-    for name, value in model_settings.to_env().items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, model_settings)
     root, _ = dataset
     said = refusal(capsys, ["train", root, "--snapshot", "nope"])
     assert said == f"train: {root}: no snapshot named 'nope'"
@@ -76,13 +79,16 @@ def local_dataset(root: Path, labels: list[str]) -> LocalStore:
     return store
 
 
-def test_a_missing_snapshot_of_a_local_dataset_is_one_sentence(tmp_path: Path, capsys):
+def test_a_missing_snapshot_of_a_local_dataset_is_one_sentence(tmp_path: Path, capsys,
+                                                               monkeypatch, model_settings):
+    use_settings(monkeypatch, model_settings)
     local_dataset(tmp_path, ["maize", "wheat"])
     said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
     assert said == f"train: {tmp_path}: no snapshot named '{SNAPSHOT}'"
 
 
-def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
+def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch, model_settings):
+    use_settings(monkeypatch, model_settings)
     endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("S3_ENDPOINT_URL", endpoint)
     said = refusal(capsys, ["train", "s3://field-images/dataset", "--snapshot", SNAPSHOT])
@@ -90,8 +96,30 @@ def test_an_s3_server_that_does_not_answer_is_one_sentence(capsys, monkeypatch):
     assert endpoint in said
 
 
-def test_a_snapshot_with_one_crop_to_learn_is_one_sentence(tmp_path: Path, capsys):
+def test_a_snapshot_with_one_crop_to_learn_is_one_sentence(tmp_path: Path, capsys,
+                                                           monkeypatch, model_settings):
+    use_settings(monkeypatch, model_settings)
     pin(local_dataset(tmp_path, ["maize", "maize"]), "maize-only")
     said = refusal(capsys, ["train", str(tmp_path), "--snapshot", "maize-only"])
     assert said == ("train: snapshot 'maize-only' has photos of fewer than two crops in its "
                     "train split: nothing to tell apart")
+
+
+def test_a_registry_that_does_not_answer_is_one_sentence_before_any_training(
+        tmp_path: Path, capsys, monkeypatch, model_settings):
+    use_settings(monkeypatch, model_settings)
+    uri = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    pin(local_dataset(tmp_path, ["maize", "wheat"]), SNAPSHOT)
+    said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
+    assert said == (f"train: the model registry (MLflow) does not answer at {uri}: is it "
+                    "running? (`python -m infra up mlflow` starts it)")
+
+
+def test_credentials_the_registry_refuses_are_one_sentence(tmp_path: Path, capsys, monkeypatch,
+                                                           model_settings):
+    use_settings(monkeypatch, model_settings)
+    monkeypatch.setenv("MLFLOW_PASSWORD", "not-the-password")
+    said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
+    assert said == (f"train: the model registry at {model_settings.mlflow_tracking_uri} refused "
+                    "the project's credentials (MLFLOW_USERNAME, MLFLOW_PASSWORD)")
