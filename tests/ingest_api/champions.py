@@ -1,31 +1,26 @@
-"""INTERIM until the registry lands: a locally trained model served as the registry's champion."""
+"""Registered models for the API's tests: the session's trained model (tests/model/conftest.py)
+registered in the real MLflow under a name of the test's own, and promoted."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
-import pytest
-
-import model.champion
-from model.registry import ServedModel
-
-
-@pytest.fixture(scope="module")
-def served(trained, tmp_path_factory) -> ServedModel:
-    path = tmp_path_factory.mktemp("models") / "crop-classifier" / "1" / "model.onnx"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(trained.onnx)
-    return ServedModel("crop-classifier", "1", "run1", path, {})
+from model.registry import CHAMPION, connect, register
+from model.train import TrainedModel
+from settings import Settings
 
 
-def registry_answering(monkeypatch, answer):
-    def champion(settings):
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    monkeypatch.setattr(model.champion, "champion", champion)
+def own_model(settings: Settings, prefix: str) -> Settings:
+    """`settings` with a registered model name nobody else uses (nothing registered yet)."""
+    return replace(settings, model_name=f"{prefix}-{uuid.uuid4().hex[:8]}")
 
 
-def own_cache(settings, tmp_path):
-    return replace(settings, model_cache_dir=str(tmp_path / "models"))
+def registered(settings: Settings, trained: TrainedModel, versions: int = 1) -> list[str]:
+    """Register the trained model `versions` times under settings.model_name; their numbers."""
+    return [register(settings, trained) for _ in range(versions)]
+
+
+def promote(settings: Settings, version: str) -> None:
+    """Give `version` the alias champion, as `python -m model promote` does."""
+    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 
 import pytest
 
-from model.registry import RegistryUnavailable
+from infra.processes import free_port
 from preprocessing import process_image, tensor_sha256
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.champions import own_cache, registry_answering
+from tests.ingest_api.champions import own_model
 from tests.ingest_api.samples import gif, jpeg, truncated_jpeg, unique_jpeg
 
 
-@pytest.fixture
-def client(ingest_settings, served, monkeypatch, tmp_path):
-    registry_answering(monkeypatch, served)
-    with running_app(own_cache(ingest_settings, tmp_path)) as app:
+@pytest.fixture(scope="module")
+def client(champion_settings):
+    with running_app(champion_settings) as app:
         yield app.test_client()
 
 
@@ -26,14 +26,14 @@ def classify(client, data: bytes, field: str = "file", **fields):
     return client.post("/classify", data={field: (io.BytesIO(data), "photo.jpg"), **fields})
 
 
-def test_a_photo_gets_the_champions_three_best_crops(client, trained):
+def test_a_photo_gets_the_champions_three_best_crops(client, champion_settings, trained):
     data = jpeg(seed=5)
     answer = classify(client, data)
 
     assert answer.status_code == 200, answer.get_data(as_text=True)
     body = answer.get_json()
     assert body["image_id"] == hashlib.sha256(data).hexdigest()
-    assert body["model"] == {"name": "crop-classifier", "version": "1"}
+    assert body["model"] == {"name": champion_settings.model_name, "version": "1"}
     crops = [entry["crop"] for entry in body["top"]]
     assert len(crops) == 3 and set(crops) <= set(trained.report["model"]["classes"])
     assert (body["crop"], body["confidence"]) == (crops[0], body["top"][0]["probability"])
@@ -66,23 +66,25 @@ def test_without_a_token_it_is_refused(client, ingest_settings):
     assert answer.status_code == 401
 
 
-def test_before_any_promotion_it_answers_503_no_model_in_words(ingest_settings, monkeypatch,
-                                                               tmp_path):
-    registry_answering(monkeypatch, None)
-    with running_app(own_cache(ingest_settings, tmp_path)) as app:
+def test_before_any_model_is_promoted_it_answers_503_no_model_in_words(champion_settings):
+    with running_app(own_model(champion_settings, "unpromoted")) as app:
         answer = classify(app.test_client(), jpeg())
 
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert answer.get_json()["error"] == "no_model"
-    assert answer.get_json()["message"].startswith("no model has been promoted yet")
+    assert answer.get_json()["message"] == (
+        "no model has been promoted yet, so photos cannot be classified; an operator trains one "
+        "and promotes it (python -m model promote VERSION). Uploads still work")
 
 
 def test_with_the_registry_down_and_no_model_yet_it_answers_503_model_unavailable(
-        ingest_settings, monkeypatch, tmp_path):
-    registry_answering(monkeypatch, RegistryUnavailable("MLflow does not answer"))
-    with running_app(own_cache(ingest_settings, tmp_path)) as app:
+        champion_settings, tmp_path):
+    down = replace(champion_settings, mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}",
+                   model_cache_dir=str(tmp_path / "models"))
+    with running_app(down) as app:
         answer = classify(app.test_client(), jpeg())
 
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "model_unavailable"
-    assert "registry cannot be reached" in answer.get_json()["message"]
+    assert answer.get_json()["message"].startswith(
+        "the model registry cannot be reached and this server has no model loaded yet")

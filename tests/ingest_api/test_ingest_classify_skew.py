@@ -23,7 +23,6 @@ from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from tests.dataset.tensor_hashes import tensor_hashes
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.champions import own_cache, registry_answering
 from tests.ingest_api.samples import CORPUS
 
 PHOTOS = sorted(CORPUS.glob("*/*.jpg"))
@@ -49,12 +48,9 @@ def base_tensors(s3_stack) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(ingest_settings, served, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        registry_answering(patch, served)
-        cache = tmp_path_factory.mktemp("cache")
-        with running_app(own_cache(ingest_settings, cache)) as app:
-            yield app.test_client()
+def client(champion_settings):
+    with running_app(champion_settings) as app:
+        yield app.test_client()
 
 
 @pytest.mark.parametrize("path", PHOTOS, ids=lambda path: str(path.relative_to(CORPUS)))

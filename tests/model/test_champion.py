@@ -1,85 +1,103 @@
-"""The champion of a long-running process: the registry's answer served, a new champion swapped in
-without a failed request, the last model kept through registry outages, and the cached champion
-served by a process that starts while the registry is down.
+"""The champion of a long-running process, on the real MLflow: the registry's champion served, a
+new champion swapped in without a failed request, the last model kept while the registry does not
+answer, and the cached champion served by a process that starts while it is down.
 
-The registry is a function here (what `registry.champion` answers, or its RegistryUnavailable);
-the models are a real trained ONNX file under two version numbers, in real ONNX Runtime.
+Two versions of one registered model (the same trained file, registered twice) play the
+champion in turn; a registry "down" is the same settings pointed at an address where nothing
+listens.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import sys
 import threading
 import time
+import uuid
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from model.champion import Champion, ModelUnavailable, NoModel
-from model.registry import RegistryUnavailable, ServedModel
+from infra.processes import free_port
+from model.champion import POINTER_FILE, Champion, ModelUnavailable, NoModel
+from model.registry import CHAMPION, champion, connect, register
 from settings import PROJECT_ROOT
 
 TENSOR = np.full((224, 224, 3), 120, np.uint8)
-
-
-class Registry:
-    """What the registry answers at the moment: a champion, none, or RegistryUnavailable."""
-
-    def __init__(self, answer: ServedModel | None = None):
-        self.answer: ServedModel | None | Exception = answer
-        self.asked = 0
-
-    def champion(self) -> ServedModel | None:
-        self.asked += 1
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
-
-
-DOWN = RegistryUnavailable("MLflow at http://127.0.0.1:1 does not answer")
+REFRESH_S = 0.2
 
 
 @pytest.fixture(scope="module")
-def versions(trained, tmp_path_factory) -> dict[str, ServedModel]:
-    """Version "1" and "2" of crop-classifier, laid out as the model cache holds them."""
-    cache = tmp_path_factory.mktemp("models")
-    models = {}
-    for version in ("1", "2"):
-        path = cache / "crop-classifier" / version / "model.onnx"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(trained.onnx)
-        models[version] = ServedModel("crop-classifier", version, f"run{version}", path,
-                                      {"dataset.snapshot": "v1"})
-    return models
+def registered(trained, model_settings):
+    """(settings with a model name of this module's own, its versions "1" and "2")."""
+    settings = replace(model_settings, model_name=f"champion-{uuid.uuid4().hex[:8]}")
+    return settings, (register(settings, trained), register(settings, trained))
+
+
+@pytest.fixture
+def settings(registered, tmp_path_factory):
+    """The module's registry, with a model cache of the module's own."""
+    settings, _ = registered
+    return replace(settings, model_cache_dir=str(tmp_path_factory.getbasetemp() / "champions"))
 
 
 @pytest.fixture
 def pointer(tmp_path):
-    return tmp_path / "crop-classifier" / "champion.json"
+    """Where a test's champions note the champion they serve: a machine of the test's own."""
+    return tmp_path / POINTER_FILE
 
 
-def champion_of(registry: Registry, pointer, **options) -> Champion:
-    return Champion(registry.champion, refresh_s=0.05, pointer=pointer, **options)
+@pytest.fixture
+def versions(registered) -> tuple[str, str]:
+    return registered[1]
+
+
+def promote(settings, version: str) -> None:
+    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)
+
+
+class Lookup:
+    """registry.champion on settings the test may point at an address where nothing listens."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __call__(self):
+        return champion(self.settings)
+
+    def go_down(self) -> None:
+        self.settings = replace(self.settings,
+                                mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}")
+
+
+def champion_of(settings_or_lookup, pointer, **options) -> Champion:
+    """A Champion asking the registry (or the lookup) every REFRESH_S."""
+    lookup = settings_or_lookup
+    if not isinstance(lookup, Lookup):
+        lookup = Lookup(lookup)
+    return Champion(lookup, REFRESH_S, pointer, **options)
 
 
 def served_version(champion: Champion) -> str:
     return champion.serving().model.version
 
 
-def test_it_serves_the_registrys_champion_and_answers_with_it(versions, pointer):
-    champion = champion_of(Registry(versions["1"]), pointer)
+def test_it_serves_the_registrys_champion_and_answers_with_it(settings, versions, pointer):
+    promote(settings, versions[0])
+    champion = champion_of(settings, pointer)
     champion.refresh()
 
     serving = champion.serving()
-    assert serving.model == versions["1"]
+    assert serving.model == champion.find()
+    assert serving.model.version == versions[0]
     assert serving.predictor.predict(TENSOR).crop in serving.predictor.classes
 
 
-def test_before_any_promotion_there_is_no_model(pointer):
-    champion = champion_of(Registry(None), pointer)
+def test_before_any_model_is_registered_there_is_no_model(settings, pointer):
+    nothing_yet = replace(settings, model_name=f"unregistered-{uuid.uuid4().hex[:8]}")
+    champion = champion_of(nothing_yet, pointer)
     champion.refresh()
 
     with pytest.raises(NoModel):
@@ -87,91 +105,88 @@ def test_before_any_promotion_there_is_no_model(pointer):
 
 
 def test_a_registry_down_at_start_without_a_cached_champion_leaves_the_model_unavailable(
-        pointer, caplog):
-    champion = champion_of(Registry(DOWN), pointer)
+        settings, pointer, caplog):
+    lookup = Lookup(settings)
+    lookup.go_down()
+    champion = champion_of(lookup, pointer)
     with caplog.at_level(logging.WARNING, "model.champion"):
         champion.refresh()
 
     with pytest.raises(ModelUnavailable):
         champion.serving()
-    assert "does not answer (MLflow at http://127.0.0.1:1 does not answer); no model is served" \
+    assert "the model registry does not answer (the model registry (MLflow) does not answer at " \
         in caplog.text
+    assert "no model is served until it answers" in caplog.text
 
 
-def test_a_new_champion_is_served_in_its_turn_and_the_change_reported(versions, pointer):
-    registry, changes = Registry(versions["1"]), []
-    champion = champion_of(registry, pointer, on_change=changes.append)
-    champion.refresh()
-    registry.answer = versions["2"]
-    champion.refresh()
-
-    assert served_version(champion) == "2"
-    assert changes == [versions["1"], versions["2"]]
-
-
-def test_the_same_champion_is_not_loaded_again(versions, pointer):
+def test_a_new_champion_is_served_in_its_turn_and_the_change_reported(settings, versions,
+                                                                      pointer):
+    promote(settings, versions[0])
     changes = []
-    champion = champion_of(Registry(versions["1"]), pointer, on_change=changes.append)
+    champion = champion_of(settings, pointer, on_change=changes.append)
+    champion.refresh()
+    promote(settings, versions[1])
+    champion.refresh()
+
+    assert served_version(champion) == versions[1]
+    assert [model.version for model in changes] == list(versions)
+
+
+def test_the_same_champion_is_not_loaded_again(settings, versions, pointer):
+    promote(settings, versions[0])
+    changes = []
+    champion = champion_of(settings, pointer, on_change=changes.append)
     champion.refresh()
     predictor = champion.serving().predictor
     champion.refresh()
 
-    assert champion.serving().predictor is predictor and changes == [versions["1"]]
+    assert champion.serving().predictor is predictor and len(changes) == 1
 
 
 def test_the_last_model_serves_on_while_the_registry_is_down_and_the_outage_is_logged_once(
-        versions, pointer, caplog):
-    registry = Registry(versions["1"])
-    champion = champion_of(registry, pointer)
+        settings, versions, pointer, caplog):
+    promote(settings, versions[0])
+    lookup = Lookup(settings)
+    champion = champion_of(lookup, pointer)
     champion.refresh()
-    registry.answer = DOWN
+    answering = lookup.settings
+    lookup.go_down()
     with caplog.at_level(logging.WARNING, "model.champion"):
-        for _ in range(3):
+        for _ in range(2):
             champion.refresh()
-            assert served_version(champion) == "1"
-        registry.answer = versions["1"]
+            assert served_version(champion) == versions[0]
+        lookup.settings = answering
         champion.refresh()
 
-    assert [record.message for record in caplog.records] == [
-        "the model registry does not answer (MLflow at http://127.0.0.1:1 does not answer); "
-        "crop-classifier version 1 serves on",
-        "the model registry answers again after 0 s",
-    ]
+    messages = [record.message for record in caplog.records if record.name == "model.champion"]
+    assert len(messages) == 2
+    assert messages[0].startswith("the model registry does not answer (the model registry "
+                                  "(MLflow) does not answer at http://127.0.0.1:")
+    assert messages[0].endswith(f"{settings.model_name} version {versions[0]} serves on")
+    assert messages[1].startswith("the model registry answers again after ")
 
 
-def test_a_lookup_that_fails_unexpectedly_is_an_outage_too(versions, pointer, caplog):
-    registry = Registry(versions["1"])
-    champion = champion_of(registry, pointer)
+def test_a_cached_file_that_does_not_load_leaves_the_served_model(settings, versions, pointer,
+                                                                  tmp_path, caplog):
+    settings = replace(settings, model_cache_dir=str(tmp_path / "models"))  # damaged below
+    promote(settings, versions[0])
+    champion = champion_of(settings, pointer)
     champion.refresh()
-    registry.answer = KeyError("aliases")
-    with caplog.at_level(logging.ERROR, "model.champion"):
-        champion.refresh()
-
-    assert served_version(champion) == "1"
-    assert "asking the registry for the champion failed" in caplog.text
-
-
-def test_a_model_file_that_does_not_load_leaves_the_served_one(versions, pointer, tmp_path,
-                                                                caplog):
-    damaged = tmp_path / "3" / "model.onnx"
-    damaged.parent.mkdir()
+    promote(settings, versions[1])
+    damaged = champion.find().path  # version 2, cached by this lookup
     damaged.write_bytes(b"not an onnx file")
-    registry = Registry(versions["1"])
-    champion = champion_of(registry, pointer)
-    champion.refresh()
-    registry.answer = ServedModel("crop-classifier", "3", "run3", damaged, {})
     with caplog.at_level(logging.ERROR, "model.champion"):
         champion.refresh()
 
-    assert served_version(champion) == "1"
-    assert "cannot load crop-classifier version 3" in caplog.text
+    assert served_version(champion) == versions[0]
+    assert f"cannot load {settings.model_name} version {versions[1]}" in caplog.text
 
 
-def test_a_champion_taken_away_is_no_longer_served(versions, pointer):
-    registry = Registry(versions["1"])
-    champion = champion_of(registry, pointer)
+def test_a_champion_taken_away_is_no_longer_served(settings, versions, pointer):
+    promote(settings, versions[0])
+    champion = champion_of(settings, pointer)
     champion.refresh()
-    registry.answer = None
+    connect(settings).delete_registered_model_alias(settings.model_name, CHAMPION)
     champion.refresh()
 
     with pytest.raises(NoModel):
@@ -179,52 +194,62 @@ def test_a_champion_taken_away_is_no_longer_served(versions, pointer):
 
 
 def test_a_process_started_while_the_registry_is_down_serves_the_champion_cached_last(
-        versions, pointer, caplog):
-    before_restart = champion_of(Registry(versions["2"]), pointer)
+        settings, versions, pointer, caplog):
+    promote(settings, versions[1])
+    before_restart = champion_of(settings, pointer)
     before_restart.refresh()
+    assert pointer.is_file()
 
-    restarted = champion_of(Registry(DOWN), pointer)
+    lookup = Lookup(settings)
+    lookup.go_down()
+    restarted = champion_of(lookup, pointer)
     with caplog.at_level(logging.INFO, "model.champion"):
         restarted.start()
         try:
-            assert restarted.serving().model == versions["2"]
+            assert served_version(restarted) == versions[1]
         finally:
             restarted.close()
-    assert "serving the cached champion crop-classifier version 2 (champion at " in caplog.text
+    assert (f"serving the cached champion {settings.model_name} version {versions[1]} "
+            "(champion at ") in caplog.text
 
 
-def test_the_cached_champion_gives_way_to_the_registrys_once_it_answers(versions, pointer):
-    champion_of(Registry(versions["1"]), pointer).refresh()
-    registry = Registry(versions["2"])
-    champion = champion_of(registry, pointer).start()
+def test_the_cached_champion_gives_way_to_the_registrys_once_it_answers(settings, versions,
+                                                                        pointer):
+    promote(settings, versions[0])
+    champion_of(settings, pointer).refresh()
+    promote(settings, versions[1])
+    champion = champion_of(settings, pointer).start()
     try:
-        deadline = time.monotonic() + 10
-        while served_version(champion) != "2" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert served_version(champion) == "2"
+        deadline = time.monotonic() + 30
+        while served_version(champion) != versions[1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served_version(champion) == versions[1]
     finally:
         champion.close()
 
 
-def test_a_cached_champion_whose_file_is_gone_is_not_served(versions, pointer, tmp_path):
-    copy = tmp_path / "copy" / "model.onnx"
-    copy.parent.mkdir()
-    shutil.copy(versions["1"].path, copy)
-    champion_of(Registry(ServedModel("crop-classifier", "1", "run1", copy, {})), pointer).refresh()
-    copy.unlink()
+def test_a_cached_champion_whose_file_is_gone_is_not_served(settings, versions, pointer,
+                                                            tmp_path):
+    settings = replace(settings, model_cache_dir=str(tmp_path / "models"))  # emptied below
+    promote(settings, versions[0])
+    before_restart = champion_of(settings, pointer)
+    before_restart.refresh()
+    before_restart.serving().model.path.unlink()
 
-    champion = champion_of(Registry(DOWN), pointer).start()
+    lookup = Lookup(settings)
+    lookup.go_down()
+    restarted = champion_of(lookup, pointer).start()
     try:
         with pytest.raises(ModelUnavailable):
-            champion.serving()
+            restarted.serving()
     finally:
-        champion.close()
+        restarted.close()
 
 
-def test_requests_during_a_swap_all_get_an_answer(versions, pointer):
-    """A thread swaps between the two versions as fast as it can while another predicts."""
-    registry = Registry(versions["1"])
-    champion = champion_of(registry, pointer)
+def test_requests_during_swaps_all_get_an_answer(settings, versions, pointer):
+    """The champion moves back and forth while a thread predicts without pause."""
+    promote(settings, versions[0])
+    champion = champion_of(settings, pointer)
     champion.refresh()
     stop, answered, failures = threading.Event(), set(), []
 
@@ -240,14 +265,14 @@ def test_requests_during_a_swap_all_get_an_answer(versions, pointer):
     asking = threading.Thread(target=ask)
     asking.start()
     try:
-        for version in ("2", "1", "2", "1", "2"):
-            registry.answer = versions[version]
+        for version in (versions[1], versions[0], versions[1], versions[0]):
+            promote(settings, version)
             champion.refresh()
-            time.sleep(0.05)
+            time.sleep(0.1)
     finally:
         stop.set()
         asking.join()
-    assert failures == [] and answered == {"1", "2"}
+    assert failures == [] and answered == set(versions)
 
 
 def test_serving_needs_neither_torch_nor_scikit_learn_nor_the_onnx_tools():
