@@ -13,6 +13,7 @@ import logging
 import time
 
 from flask import Blueprint, Flask, current_app, request
+from flask.logging import default_handler
 
 from ingest_api import api_schemas, metrics
 from ingest_api.decode_budget import DecodeBusy
@@ -31,7 +32,12 @@ EXTENSION_KEY = "champion"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Start the worker's champion and take /classify."""
+    """Start the worker's champion and take /classify; the model's log lines (which version
+    serves, the registry's outages) join the app's."""
+    model_log = logging.getLogger("model")
+    model_log.setLevel(logging.INFO)
+    if default_handler not in model_log.handlers:
+        model_log.addHandler(default_handler)
     champion = Champion.from_settings(settings, on_change=metrics.ServedModelGauge())
     app.extensions[EXTENSION_KEY] = champion.start()
     app.register_blueprint(bp)

@@ -367,8 +367,8 @@ def _model_unavailable(error: ModelUnavailable) -> Response:
     log.warning("no photo can be classified: %s", error)
     return unavailable_response(
         error.code,
-        "the model registry cannot be reached and this server has no model loaded yet; retry "
-        f"in {RETRY_AFTER_SECONDS} seconds (uploads still work)",
+        "this server has no model loaded yet: the model registry does not answer, or the model "
+        f"is still being loaded; retry in {RETRY_AFTER_SECONDS} seconds (uploads still work)",
     )
 
 

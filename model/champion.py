@@ -10,6 +10,9 @@ starts and when it ends. Each model served is noted in the model cache (champion
 the versions' files), so a process that starts while the registry is down serves the last
 champion this machine knew, and says so in its log. A process serves that cached champion from
 its start anyway, until the registry's first answer confirms or replaces it.
+
+The registry is imported at the first lookup, not with this module: it imports onnxruntime,
+whose threads do not survive the fork of gunicorn's workers (see model/predictor.py).
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from model.predictor import Predictor
-from model.registry import RegistryUnavailable, ServedModel, champion
 from settings import Settings
+
+if TYPE_CHECKING:
+    from model.registry import ServedModel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ class NoModel(Exception):
 
 
 class ModelUnavailable(Exception):
-    """No model is loaded, and the registry cannot say which to load."""
+    """No model is loaded: the registry does not answer, or the first model is still loading."""
 
     code = "model_unavailable"
 
@@ -76,7 +83,7 @@ class Champion:
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> Champion:
-        return cls(lambda: champion(settings), settings.model_refresh_s,
+        return cls(lambda: registry().champion(settings), settings.model_refresh_s,
                    Path(settings.model_cache_dir) / settings.model_name / POINTER_FILE, **options)
 
     def start(self) -> Champion:
@@ -96,7 +103,9 @@ class Champion:
             return current
         if self._no_champion:
             raise NoModel("the registry has no champion")
-        raise ModelUnavailable("no model is loaded and the registry does not answer")
+        if self._down_since is not None:
+            raise ModelUnavailable("no model is loaded and the registry does not answer")
+        raise ModelUnavailable(f"the first model is not loaded after {FIRST_MODEL_WAIT_S} s")
 
     def refresh(self) -> None:
         """Ask the registry once, and serve its champion if it is another version."""
@@ -154,7 +163,7 @@ class Champion:
         """Serve the champion this machine noted last, until the registry answers."""
         try:
             noted = json.loads(self.pointer.read_text())
-            model = ServedModel(noted["name"], noted["version"], noted["run_id"],
+            model = registry().ServedModel(noted["name"], noted["version"], noted["run_id"],
                                 Path(noted["path"]), noted["lineage"])
         except FileNotFoundError:
             return
@@ -180,7 +189,7 @@ class Champion:
             log.warning("cannot note the champion in %s: %r", self.pointer, error)
 
     def _registry_down(self, error: Exception) -> None:
-        if isinstance(error, RegistryUnavailable):
+        if isinstance(error, registry().RegistryUnavailable):
             reason = str(error)
         else:
             log.error("asking the registry for the champion failed", exc_info=error)
@@ -205,3 +214,10 @@ class Champion:
 
 def key(model: ServedModel) -> tuple[str, str]:
     return model.name, str(model.version)
+
+
+def registry() -> ModuleType:
+    """model.registry, imported in the process that asks it (see the module's docstring)."""
+    from model import registry
+
+    return registry

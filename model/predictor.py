@@ -5,6 +5,10 @@ The session has model/runtime.py's single intra-op thread, and a bounded memory:
 arena (it grows with every input shape and never shrinks) and one input shape, a batch of one.
 A process runs one photo at a time per model (a lock), so a worker holds one photo's activations
 at most, as the decode budget holds its decodes. ONNX Runtime alone: no torch, no scikit-learn.
+
+onnxruntime is imported when a session is made, not with this module: gunicorn's master imports
+the API before it forks its workers, and onnxruntime's threads do not survive a fork (a worker
+then hangs or aborts when it exits; onnxruntime PR #31961).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnxruntime as ort
 
-from model.runtime import session_options
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 # The model's metadata key holding its class names, in the order of its probabilities
 # (model/classifier.py writes it).
@@ -37,6 +42,8 @@ class Prediction:
 
 
 def serving_options() -> ort.SessionOptions:
+    from model.runtime import session_options
+
     options = session_options()
     options.enable_cpu_mem_arena = False
     return options
@@ -46,6 +53,8 @@ class Predictor:
     """A session on one ONNX classifier; thread-safe, one run at a time."""
 
     def __init__(self, path: Path):
+        import onnxruntime as ort
+
         self.session = ort.InferenceSession(str(path), serving_options(),
                                             providers=["CPUExecutionProvider"])
         metadata = self.session.get_modelmeta().custom_metadata_map

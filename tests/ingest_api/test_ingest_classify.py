@@ -87,4 +87,4 @@ def test_with_the_registry_down_and_no_model_yet_it_answers_503_model_unavailabl
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "model_unavailable"
     assert answer.get_json()["message"].startswith(
-        "the model registry cannot be reached and this server has no model loaded yet")
+        "this server has no model loaded yet: the model registry does not answer")
