@@ -8,7 +8,7 @@ FIELDS as ingest_api/image_records.py shows them.
 from __future__ import annotations
 
 from dataset.image_record import FIELDS, STATUSES
-from dataset.label_corrections import MAX_NOTE_CHARS
+from dataset.label_corrections import MAX_NOTE_CHARS, MODEL_VERSION
 from dataset.records import GPS_SOURCES
 from ingest_api.form import FILE_FIELD
 from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS
@@ -253,6 +253,19 @@ LABEL_CORRECTION_REQUEST = {
         "label": {"type": "string", "pattern": whole(LABEL), "description": "the right crop"},
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
                  "description": "why, in words"},
+        "prediction": {
+            "type": ["object", "null"],
+            "description": "the model's answer this correction overrules, as the client showed "
+            "it (POST /classify's crop, confidence and model version); without it, the "
+            "prediction the photo's record holds is kept with the correction",
+            "properties": {
+                "crop": {"type": "string", "pattern": whole(LABEL)},
+                "confidence": _PROBABILITY,
+                "model_version": {"type": "string", "pattern": whole(MODEL_VERSION)},
+            },
+            "required": ["crop", "confidence", "model_version"],
+            "additionalProperties": False,
+        },
     },
 }
 
@@ -266,6 +279,12 @@ LABEL_CORRECTION_ENTRY = {
         "device_id": {"type": ["string", "null"], "description": "the device that corrected it"},
         "corrected_at": {"type": "string", "format": "date-time"},
         "request_id": {"type": ["string", "null"]},
+        "prediction": {"type": ["string", "null"],
+                       "description": "the crop the model predicted, which the correction "
+                       "overruled; null when no prediction was known"},
+        "prediction_confidence": {"type": ["number", "null"]},
+        "model_version": {"type": ["string", "null"],
+                          "description": "the version of the model that predicted it"},
     },
 }
 
