@@ -163,6 +163,7 @@ The pipeline is up.
   map            {MAP_PATH}  ({summary.mapped} placed, {summary.without_gps} without GPS)
   dataset        {settings.dataset_root}  at {settings.s3.endpoint_url}
   search index   {settings.elasticsearch_url}/{settings.elasticsearch_index}
+  model registry {settings.mlflow_tracking_uri}  (MLflow; python -m model versions)
   logs, state    {settings.stack_dir}
   stop with      ./deploy.sh down""")
 

@@ -79,7 +79,7 @@ def connect(settings: Settings) -> MlflowClient:
 
 def unavailable(settings: Settings, error: Exception) -> RegistryUnavailable:
     """The sentence for a failed call to MLflow; the details go to the log."""
-    log.warning("MLflow call failed: %r", error)
+    log.info("MLflow call failed: %r", error)  # the sentence says what matters
     uri = settings.mlflow_tracking_uri
     status = error.get_http_status_code() if isinstance(error, MlflowException) else None
     # MLflow raises its own exception in the `except` of a failed request: that is its context.
@@ -106,15 +106,25 @@ def check(settings: Settings) -> None:
 def champion(settings: Settings) -> ServedModel | None:
     """The version with the alias `champion`, its file cached; None while there is none."""
     client = connect(settings)
+    found = _aliased(settings, client, CHAMPION)
+    return None if found is None else _cached(client, found, settings)
+
+
+def alias_version(settings: Settings, client: MlflowClient, alias: str) -> str | None:
+    """The version the alias points at; None if it points nowhere (or there is no such model)."""
+    found = _aliased(settings, client, alias)
+    return None if found is None else found.version
+
+
+def _aliased(settings: Settings, client: MlflowClient, alias: str) -> ModelVersion | None:
     try:
-        found = client.get_model_version_by_alias(settings.model_name, CHAMPION)
+        return client.get_model_version_by_alias(settings.model_name, alias)
     except MlflowException as error:
         if error.error_code in NOT_FOUND or _no_alias(error):
             return None
         raise unavailable(settings, error) from error
     except (requests.RequestException, OSError) as error:
         raise unavailable(settings, error) from error
-    return _cached(client, found, settings)
 
 
 def model_version(settings: Settings, version: str) -> ServedModel:

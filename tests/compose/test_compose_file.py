@@ -31,7 +31,8 @@ COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 COMPOSE_DIR = PROJECT_ROOT / "infra" / "compose"
 INDEX_PLACEHOLDER = "__ELASTICSEARCH_INDEX__"
 
-SERVERS = {"kafka", "minio", "elasticsearch", "kibana", "nginx"}
+SERVERS = {"kafka", "minio", "elasticsearch", "kibana", "nginx", "mlflow"}
+MLFLOW_DOCKERFILE = COMPOSE_DIR / "mlflow" / "Dockerfile"
 PIPELINE = {"api", "streaming"}
 ONE_SHOTS = {"kafka-init", "minio-init", "es-init", "kibana-init"}
 SETTINGS_VARIABLES = set(VARIABLES.values()) | set(S3_VARIABLES.values())
@@ -95,13 +96,14 @@ def saved_objects(index: str) -> list[dict]:
 # The services
 
 
-def test_the_stack_is_four_servers_their_one_shot_setup_and_the_pipeline(services):
+def test_the_stack_is_its_servers_their_one_shot_setup_and_the_pipeline(services):
     assert set(services) == SERVERS | ONE_SHOTS | PIPELINE
 
 
 def test_every_image_is_pinned_to_a_tag_other_than_latest(services):
     images = [service["image"] for service in services.values()]
-    images += re.findall(r"^FROM\s+(\S+)", (PROJECT_ROOT / "Dockerfile").read_text(), re.M)
+    for dockerfile in (PROJECT_ROOT / "Dockerfile", MLFLOW_DOCKERFILE):
+        images += re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(), re.M)
     for image in images:
         name, _, tag = image.rpartition(":")
         assert name and "/" not in tag, f"{image} has no tag"
@@ -158,6 +160,7 @@ def test_host_ports_are_those_of_the_settings_defaults(services):
     assert urlsplit(f"//{defaults.kafka_bootstrap_servers}").port in host_ports["kafka"]
     assert urlsplit(defaults.s3.endpoint_url).port in host_ports["minio"]
     assert urlsplit(defaults.elasticsearch_url).port in host_ports["elasticsearch"]
+    assert host_ports["mlflow"] == {defaults.mlflow_port}
     assert [(address, host) for address, host, _ in published(services["nginx"])] == [
         ("127.0.0.1", defaults.api_port)
     ]
@@ -200,6 +203,7 @@ def test_the_pipeline_reaches_the_servers_by_their_service_names(services, name)
     assert (bootstrap.hostname, bootstrap.port) == ("kafka", 9092)
     assert (s3.hostname, s3.port) == ("minio", 9000)
     assert (elasticsearch.hostname, elasticsearch.port) == ("elasticsearch", 9200)
+    assert settings.mlflow_tracking_uri == "http://mlflow:5000"
 
 
 def test_every_interpolated_variable_is_a_setting_defaulting_to_the_settings_default():
@@ -459,6 +463,43 @@ def test_the_image_runs_as_an_unprivileged_user_and_bakes_in_no_secret():
     assert re.search(r"^USER 10001(:10001)?$", dockerfile, re.M)
     assert "--uid 10001" in dockerfile
     assert not re.search(r"SECRET|PASSWORD|AWS_", dockerfile)
+
+
+# The model registry
+
+
+def test_the_registry_runs_from_an_image_of_its_own_with_the_native_pins(services):
+    mlflow = services["mlflow"]
+    assert mlflow["build"] == {"context": ".", "dockerfile": "infra/compose/mlflow/Dockerfile"}
+    dockerfile = MLFLOW_DOCKERFILE.read_text()
+    assert "pip install -r /tmp/requirements-mlflow.txt" in dockerfile
+    assert "COPY infra/requirements-mlflow.txt /tmp/requirements-mlflow.txt" in dockerfile
+    assert re.search(r"^USER 10002(:10002)?$", dockerfile, re.M)
+    assert not re.search(r"SECRET|PASSWORD|AWS_", dockerfile)
+
+
+def test_the_registry_is_configured_by_the_settings_the_pipeline_reads_it_with(services):
+    """The server's admin is the pipeline's MLflow user; its port the one the pipeline calls."""
+    server = environment(services["mlflow"])
+    pipeline = environment(services["api"])
+    assert set(server) <= SETTINGS_VARIABLES and set(server) <= documented_variables()
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_USERNAME", "MLFLOW_PASSWORD", "MLFLOW_BUCKET",
+                 "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert server[name] == pipeline[name], name
+    settings = Settings.from_env(server)
+    assert urlsplit(settings.mlflow_tracking_uri).port == settings.mlflow_port
+    assert published(services["mlflow"]) == [("127.0.0.1", Settings().mlflow_port,
+                                              settings.mlflow_port)]
+
+
+def test_the_registry_keeps_its_stores_on_a_volume_and_its_bucket_is_made_first(services):
+    mlflow = services["mlflow"]
+    [mount] = mlflow["volumes"]
+    volume, target = mount.split(":")
+    assert volume in yaml.safe_load(COMPOSE_FILE.read_text())["volumes"]
+    assert "state=${1:-" + target + "}" in (COMPOSE_DIR / "mlflow" / "start.sh").read_text()
+    assert mlflow["depends_on"] == {"minio-init": {"condition": "service_completed_successfully"}}
+    assert environment(services["minio-init"])["MLFLOW_BUCKET"] == Settings().mlflow_bucket
 
 
 def test_the_build_context_leaves_out_local_state_tests_and_env_files():

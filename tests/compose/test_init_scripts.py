@@ -1,6 +1,8 @@
-"""The one-shot scripts of infra/compose/, run here with stand-ins for curl and mc.
+"""The scripts of infra/compose/, run here with stand-ins for curl, mc and mlflow: the one-shots,
+and the MLflow server's start script.
 
-In compose they run in curlimages/curl and minio/mc against the real servers; here a stand-in
+In compose they run in curlimages/curl, minio/mc and the MLflow image against the real servers;
+here a stand-in
 records each call and each file it uploads, and gives the answers a test scripts for the server,
 in order (the last one repeats), so the requests themselves are checked without Docker.
 """
@@ -11,12 +13,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from infra.mlflow_server import MlflowServer, auth_ini
 from infra.schemas import IMAGE_MAPPINGS
-from settings import PROJECT_ROOT
+from settings import PROJECT_ROOT, Settings
 
 SCRIPTS = PROJECT_ROOT / "infra" / "compose"
 
@@ -32,7 +36,9 @@ for arg in args:
 log = pathlib.Path(os.environ["CALLS"])
 made = len(log.read_text().splitlines())
 with log.open("a") as calls:
-    calls.write(json.dumps({{"program": "{name}", "args": args, "uploads": uploads}}) + "\\n")
+    env = {{k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}}
+    calls.write(json.dumps({{"program": "{name}", "args": args, "uploads": uploads,
+                            "env": env}}) + "\\n")
 answers = json.loads(os.environ["ANSWERS"]) or [""]
 print(answers[min(made, len(answers) - 1)])
 """
@@ -45,16 +51,18 @@ class Calls:
         self.bin = folder / "bin"
         self.bin.mkdir()
         self.log = folder / "calls.jsonl"
-        for name in ("curl", "mc"):
+        for name in ("curl", "mc", "mlflow"):
             program = self.bin / name
             program.write_text(STAND_IN.format(python=sys.executable, name=name))
             program.chmod(0o755)
 
-    def run(self, script: str, *answers: str, **env: str) -> subprocess.CompletedProcess:
+    def run(self, script: str, *answers: str, args: tuple[str, ...] = (),
+            **env: str) -> subprocess.CompletedProcess:
         self.log.write_text("")
-        path = f"{self.bin}{os.pathsep}{os.environ['PATH']}"
+        path = os.pathsep.join([str(self.bin), *filter(None, [env.pop("PYTHON_DIR", "")]),
+                                os.environ["PATH"]])
         return subprocess.run(
-            ["sh", str(SCRIPTS / script)],
+            ["sh", str(SCRIPTS / script), *args],
             env={"PATH": path, "CALLS": str(self.log), "ANSWERS": json.dumps(answers), **env},
             capture_output=True,
             text=True,
@@ -145,19 +153,72 @@ S3 = {
     "S3_ENDPOINT_URL": "http://minio:9000",
     "AWS_ACCESS_KEY_ID": "key",
     "AWS_SECRET_ACCESS_KEY": "secret",
+    "MLFLOW_BUCKET": "registry",
 }
 
 
-def test_minio_init_creates_the_bucket_of_the_dataset_root(calls):
+def test_minio_init_creates_the_buckets_of_the_dataset_root_and_the_registry(calls):
     result = calls.run("minio-init.sh", DATASET_ROOT="s3://crops/dataset/v1", **S3)
     assert result.returncode == 0, result.stderr
     assert [call["args"] for call in calls.made()] == [
         ["alias", "set", "pipeline", "http://minio:9000", "key", "secret"],
+        ["mb", "--ignore-existing", "pipeline/registry"],
         ["mb", "--ignore-existing", "pipeline/crops"],
     ]
 
 
-def test_minio_init_has_nothing_to_do_for_a_local_dataset_root(calls):
+def test_minio_init_makes_only_the_registry_s_bucket_for_a_local_dataset_root(calls):
     result = calls.run("minio-init.sh", DATASET_ROOT="/data/dataset", **S3)
     assert result.returncode == 0
-    assert calls.made() == []
+    assert [call["args"][:2] for call in calls.made()] == [["alias", "set"],
+                                                            ["mb", "--ignore-existing"]]
+
+
+# The MLflow server's start script (infra/compose/mlflow/start.sh), against infra/mlflow_server.py
+
+
+MLFLOW = {"MLFLOW_PORT": "5000", "MLFLOW_TRACKING_URI": "http://mlflow:5000",
+          "MLFLOW_USERNAME": "pipeline", "MLFLOW_PASSWORD": "registry-secret", **S3}
+
+
+def start_mlflow(calls: Calls, state: Path) -> dict:
+    python = str(Path(sys.executable).parent)  # the script makes its secret key with python3
+    result = calls.run("mlflow/start.sh", args=(str(state),),
+                       PYTHON_DIR=python, **MLFLOW)
+    assert result.returncode == 0, result.stderr
+    [call] = calls.made()
+    return call
+
+
+def test_the_compose_server_runs_as_the_native_one_but_on_its_network(calls, tmp_path):
+    settings = replace(Settings(), mlflow_bucket="registry", mlflow_username="pipeline",
+                       mlflow_password="registry-secret", stack_dir=str(tmp_path / "stack"))
+    home = Path(settings.stack_dir) / "mlflow"
+    home.mkdir(parents=True)
+    (home / "flask_secret_key").write_text("made by prepare()")
+    native_argv, native_env = MlflowServer(settings).command()
+    call = start_mlflow(calls, tmp_path)
+
+    argv = dict(zip(call["args"][1::2], call["args"][2::2], strict=False))
+    native = dict(zip(native_argv[2::2], native_argv[3::2], strict=True))
+    assert call["args"][0] == native_argv[1] == "server"
+    assert {flag: value.replace(str(home), str(tmp_path)) for flag, value in native.items()
+            if flag != "--host"} == {flag: argv[flag] for flag in native if flag != "--host"}
+    assert argv["--host"] == "0.0.0.0"
+    assert argv["--allowed-hosts"].split(",") == ["mlflow", "mlflow:5000", "localhost",
+                                                  "localhost:5000", "127.0.0.1", "127.0.0.1:5000"]
+    env = call["env"]
+    assert set(env) - set(MLFLOW) == {name for name in native_env if name.startswith("MLFLOW_")}
+    assert env["MLFLOW_AUTH_ADMIN_PASSWORD"] == "registry-secret"
+    assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
+    ini = Path(env["MLFLOW_AUTH_CONFIG_PATH"]).read_text()
+    assert ini == auth_ini(f"sqlite:///{tmp_path}/basic_auth.db", "pipeline")
+
+
+def test_the_compose_server_keeps_its_secret_key_and_its_files_private(calls, tmp_path):
+    first = start_mlflow(calls, tmp_path)["env"]["MLFLOW_FLASK_SERVER_SECRET_KEY"]
+    again = start_mlflow(calls, tmp_path)["env"]["MLFLOW_FLASK_SERVER_SECRET_KEY"]
+    assert len(first) == 64 and again == first
+    for name in ("flask_secret_key", "basic_auth.ini"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, name

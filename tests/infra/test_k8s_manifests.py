@@ -327,3 +327,49 @@ def test_kibanas_objects_are_imported_by_composes_own_script_and_files():
     kibana, elasticsearch = the("Kibana")["spec"], the("Elasticsearch")
     assert kibana["elasticsearchRef"]["name"] == elasticsearch["metadata"]["name"]
     assert kibana["version"] == elasticsearch["spec"]["version"]
+
+
+# The model registry
+
+
+def test_the_registry_runs_the_compose_image_and_start_script_once_on_its_volume():
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"]
+    deployment = the("Deployment", "mlflow")
+    [server] = containers(deployment)
+    assert server["image"] == compose["mlflow"]["image"]
+    assert server["command"][-1] == "/usr/local/bin/mlflow-start"
+    assert "COPY infra/compose/mlflow/start.sh /usr/local/bin/mlflow-start" in (
+        PROJECT_ROOT / "infra" / "compose" / "mlflow" / "Dockerfile").read_text()
+    # SQLite on a ReadWriteOnce volume: one pod, never two at once.
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    [mount] = server["volumeMounts"]
+    [compose_mount] = compose["mlflow"]["volumes"]
+    assert mount["mountPath"] == compose_mount.split(":")[1]
+    [volume] = deployment["spec"]["template"]["spec"]["volumes"]
+    claim = the("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+
+
+def test_the_pipeline_reaches_the_registry_at_its_service_with_the_servers_credentials():
+    [server] = containers(the("Deployment", "mlflow"))
+    settings = settings_of(server)
+    names = {e["name"] for e in server["env"]} | set(the("ConfigMap", "pipeline-settings")["data"])
+    assert names <= SETTINGS_VARIABLES, names - SETTINGS_VARIABLES
+    address = urlsplit(settings.mlflow_tracking_uri)
+    service = the("Service", "mlflow")
+    assert address.hostname == service["metadata"]["name"]
+    assert [port["port"] for port in service["spec"]["ports"]] == [address.port]
+    assert [port["containerPort"] for port in server["ports"]] == [settings.mlflow_port]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert server[probe]["httpGet"] == {"path": "/health", "port": settings.mlflow_port}
+    password = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in server["env"]
+                if "valueFrom" in e}["MLFLOW_PASSWORD"]
+    for container in pipeline_containers():
+        if container.get("command", [])[:3] == ["python", "-m", "infra.schemas"]:
+            continue  # which needs only Elasticsearch
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
+                if "valueFrom" in e}
+        assert refs["MLFLOW_PASSWORD"] == password
+        assert settings_of(container).mlflow_tracking_uri == settings.mlflow_tracking_uri
+    assert {"name": settings.mlflow_bucket} in the("Tenant")["spec"]["buckets"]

@@ -4,6 +4,9 @@ or the registry cannot be read."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from infra.processes import free_port
 from model.__main__ import main
 from model.train import CARD_FILE, MODEL_FILE
 from preprocessing.upload import Upload, process_upload
+from settings import PROJECT_ROOT
 from tests.model.conftest import SNAPSHOT, use_settings
 from tests.preprocessing.synthetic import encode, photo_like
 
@@ -123,3 +127,15 @@ def test_credentials_the_registry_refuses_are_one_sentence(tmp_path: Path, capsy
     said = refusal(capsys, ["train", str(tmp_path), "--snapshot", SNAPSHOT])
     assert said == (f"train: the model registry at {model_settings.mlflow_tracking_uri} refused "
                     "the project's credentials (MLFLOW_USERNAME, MLFLOW_PASSWORD)")
+
+
+def test_from_a_shell_a_registry_that_does_not_answer_is_one_line_on_stderr():
+    """No log record or traceback around the sentence when nothing configures logging."""
+    uri = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run([sys.executable, "-m", "model", "versions"], cwd=PROJECT_ROOT,
+                            env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"versions: the model registry (MLflow) does not answer at {uri}: is it running? "
+        "(`python -m infra up mlflow` starts it)"]
