@@ -1,4 +1,5 @@
-"""Label corrections: who changed a photo's crop label, from what to what, when, and why.
+"""Label corrections: who changed a photo's crop label, from what to what, when, and why; and
+what the model predicted for the photo then (the feedback loop: where people overrule it).
 
 Kept in a Delta table beside the manifest (`<root>/label_corrections/`), one appended row per
 correction: the history is never rewritten. A "correction" to the label the photo has already
@@ -6,10 +7,14 @@ changes nothing and is not recorded. A correction is durable once recorded; then
 row and the search document take the new label. The stream and the batch job apply the
 latest corrections to the rows they commit, so a batch job run again never brings an old label
 back, and the next snapshot carries the corrected one.
+
+The prediction columns came later: a table made before them gets them at its next correction
+(Delta's schema merge), its earlier rows reading null there.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
@@ -19,6 +24,8 @@ from dataset.delta_tables import DatasetTable
 
 CORRECTIONS_DIR = "label_corrections"
 MAX_NOTE_CHARS = 500
+# A model version as a correction may name it: the registry's (digits in MLflow), short, printable.
+MODEL_VERSION = re.compile(r"[0-9A-Za-z._-]{1,64}")
 
 SCHEMA = pa.schema([
     ("image_id", pa.string()),
@@ -28,6 +35,9 @@ SCHEMA = pa.schema([
     ("device_id", pa.string()),
     ("corrected_at", pa.string()),  # UTC, ISO 8601
     ("request_id", pa.string()),
+    ("prediction", pa.string()),  # the crop the model predicted, when one did
+    ("prediction_confidence", pa.float64()),
+    ("model_version", pa.string()),  # the registered model's version that predicted it
 ])
 
 
@@ -42,6 +52,9 @@ class LabelCorrection:
     device_id: str | None
     corrected_at: str
     request_id: str | None
+    prediction: str | None = None
+    prediction_confidence: float | None = None
+    model_version: str | None = None
 
     @property
     def changes_label(self) -> bool:
@@ -68,7 +81,8 @@ class CorrectionLog(DatasetTable):
         label is no correction: nothing is appended."""
         if not correction.changes_label:
             return
-        self.append(pa.Table.from_pylist([asdict(correction)], schema=SCHEMA))
+        self.append(pa.Table.from_pylist([asdict(correction)], schema=SCHEMA),
+                    schema_mode="merge")
 
     def history(self, image_id: str) -> list[LabelCorrection]:
         """The photo's corrections, oldest first."""

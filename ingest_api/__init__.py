@@ -1,4 +1,5 @@
-"""The mobile app's upload endpoint: checks a photo by content and puts it on Kafka.
+"""The mobile app's upload endpoint: checks a photo by content and puts it on Kafka; and
+POST /classify, which answers which crop a photo shows.
 
 Build the app with create_app(); serve it with `python -m ingest_api` (gunicorn, with the
 options of server.py).
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from ingest_api import metrics, request_ids
+from ingest_api import classify, metrics, request_ids
 from ingest_api.accepted_uploads import AcceptedUploads
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
@@ -65,6 +66,7 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     DecodeBudget.from_settings(settings).init_app(app)
     register_error_handlers(app)
     app.register_blueprint(bp)
+    classify.init_app(app, settings)
     LabelBook.from_settings(settings).init_app(app)
     DatasetTensors.from_settings(settings).init_app(app)
     app.register_blueprint(contract_bp)

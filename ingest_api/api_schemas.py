@@ -8,10 +8,11 @@ FIELDS as ingest_api/image_records.py shows them.
 from __future__ import annotations
 
 from dataset.image_record import FIELDS, STATUSES
-from dataset.label_corrections import MAX_NOTE_CHARS
+from dataset.label_corrections import MAX_NOTE_CHARS, MODEL_VERSION
 from dataset.records import GPS_SOURCES
 from ingest_api.form import FILE_FIELD
 from ingest_api.image_records import IMAGE_ID, PUBLIC_FIELDS
+from model.predictor import TOP
 from preprocessing.client_facts import DEGREES, LABEL
 
 # A record field's kind -> the JSON Schema of its values.
@@ -134,6 +135,50 @@ UPLOAD_ACCEPTED = {
 }
 
 
+CLASSIFY_FORM = {
+    "type": "object",
+    "properties": {"file": UPLOAD_FORM["properties"][FILE_FIELD]},
+    "required": [FILE_FIELD],
+    "description": "the photo alone; the optional fields of POST /post_image are checked by "
+    "the same rules if sent, and not used",
+}
+
+_PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+CLASSIFIED = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "crop": {"type": "string", "description": "the crop the model finds most likely"},
+        "confidence": {**_PROBABILITY, "description": "the model's probability for that crop"},
+        "top": {
+            "type": "array",
+            "description": f"the {TOP} most likely crops, most likely first",
+            "items": {
+                "type": "object",
+                "properties": {"crop": {"type": "string"}, "probability": _PROBABILITY},
+                "required": ["crop", "probability"],
+                "additionalProperties": False,
+            },
+            "maxItems": TOP,
+        },
+        "model": {
+            "type": "object",
+            "description": "the registered model that answered (the champion of the moment)",
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            "required": ["name", "version"],
+            "additionalProperties": False,
+        },
+        "tensor_sha256": {
+            "type": "string", "pattern": "^[0-9a-f]{64}$",
+            "description": "sha256 of the 224x224x3 uint8 tensor the model was fed: the base "
+            "tensor the dataset holds for this photo once the pipeline has processed it",
+        },
+    },
+    "required": ["image_id", "crop", "confidence", "top", "model", "tensor_sha256"],
+    "additionalProperties": False,
+}
+
+
 # What the API's record adds to the record's own fields.
 INDEX_FIELDS = {"processed_at": ("date", "when the pipeline indexed the photo")}
 
@@ -230,6 +275,19 @@ LABEL_CORRECTION_REQUEST = {
         "label": {"type": "string", "pattern": whole(LABEL), "description": "the right crop"},
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
                  "description": "why, in words"},
+        "prediction": {
+            "type": ["object", "null"],
+            "description": "the model's answer this correction overrules, as the client showed "
+            "it (POST /classify's crop, confidence and model version); without it, the "
+            "prediction the photo's record holds is kept with the correction",
+            "properties": {
+                "crop": {"type": "string", "pattern": whole(LABEL)},
+                "confidence": _PROBABILITY,
+                "model_version": {"type": "string", "pattern": whole(MODEL_VERSION)},
+            },
+            "required": ["crop", "confidence", "model_version"],
+            "additionalProperties": False,
+        },
     },
 }
 
@@ -243,6 +301,12 @@ LABEL_CORRECTION_ENTRY = {
         "device_id": {"type": ["string", "null"], "description": "the device that corrected it"},
         "corrected_at": {"type": "string", "format": "date-time"},
         "request_id": {"type": ["string", "null"]},
+        "prediction": {"type": ["string", "null"],
+                       "description": "the crop the model predicted, which the correction "
+                       "overruled; null when no prediction was known"},
+        "prediction_confidence": {"type": ["number", "null"]},
+        "model_version": {"type": ["string", "null"],
+                          "description": "the version of the model that predicted it"},
     },
 }
 

@@ -1,14 +1,14 @@
 """Per-device rate limits: flask-limiter, counting in the token store's SQLite file.
 
-Uploads and lookups each have a limit from Settings (e.g. "60/minute"), per device, over a
-fixed window that starts at the device's first request in it. The counters must be shared by
-gunicorn's worker processes, or each worker would count alone and a device would get up to
-`workers` times its limit. flask-limiter's own shared storages are network servers (Redis,
-Memcached, MongoDB) that the stack does not run. So the counters live in a table of the SQLite
-file the workers already share for tokens (SqliteStorage below, a storage for the `limits`
-library). Every worker sees one count per device, and the limit holds exactly. A counter that
-cannot be written is logged and lets the request through: rate limiting must not become a new
-way for uploads to fail.
+Uploads (and photos to classify) and lookups each have a limit from Settings (e.g. "60/minute"),
+per device, over a fixed window that starts at the device's first request in it. The counters
+must be shared by gunicorn's worker processes, or each worker would count alone and a device
+would get up to `workers` times its limit. flask-limiter's own shared storages are network
+servers (Redis, Memcached, MongoDB) that the stack does not run. So the counters live in a table
+of the SQLite file the workers already share for tokens (SqliteStorage below, a storage for the
+`limits` library). Every worker sees one count per device, and the limit holds exactly. A
+counter that cannot be written is logged and lets the request through: rate limiting must not
+become a new way for uploads to fail.
 
 With auth off there is no device: requests are counted by client address instead.
 
@@ -44,6 +44,7 @@ EXTENSION_KEY = "rate_limits"
 # endpoint counts on its own (flask-limiter's per-route scope).
 LIMITED_ENDPOINTS = {
     "ingest.post_image": ("upload_rate_limit", "uploads"),
+    "classify.classify": ("upload_rate_limit", "photos to classify"),
     "ingest.image_record": ("lookup_rate_limit", "record look-ups"),
     "ingest.image_list": ("lookup_rate_limit", "photo listings"),
     "live_map.points": ("lookup_rate_limit", "map queries"),

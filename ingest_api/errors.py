@@ -2,7 +2,8 @@
 {"error": code, "message": sentence, "request_id": id}.
 
 Typed errors come from the image core (ImageRejected), the form and routes (ApiError
-subclasses), the publisher and the image index (their *Unavailable errors), authentication
+subclasses), the publisher and the image index (their *Unavailable errors), the served model
+(model/champion.py: NoModel, ModelUnavailable), authentication
 (auth.py), the rate limits (flask-limiter's RateLimitExceeded) and Werkzeug (HTTPException);
 this module gives each its HTTP status once. Messages are written for the person using the API;
 what only an operator needs (a library's words, an address, the cause) goes to the log under the
@@ -36,6 +37,7 @@ from ingest_api.decode_budget import DecodeBusy
 from ingest_api.image_records import IndexBusy, IndexUnavailable
 from ingest_api.publisher import KafkaBusy, KafkaNotReady, KafkaUnavailable
 from ingest_api.request_ids import current_request_id
+from model.champion import ModelUnavailable, NoModel
 from preprocessing import CorruptImage, ImageRejected, TooManyPixels, UnsupportedFormat
 from preprocessing.client_facts import InvalidFact
 
@@ -145,6 +147,8 @@ STATUS = {
     DatasetUnavailable: 503,
     TokenStoreUnavailable: 503,
     DecodeBusy: 503,
+    NoModel: 503,
+    ModelUnavailable: 503,
     **REJECTION_STATUS,
 }
 RATE_LIMITED = "rate_limited"
@@ -187,7 +191,7 @@ def error_answers() -> tuple[ErrorAnswer, ...]:
     answers += [
         ErrorAnswer(503, kind.code, kind)
         for kind in (KafkaUnavailable, KafkaBusy, IndexUnavailable, IndexBusy, DatasetUnavailable,
-                     TokenStoreUnavailable, DecodeBusy)
+                     TokenStoreUnavailable, DecodeBusy, NoModel, ModelUnavailable)
     ]
     answers += [
         ErrorAnswer(429, RATE_LIMITED, RateLimitExceeded),
@@ -235,6 +239,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(TokenStoreUnavailable, _token_store_unavailable)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(DecodeBusy, _decode_busy)
+    app.register_error_handler(NoModel, _no_model)
+    app.register_error_handler(ModelUnavailable, _model_unavailable)
     app.register_error_handler(RequestEntityTooLarge, _entity_too_large)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
@@ -345,6 +351,24 @@ def _decode_busy(error: DecodeBusy) -> Response:
     return unavailable_response(
         error.code,
         f"the server is busy decoding other large photos; retry in {RETRY_AFTER_SECONDS} seconds",
+    )
+
+
+def _no_model(error: NoModel) -> Response:
+    log.warning("no photo can be classified: %s", error)
+    return unavailable_response(
+        error.code,
+        "no model has been promoted yet, so photos cannot be classified; an operator trains "
+        "one and promotes it (python -m model promote VERSION). Uploads still work",
+    )
+
+
+def _model_unavailable(error: ModelUnavailable) -> Response:
+    log.warning("no photo can be classified: %s", error)
+    return unavailable_response(
+        error.code,
+        "this server has no model loaded yet: the model registry does not answer, or the model "
+        f"is still being loaded; retry in {RETRY_AFTER_SECONDS} seconds (uploads still work)",
     )
 
 

@@ -1,5 +1,7 @@
 """Label corrections: PUT /images/<id>/label, and the history at GET /images/<id>/labels.
 
+A correction records the prediction it overrules: the one the client showed the person (e.g.
+/classify's answer, sent with the correction), else the one the photo's record holds.
 A correction is recorded durably first (dataset/label_corrections.py), then applied to the
 image's manifest row and its search document. Every step is safe to repeat: a client that got
 no answer sends the same correction again. A correction to the label the photo has already is
@@ -16,7 +18,12 @@ from deltalake.exceptions import DeltaError
 from flask import Blueprint, Flask, current_app, request
 
 from adapters.object_store import open_store
-from dataset.label_corrections import MAX_NOTE_CHARS, CorrectionLog, LabelCorrection
+from dataset.label_corrections import (
+    MAX_NOTE_CHARS,
+    MODEL_VERSION,
+    CorrectionLog,
+    LabelCorrection,
+)
 from dataset.manifest import Manifest
 from ingest_api import api_schemas
 from ingest_api.auth import current_device
@@ -44,6 +51,7 @@ EXTENSION_KEY = "label_book"
 # A request waits at most ~3 s on an unreachable dataset before its 503 with Retry-After:
 # two retries, instead of delta-rs's ten spread over up to three minutes.
 QUICK_FAILURE = {"max_retries": "2", "retry_timeout": "3s"}
+PREDICTION_EXAMPLE = '{"crop": "maize", "confidence": 0.81, "model_version": "3"}'
 
 
 class InvalidCorrection(ApiError):
@@ -102,14 +110,18 @@ def get_label_book() -> LabelBook:
         parameters={"image_id": api_schemas.IMAGE_ID_SCHEMA},
         request_body={"application/json": api_schemas.LABEL_CORRECTION_REQUEST},
         description="Each correction is kept with the old and new label, the device and the "
-        "time; the label the photo has already is no correction and is not kept, so sending "
-        "the same correction again is harmless.",
+        "time, and the prediction it overrules: `prediction` as the client showed it (e.g. "
+        "POST /classify's crop, confidence and model version), else the prediction the photo's "
+        "record holds. The label the photo has already is no correction and is not kept, so "
+        "sending the same correction again is harmless.",
     )
 )
 def correct_label(image_id: str):
     """Give a processed photo another crop label, with an optional note saying why."""
     image_id = checked_image_id(image_id)
-    new_label, note = correction_body(request.get_json(silent=True))
+    body = request.get_json(silent=True)
+    new_label, note = correction_body(body)
+    shown = shown_prediction(body)
     record = get_image_records().get(image_id)
     if record is None:
         raise no_record(image_id)
@@ -118,7 +130,7 @@ def correct_label(image_id: str):
     correction = LabelCorrection(
         image_id=image_id, old_label=record["label"], new_label=new_label, note=note,
         device_id=current_device(), corrected_at=datetime.now(UTC).isoformat(),
-        request_id=current_request_id(),
+        request_id=current_request_id(), **(shown or recorded_prediction(record)),
     )
     previous = record["label"]
     if correction.changes_label:
@@ -146,6 +158,37 @@ def label_history(image_id: str):
     image_id = checked_image_id(image_id)
     return {"image_id": image_id,
             "history": [asdict(c) for c in get_label_book().history(image_id)]}
+
+
+def shown_prediction(body: dict) -> dict | None:
+    """The correction's fields of the prediction the client showed: its body's `prediction`
+    {"crop", "confidence", "model_version"}; None when it sent none."""
+    shown = body.get("prediction")
+    if shown is None:
+        return None
+    if not _is_prediction(shown):
+        raise InvalidCorrection("a correction's prediction is the model's answer it overrules, "
+                                f"such as {PREDICTION_EXAMPLE}: a crop, a confidence from 0 to 1 "
+                                "and the model's version")
+    return {"prediction": shown["crop"], "prediction_confidence": float(shown["confidence"]),
+            "model_version": shown["model_version"]}
+
+
+def _is_prediction(shown) -> bool:
+    if not isinstance(shown, dict) or set(shown) != {"crop", "confidence", "model_version"}:
+        return False
+    crop, confidence, version = shown["crop"], shown["confidence"], shown["model_version"]
+    return (isinstance(crop, str) and bool(rules.LABEL.fullmatch(crop))
+            and isinstance(confidence, int | float) and not isinstance(confidence, bool)
+            and 0 <= confidence <= 1
+            and isinstance(version, str) and bool(MODEL_VERSION.fullmatch(version)))
+
+
+def recorded_prediction(record: dict) -> dict:
+    """The correction's fields of the prediction the photo's record holds (none are null)."""
+    return {"prediction": record.get("prediction"),
+            "prediction_confidence": record.get("prediction_confidence"),
+            "model_version": record.get("model_version")}
 
 
 def correction_body(body) -> tuple[str, str | None]:

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the API at GET /metrics: requests, latency, upload bytes, Kafka publishes.
+"""Prometheus metrics of the API at GET /metrics: requests, latency, upload bytes, Kafka publishes,
+the model served and its predictions.
 
 gunicorn runs several worker processes, each counting its own requests. prometheus_client's
 multiprocess mode adds them up: each process writes its values to files in
@@ -23,6 +24,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -52,6 +54,24 @@ KAFKA_PUBLISH = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+MODEL_SERVED = Gauge(
+    "ingest_api_model_served",
+    "1 for the registered model version a worker answers /classify with, 0 for one it answered "
+    "with before; the highest of the live workers",
+    ["model", "version"], multiprocess_mode="livemax",
+)
+MODEL_SECONDS = Histogram(
+    "ingest_api_model_seconds",
+    "Time the model takes on one photo of /classify, waiting for the worker's model included, "
+    "by model version",
+    ["model", "version"],
+    buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56),
+)
+PREDICTIONS = Counter(
+    "ingest_api_predictions", "Photos /classify answered, by the crop predicted and the model",
+    ["crop", "model", "version"],
+)
+
 bp = Blueprint("metrics", __name__)
 
 
@@ -76,6 +96,22 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_clock)
     app.after_request(_count)
     app.register_blueprint(bp)
+
+
+class ServedModelGauge:
+    """The champion's on_change (model/champion.py): MODEL_SERVED 1 for the version served
+    now, 0 for those served before."""
+
+    def __init__(self):
+        self.shown: set[tuple[str, str]] = set()
+
+    def __call__(self, model) -> None:
+        now = {(model.name, str(model.version))} if model is not None else set()
+        for labels in self.shown - now:
+            MODEL_SERVED.labels(*labels).set(0)
+        for labels in now:
+            MODEL_SERVED.labels(*labels).set(1)
+        self.shown |= now
 
 
 def _start_clock() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
@@ -34,6 +36,8 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
+
+Result = TypeVar("Result")
 
 
 class NotProcessedYet(UnknownImage):
@@ -188,6 +192,17 @@ def checked_image_id(image_id: str) -> str:
 def checked_image(data: bytes, settings: Settings) -> ImageMetadata:
     """What the request path checks: format by content, header, both caps, a working-size decode.
 
+    Raises ImageRejected for the image's faults, DecodeBusy as within_decode_budget does.
+    """
+    image, metadata = within_decode_budget(load_upright_rgb, data, settings)
+    image.close()
+    return metadata
+
+
+def within_decode_budget(step: Callable[[bytes, int, int], Result], data: bytes,
+                         settings: Settings) -> Result:
+    """step(data, max_pixels, max_decode_mb), a step of the core that decodes the upload.
+
     The decode holds its estimated memory from the worker's decode budget while it runs, so the
     worker's threads never decode more than API_DECODE_BUDGET_MB at once; raises DecodeBusy when
     that share does not come free in time. Raises ImageRejected for the image's faults.
@@ -195,9 +210,7 @@ def checked_image(data: bytes, settings: Settings) -> ImageMetadata:
     limits = (settings.max_pixels, settings.max_decode_mb)
     cost = _refusing_failures(upright_rgb_cost, data, *limits)
     with get_decode_budget().reserve(cost):
-        image, metadata = _refusing_failures(load_upright_rgb, data, *limits)
-    image.close()
-    return metadata
+        return _refusing_failures(step, data, *limits)
 
 
 def _refusing_failures(step, data: bytes, *limits: int):

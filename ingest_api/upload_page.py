@@ -2,7 +2,8 @@
 
 The page holds no data, so it is open like the map page; its script sends the device token
 (kept in the browser's localStorage, under the key the map page uses) with every call it makes:
-POST /post_image, GET /images/<id>, the tensor PNGs and PUT /images/<id>/label.
+POST /post_image, POST /classify (the model's prediction beside the label), GET /images/<id>,
+the tensor PNGs and PUT /images/<id>/label.
 """
 
 from __future__ import annotations

@@ -47,3 +47,4 @@ def running_app(settings: Settings) -> Iterator[Flask]:
     finally:
         app.extensions["kafka_publisher"].close()
         app.extensions["image_records"].close()
+        app.extensions["champion"].close()

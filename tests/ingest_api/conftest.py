@@ -18,8 +18,10 @@ from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
 from settings import Settings
 from tests.ingest_api.apps import running_app
+from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.samples import new_image_id
 from tests.ingest_api.topic import TopicReader
+from tests.model.conftest import dataset, model_settings, trained  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +31,16 @@ def ingest_settings(kafka_stack) -> Settings:
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     yield settings
     remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
+
+
+@pytest.fixture(scope="session")
+def champion_settings(ingest_settings, mlflow_stack, trained) -> Settings:  # noqa: F811
+    """ingest_settings with the session's MLflow and a registered model of their own whose
+    champion is the session's trained model (tests/model/conftest.py)."""
+    settings = own_model(ingest_settings, "classify")
+    [version] = registered(settings, trained)
+    promote(settings, version)
+    return settings
 
 
 @pytest.fixture

@@ -37,8 +37,13 @@ def write_photo(settings: Settings, seed: int, *, rejected: bool = False, **uplo
     """Process a photo (a maize one unless `upload` says otherwise), commit its manifest row
     and index its document; returns the row."""
     data = b"not a photo" if rejected else encode(photo_like(160, 120, seed=seed), "jpeg")
-    outcome = process_upload(Upload(data, "test", **{"label": "maize", **upload}),
-                             n_variants=1, max_pixels=10**8)
+    return write_record(settings, data, **{"label": "maize", **upload})
+
+
+def write_record(settings: Settings, data: bytes, **upload) -> dict:
+    """What the stream records of an upload of `data`: its manifest row, committed, and its
+    document, indexed; returns the row."""
+    outcome = process_upload(Upload(data, "test", **upload), n_variants=1, max_pixels=10**8)
     row = manifest_row(outcome, f"raw/{outcome.image_id}.jpg", None)
     store = open_store(settings.dataset_root, settings.s3)
     [row] = ManifestWriter.of(store, FRACTIONS).commit([row])

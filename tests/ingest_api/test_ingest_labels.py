@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import pytest
 
+from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset import DatasetReader
+from dataset.image_record import PUBLIC_FIELDS
 from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from infra.processes import free_port
@@ -107,6 +109,33 @@ def test_a_later_commit_of_the_same_photo_keeps_the_corrected_label(client, sett
     assert list(reader(settings).manifest()["label"]) == ["wheat"]
 
 
+def test_a_correction_keeps_the_prediction_the_client_showed(client, photo):
+    image_id = photo["image_id"]
+    shown = {"crop": "sorghum", "confidence": 0.62, "model_version": "4"}
+
+    answer = client.put(f"/images/{image_id}/label", json={"label": "wheat", "prediction": shown})
+
+    [entry] = answer.json["history"]
+    assert (entry["prediction"], entry["prediction_confidence"], entry["model_version"]) == (
+        "sorghum", 0.62, "4")
+    assert client.get(f"/images/{image_id}/labels").json["history"] == [entry]
+
+
+def test_a_correction_without_a_prediction_sent_keeps_the_records_or_none(client, settings,
+                                                                          photo):
+    image_id = photo["image_id"]
+    recorded = {"prediction": "maize", "prediction_confidence": 0.9, "model_version": "2"}
+    if "prediction" in PUBLIC_FIELDS:  # once the pipeline writes predictions into records
+        make_elasticsearch_client(settings.elasticsearch_url).update(
+            index=settings.elasticsearch_index, id=image_id, doc=recorded, refresh="wait_for")
+    else:
+        recorded = dict.fromkeys(recorded)
+
+    [entry] = client.put(f"/images/{image_id}/label", json={"label": "wheat"}).json["history"]
+
+    assert {name: entry[name] for name in recorded} == recorded
+
+
 @pytest.mark.parametrize(("body", "code"), [
     (None, "invalid_correction"),
     ({"note": "no label"}, "invalid_correction"),
@@ -114,6 +143,15 @@ def test_a_later_commit_of_the_same_photo_keeps_the_corrected_label(client, sett
     ({"label": "Maize!"}, "invalid_label"),
     ({"label": "wheat", "note": "x" * 501}, "invalid_note"),
     ({"label": "wheat", "note": "bell\x07"}, "invalid_note"),
+    ({"label": "wheat", "prediction": "maize"}, "invalid_correction"),
+    ({"label": "wheat", "prediction": {"crop": "maize", "confidence": 1.5,
+                                       "model_version": "3"}}, "invalid_correction"),
+    ({"label": "wheat", "prediction": {"crop": "maize", "confidence": True,
+                                       "model_version": "3"}}, "invalid_correction"),
+    ({"label": "wheat", "prediction": {"crop": "Maize!", "confidence": 0.5,
+                                       "model_version": "3"}}, "invalid_correction"),
+    ({"label": "wheat", "prediction": {"crop": "maize", "confidence": 0.5}},
+     "invalid_correction"),
 ])
 def test_a_bad_body_is_400_in_words(client, photo, body, code):
     answer = client.put(f"/images/{photo['image_id']}/label", json=body)

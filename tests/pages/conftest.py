@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from infra.chromium import launch
+from tests.model.conftest import dataset, model_settings, trained  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="session")

@@ -2,21 +2,29 @@
 
 The browser is cut off from every address but the API's. Photos are dropped on the page as a
 person drops them; the page follows each to processed (its tensors and its small map shown) or
-refused (the API's message in words), and corrects a label.
+refused (the API's message in words), and corrects a label. The model's prediction beside the
+label is tested against an API served in this process with a champion registered and promoted
+in the real MLflow (the stream's part, the photo's record, written by the test).
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import re
+import uuid
+from dataclasses import replace
 
 import pytest
 import urllib3
 from playwright.sync_api import Page, expect
 
-from tests.ingest_api.apps import device_token
+from infra.schemas import ensure_topic, remove_topics
+from tests.ingest_api.apps import device_token, running_app
+from tests.ingest_api.champions import own_model, promote, registered
+from tests.ingest_api.processed_photos import own_dataset, write_record
 from tests.ingest_api.samples import truncated_jpeg
-from tests.pages.live_site import offline_except
+from tests.pages.live_site import offline_except, served
 from tests.pipeline import api_url, auth_header, running_pipeline
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
@@ -35,11 +43,13 @@ def site(kafka_stack, es_stack, tmp_path_factory):
 
 def open_page(browser, site, viewport: dict) -> tuple[Page, list[str]]:
     """The page in a fresh context: offline but for the API, token stored, position granted."""
-    base_url = api_url(site)
+    return open_at(browser, api_url(site), device_token(site.api_token_store), viewport)
+
+
+def open_at(browser, base_url: str, token: str, viewport: dict) -> tuple[Page, list[str]]:
     context = browser.new_context(viewport=viewport, geolocation=HERE,
                                   permissions=["geolocation"])
     offline_except(context, base_url)
-    token = device_token(site.api_token_store)
     context.add_init_script(f"localStorage.setItem('ingest_api.token', {token!r})")
     page = context.new_page()
     errors: list[str] = []
@@ -181,3 +191,77 @@ def test_a_photo_sent_again_shows_it_is_in_the_dataset_and_the_list_survives_a_r
     expect(first.locator(".image-id")).to_have_text(image_id)
     assert not errors, errors
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def classifying(kafka_stack, es_stack, mlflow_stack, trained):
+    """(the API served in this process with a champion of its own, its base URL): uploads go
+    to a topic nobody reads, so each photo's record is written by the test, as the stream
+    would write it."""
+    settings = own_model(replace(kafka_stack, kafka_topic=f"page-{uuid.uuid4().hex[:8]}"),
+                         "page")
+    promote(settings, registered(settings, trained)[0])
+    ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, 1)
+    try:
+        with own_dataset(settings) as settings, running_app(settings) as app, served(app) as url:
+            yield app, url
+    finally:
+        remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
+
+
+def test_each_photo_shows_the_models_prediction_beside_its_label_and_a_correction_keeps_it(
+        browser, classifying):
+    app, url = classifying
+    settings = app.config["SETTINGS"]
+    photo = encode(photo_like(320, 240, seed=44), "jpeg")
+    expected = app.test_client().post("/classify", data={"file": (io.BytesIO(photo), "p.jpg")})
+    assert expected.status_code == 200, expected.get_data(as_text=True)
+    crop, confidence = expected.json["crop"], expected.json["confidence"]
+    label = "maize" if crop != "maize" else "wheat"  # a label the model does not give it
+    page, errors = open_at(browser, url, device_token(settings.api_token_store),
+                           {"width": 1000, "height": 800})
+    page.fill("#label", label)
+
+    drop(page, {"field.jpg": photo})
+
+    field = photo_entry(page, "field.jpg")
+    shown = (f"Model: {crop} ({round(100 * confidence)} %), {settings.model_name} version 1 "
+             "— differs from the label")
+    expect(field.locator(".prediction")).to_have_text(shown)
+    expect(field.locator(".prediction.differs")).to_be_visible()
+    write_record(settings, photo, label=label)  # the stream's part
+    expect(field).to_have_attribute("data-state", "processed", timeout=30_000)
+    expect(field.locator(".record")).to_have_text(f"Label: {label}")
+
+    correction = field.locator("form.correct")
+    correction.locator("input[name=label]").fill(crop)
+    correction.locator("button").click()
+
+    expect(field.locator(".correction")).to_have_text(f"corrected from {label} to {crop}")
+    expect(field.locator(".prediction")).to_have_text(shown.replace("differs from",
+                                                                    "agrees with"))
+    [entry] = app.test_client().get(f"/images/{field.get_attribute('data-image-id')}/labels"
+                                    ).json["history"]
+    assert (entry["new_label"], entry["prediction"], entry["model_version"]) == (crop, crop, "1")
+    assert entry["prediction_confidence"] == pytest.approx(confidence)
+    page.reload()
+    expect(photo_entry(page, "field.jpg").locator(".prediction")).to_contain_text(
+        f"Model: {crop} ({round(100 * confidence)} %)")
+    assert not errors, errors
+    page.context.close()
+
+
+def test_before_any_model_is_promoted_the_page_says_so_beside_the_photo(browser, classifying):
+    app, url = classifying
+    settings = own_model(app.config["SETTINGS"], "unpromoted")
+    with running_app(settings) as unpromoted, served(unpromoted) as bare_url:
+        page, errors = open_at(browser, bare_url, device_token(settings.api_token_store),
+                               {"width": 1000, "height": 800})
+        drop(page, {"field.jpg": encode(photo_like(320, 240, seed=45), "jpeg")})
+
+        expect(photo_entry(page, "field.jpg").locator(".prediction")).to_have_text(
+            "Model: no prediction (no model has been promoted yet, so photos cannot be "
+            "classified; an operator trains one and promotes it (python -m model promote "
+            "VERSION). Uploads still work)")
+        assert not errors, errors
+        page.context.close()

@@ -1,11 +1,13 @@
 // The upload page: sends each chosen photo to /post_image, then follows it until the pipeline
 // has processed or rejected it, and shows what it made of it. A photo the dataset holds already
-// is shown as such, with its record. The list of uploads is kept in localStorage, so it
-// survives a reload.
+// is shown as such, with its record. Each photo taken in is also sent to /classify: the model's
+// prediction shows next to its label, and a label correction sends it along as the prediction
+// it overrules. The list of uploads is kept in localStorage, so it survives a reload.
 "use strict";
 (function () {
   const TOKEN_KEY = "ingest_api.token";  // shared with the live map
-  const UPLOADS_KEY = "ingest_api.uploads";  // this page's list: [{key, name, imageId, state, message, sentAt}]
+  // this page's list: [{key, name, imageId, state, message, sentAt, prediction}]
+  const UPLOADS_KEY = "ingest_api.uploads";
   const MAX_KEPT = 50;
   const FIRST_POLL_MS = 1000;
   const MAX_POLL_MS = 10000;
@@ -89,6 +91,7 @@
       key: item.dataset.key, name: item.querySelector(".name").textContent,
       imageId: item.dataset.imageId || null, state: item.dataset.state,
       message: item.querySelector(".status").textContent, sentAt: Number(item.dataset.sentAt),
+      prediction: item.dataset.prediction ? JSON.parse(item.dataset.prediction) : null,
     };
     const kept = keptUploads();
     const index = kept.findIndex((other) => other.key === entry.key);
@@ -119,6 +122,7 @@
           ": the page was closed before the upload ended; send it again";
         keep(item);
       }
+      if (entry.prediction) showPrediction(item, entry.prediction);
       if (!entry.imageId) return;
       item.dataset.imageId = entry.imageId;
       item.querySelector("progress").value = 100;
@@ -163,6 +167,7 @@
     const answer = request.response || {};
     if (request.status === 200 && answer.status === "duplicate") {
       item.dataset.imageId = answer.image_id;
+      classify(item, file);
       return showDuplicate(item, file.name, answer.record);
     }
     if (request.status !== 202) {
@@ -172,8 +177,58 @@
       return;
     }
     item.dataset.imageId = answer.image_id;
+    if (labelInput.value.trim()) item.dataset.label = labelInput.value.trim();
+    classify(item, file);
     setStatus(item, "accepted", file.name + " was accepted; waiting for the pipeline");
     follow(item, file.name, answer.image_id, FIRST_POLL_MS, Date.now());
+  }
+
+  // The model's prediction for a photo taken in: POST /classify with the same file.
+  async function classify(item, file) {
+    const data = new FormData();
+    data.append("file", file, file.name);
+    const line = item.querySelector(".prediction");
+    line.hidden = false;
+    line.textContent = "Model: asking…";
+    let response;
+    try {
+      response = await fetch("/classify", { method: "POST", headers: authorisation(), body: data });
+    } catch (error) {
+      line.textContent = "Model: the API cannot be reached";
+      return;
+    }
+    if (!response.ok) {
+      line.textContent = "Model: no prediction (" + await messageOf(response) + ")";
+      return;
+    }
+    const answer = await response.json();
+    showPrediction(item, { crop: answer.crop, confidence: answer.confidence,
+      model: answer.model.name, version: answer.model.version });
+    keep(item);
+  }
+
+  // "Model: maize (87 %), crop-classifier version 3", marked when it differs from the label.
+  function showPrediction(item, prediction) {
+    item.dataset.prediction = JSON.stringify(prediction);
+    const line = item.querySelector(".prediction");
+    line.hidden = false;
+    line.textContent = "Model: " + prediction.crop + " (" +
+      Math.round(100 * prediction.confidence) + " %), " + prediction.model + " version " +
+      prediction.version;
+    compare(item);
+  }
+
+  // Whether the model agrees with the photo's label, once both are known.
+  function compare(item) {
+    const line = item.querySelector(".prediction");
+    if (!item.dataset.prediction || !item.dataset.label) return;
+    const differs = JSON.parse(item.dataset.prediction).crop !== item.dataset.label;
+    line.classList.toggle("differs", differs);
+    line.querySelector(".verdict")?.remove();
+    const verdict = document.createElement("span");
+    verdict.className = "verdict";
+    verdict.textContent = differs ? " — differs from the label" : " — agrees with the label";
+    line.append(verdict);
   }
 
   function setStatus(item, state, message) {
@@ -263,6 +318,9 @@
 
   function showLabel(item, label) {
     item.querySelector(".record").textContent = "Label: " + (label || "none");
+    if (label) item.dataset.label = label;
+    else delete item.dataset.label;
+    compare(item);
   }
 
   function showDetails(item, record) {
@@ -305,6 +363,13 @@
       .addTo(map);
   }
 
+  // The prediction this page showed, as a label correction names the one it overrules.
+  function shownPrediction(item) {
+    if (!item.dataset.prediction) return null;
+    const shown = JSON.parse(item.dataset.prediction);
+    return { crop: shown.crop, confidence: shown.confidence, model_version: shown.version };
+  }
+
   async function correct(item, imageId, correction) {
     const note = correction.elements.note.value.trim();
     const result = correction.querySelector(".correction");
@@ -314,7 +379,8 @@
       response = await fetch("/images/" + imageId + "/label", {
         method: "PUT",
         headers: { ...authorisation(), "Content-Type": "application/json" },
-        body: JSON.stringify({ label: correction.elements.label.value.trim(), note: note || null }),
+        body: JSON.stringify({ label: correction.elements.label.value.trim(), note: note || null,
+          prediction: shownPrediction(item) }),
       });
     } catch (error) {
       result.textContent = "the API cannot be reached; try again";
