@@ -41,7 +41,7 @@ import onnxruntime as ort
 from adapters.object_store import S3Store
 from adapters.s3 import make_s3_client
 from bench.api_stress import OVERALL, Cell, by_workers, machine
-from bench.field_photos import new_photo, warm
+from bench.field_photos import new_photo
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from infra.stack import LocalStack
@@ -210,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                       "(python -m model promote VERSION), or run without --model-name")
                 return 1
             print(f"model: {model.name} version {model.version}")
-            data = photos(args.photos)
-            warm()  # locust's photos too, for this process's baselines
+            data = photos(args.photos)  # encoded here, before anything is timed
             bare = baselines(model, data, settings, args.seconds)
             print("done: baselines", flush=True)
             LocalStack(settings).up(["nginx"])

@@ -23,7 +23,7 @@ def champion_name(mlflow_stack, kafka_stack, es_stack, trained, monkeypatch):  #
 def rows(printed: str) -> dict[str, list[str]]:
     """The table's rows by their first cells (what, workers, users)."""
     table = [line.strip("|").split("|") for line in printed.splitlines()
-             if line.startswith("| ") and not line.startswith("| what")]
+             if line.startswith("| ") and not line.startswith(("| what", "| ---"))]
     return {" ".join(cell.strip() for cell in row[:3]).strip(): [c.strip() for c in row]
             for row in table}
 
