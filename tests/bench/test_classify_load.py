@@ -30,7 +30,7 @@ def rows(printed: str) -> dict[str, list[str]]:
 
 def test_the_api_and_the_bare_session_answer_every_photo_side_by_side(champion_name, capsys):
     assert main(["--model-name", champion_name, "--workers", "1", "--users", "1",
-                 "--seconds", "1", "--spawn-seconds", "1", "--photos", "2"]) == 0
+                 "--seconds", "2", "--spawn-seconds", "5", "--photos", "2"]) == 0
 
     table = rows(capsys.readouterr().out)
     assert set(table) == {"session, 1 thread", "core + session, 1 thread",
