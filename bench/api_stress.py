@@ -58,6 +58,8 @@ OVERALL = "Aggregated"
 ERROR_CODE = re.compile(r'"error":\s*"(\w+)"')  # the API's error bodies
 UPLOADS = "POST /post_image"  # the locustfile names uploads by size after this
 MARGIN_S = 3  # locust runs on this long after the measured window
+# bench/locustfile.py's users of the field mix (its Classifier user runs in bench/classify_load.py)
+FIELD_USERS = ("PhoneApp", "MapViewer", "UploadPageVisitor")
 
 
 # (metric, labels) of the API's /metrics whose mean over the window the table shows
@@ -68,8 +70,8 @@ MEANS = {
 }
 
 
-def histogram_totals(settings: Settings) -> dict[str, tuple[float, float]]:
-    """(sum, count) so far of each of MEANS, from the API's own metrics (all workers)."""
+def histogram_totals(settings: Settings, means: dict = MEANS) -> dict[str, tuple[float, float]]:
+    """(sum, count) so far of each of `means`, from the API's own metrics (all workers)."""
     url = f"http://{settings.api_host}:{settings.api_internal_port}/metrics"
     text = urllib3.request("GET", url, timeout=10).data.decode()
     samples = [sample for family in text_string_to_metric_families(text)
@@ -80,7 +82,7 @@ def histogram_totals(settings: Settings) -> dict[str, tuple[float, float]]:
                    if sample.name == name and labels.items() <= sample.labels.items())
 
     return {mean: (total(f"{metric}_sum", labels), total(f"{metric}_count", labels))
-            for mean, (metric, labels) in MEANS.items()}
+            for mean, (metric, labels) in means.items()}
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class Cell:
     users: int
     stats: dict[str, dict[str, str]]  # locust's stats row per request name
     cpu: dict[str, float]  # cores busy per process group
-    means_ms: dict[str, float]  # of MEANS, over the window
+    means_ms: dict[str, float]  # of MEANS (or the run's own), over the window
     failures: Counter[str]  # error code (or status) -> how many
 
 
@@ -111,8 +113,10 @@ def seed_index(settings: Settings) -> None:
     es.indices.refresh(index=settings.elasticsearch_index)
 
 
-def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Path) -> Cell:
-    """One cell: locust headless against nginx; its CSV stats and the window's CPU use."""
+def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Path,
+               user_classes: tuple[str, ...] = FIELD_USERS, means: dict = MEANS) -> Cell:
+    """One cell: locust headless against nginx with bench/locustfile.py's `user_classes`; its
+    CSV stats, the window's CPU use and the mean of `means` over the window."""
     prefix = out / f"w{settings.api_workers}-u{users}"
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
@@ -120,7 +124,7 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
         "-u", str(users), "-r", str(users / args.spawn_seconds),
         "--run-time", f"{args.spawn_seconds + args.seconds + MARGIN_S:g}s", "--reset-stats",
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
-        "--think-time", str(args.think_time),
+        "--think-time", str(args.think_time), *user_classes,
     ]
     if args.locust_processes > 1:
         command += ["--processes", str(args.locust_processes)]
@@ -132,12 +136,12 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
         locust = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
         pids["locust"] = locust.pid
         wait_until_spawned(Path(f"{prefix}_stats_history.csv"), users, locust)
-        before, totals = cpu_seconds(pids), histogram_totals(settings)
+        before, totals = cpu_seconds(pids), histogram_totals(settings, means)
         busy, began = machine_busy_seconds(), time.monotonic()
         time.sleep(args.seconds)
         after, totals = cpu_seconds(pids), {
             mean: (now[0] - totals[mean][0], now[1] - totals[mean][1])
-            for mean, now in histogram_totals(settings).items()
+            for mean, now in histogram_totals(settings, means).items()
         }
         busy, elapsed = machine_busy_seconds() - busy, time.monotonic() - began
         if locust.wait(timeout=args.spawn_seconds + args.seconds + 60) not in (0, 1):
@@ -154,6 +158,21 @@ def run_locust(settings: Settings, stack: LocalStack, users: int, args, out: Pat
             code = ERROR_CODE.search(row["Error"])
             failures[code.group(1) if code else row["Error"][:80]] += int(row["Occurrences"])
     return Cell(settings.api_workers, users, stats, cpu, means, failures)
+
+
+def by_workers(settings: Settings, args, out: Path, **options) -> list[Cell]:
+    """A cell per --workers and --users, gunicorn restarted with each number of workers behind
+    the running nginx; `options` go to run_locust."""
+    cells = []
+    for workers in args.workers:
+        cell_settings = replace(settings, api_workers=workers)
+        stack = LocalStack(cell_settings)
+        stack.down(["api"])
+        stack.up(["nginx"])  # gunicorn again, with `workers`; nginx runs on
+        for users in args.users:
+            cells.append(run_locust(cell_settings, stack, users, args, out, **options))
+            print(f"done: {workers} workers, {users} users", flush=True)
+    return cells
 
 
 def wait_until_spawned(history: Path, users: int, locust: subprocess.Popen) -> None:
@@ -254,19 +273,10 @@ def main() -> int:
     print(f"{args.seconds:g} s measured per cell after {args.spawn_seconds:g} s of spawning; "
           f"think time x{args.think_time:g}; locust in {args.locust_processes} process(es); "
           "the stream not running")
-    cells = []
     try:
         LocalStack(settings).up(["nginx"])
         seed_index(settings)
-        for workers in args.workers:
-            cell_settings = replace(settings, api_workers=workers)
-            stack = LocalStack(cell_settings)
-            stack.down(["api"])
-            stack.up(["nginx"])  # gunicorn again, with `workers`; nginx runs on
-            for users in args.users:
-                cells.append(run_locust(cell_settings, stack, users, args, stack_dir))
-                print(f"done: {workers} workers, {users} users", flush=True)
-        print_tables(cells)
+        print_tables(by_workers(settings, args, stack_dir))
     finally:
         LocalStack(settings).down()
         es = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)

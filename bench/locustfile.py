@@ -8,6 +8,9 @@ does), so locust must run on the API's machine with the API's settings. Raise
 UPLOAD_RATE_LIMIT and LOOKUP_RATE_LIMIT for the API under test, or its 429s measure the limits,
 not the API (bench/api_stress.py does).
 
+Its Classifier users ask POST /classify only: name the classes to run (as bench/api_stress.py
+runs PhoneApp MapViewer UploadPageVisitor, and bench/classify_load.py runs Classifier).
+
 An answer that is right but not a success is named apart, not counted as a failure:
 GET /images/<id> of a photo the stream has not processed yet (404), and a POST /post_image of
 bytes the pipeline recorded already (200 duplicate).
@@ -147,3 +150,22 @@ class UploadPageVisitor(Device):
     @task
     def open_page(self) -> None:
         self.get("/", "GET /")
+
+
+class Classifier(Device):
+    """The field app asking which crop a photo shows (POST /classify), and nothing else."""
+
+    pause_s = (1, 5)
+
+    @task
+    def classify(self) -> None:
+        photo = new_photo(self.rng)
+        body, content_type = urllib3.encode_multipart_formdata(
+            {"file": ("photo.jpg", photo.data, "image/jpeg")}
+        )
+        with self.client.post(
+            "/classify", data=body, name=f"POST /classify {photo.size}",
+            headers={**self.auth, "Content-Type": content_type}, catch_response=True,
+        ) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"{answer.status_code}: {answer.text[:200]}")

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import pytest
 
+from bench.api_stress import FIELD_USERS
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
 from settings import PROJECT_ROOT
@@ -53,7 +54,7 @@ def test_the_users_make_every_kind_of_request_without_failures(api, tmp_path):
         [sys.executable, "-m", "locust", "-f", str(PROJECT_ROOT / "bench" / "locustfile.py"),
          "--headless", "--host", internal_url(api), "-u", str(USERS), "-r", str(USERS),
          "--run-time", f"{RUN_S}s", "--think-time", "0.1", "--csv", str(prefix),
-         "--only-summary"],
+         "--only-summary", *FIELD_USERS],
         cwd=PROJECT_ROOT, env={**os.environ, **api.to_env(), "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True, text=True, timeout=120,
     )
