@@ -1,12 +1,13 @@
 """Registered models for the API's tests: the session's trained model (tests/model/conftest.py)
-registered in the real MLflow under a name of the test's own, and promoted."""
+registered in the real MLflow under a name of the test's own, and made its champion."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import replace
 
-from model.registry import CHAMPION, connect, register
+from model.promotion import move
+from model.registry import CHAMPION, register
 from model.train import TrainedModel
 from settings import Settings
 
@@ -22,5 +23,6 @@ def registered(settings: Settings, trained: TrainedModel, versions: int = 1) -> 
 
 
 def promote(settings: Settings, version: str) -> None:
-    """Give `version` the alias champion, as `python -m model promote` does."""
-    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)
+    """Make `version` the champion, recorded in the alias history, without the gate's
+    evaluation (`python -m model promote` through its gate: test_ingest_classify_gunicorn.py)."""
+    move(settings, CHAMPION, version, "promote", "a test's champion", forced=True)

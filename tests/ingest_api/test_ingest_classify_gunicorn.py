@@ -1,7 +1,8 @@
 """POST /classify under gunicorn as deployed (two workers, MODEL_REFRESH_S at its default of
-10 s), on the real MLflow: a promotion is answered by every worker within 30 s, without a
-restart and without one failed request while requests keep coming; the metrics say which
-version answers and count the predictions by crop.
+10 s), on the real MLflow: a promotion (through the gate, as `python -m model promote` runs it)
+and a rollback each reach every worker within 30 s, without a restart and without one failed
+request while requests keep coming; the metrics say which version answers and count the
+predictions by crop; workers that have run the model stop cleanly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 import requests
 
 from infra.processes import free_port
+from model.promotion import promote as promote_through_the_gate
+from model.promotion import rollback
 from settings import PROJECT_ROOT, Settings
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.champions import own_model, promote, registered
@@ -74,44 +77,73 @@ def wait_until_answering(url: str, auth: dict, version: str) -> None:
         in_a_row = in_a_row + 1 if version_of(classify(url, auth)) == version else 0
 
 
-@pytest.mark.timeout(600)
-def test_a_promotion_is_answered_by_every_worker_within_30_s_without_a_failed_request(
+class Hammer:
+    """Threads posting /classify without pause; every answer kept as (time, status, version)."""
+
+    def __init__(self, url: str, auth: dict, threads: int = 2):
+        self.answers: list[tuple[float, int, str | None]] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(url, auth))
+                         for _ in range(threads)]
+
+    def __enter__(self) -> Hammer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, url: str, auth: dict) -> None:
+        while not self._stop.is_set():
+            response = classify(url, auth)
+            self.answers.append((time.monotonic(), response.status_code, version_of(response)))
+
+    def wait_for(self, version: str, since: float) -> None:
+        """Until the last 20 answers since `since` all come from `version` (or 45 s)."""
+        deadline = since + SWAP_WITHIN_S + 15
+        while time.monotonic() < deadline:
+            recent = [v for at, _, v in self.answers if at > since][-20:]
+            if len(recent) == 20 and set(recent) == {version}:
+                return
+            time.sleep(0.2)
+
+    def switched(self, old: str, new: str, since: float, until: float) -> float:
+        """Seconds from `since` to the last answer of `old`; every later one until `until`
+        is from `new`."""
+        window = [(at, v) for at, _, v in self.answers if since <= at < until]
+        last_old = max((at for at, v in window if v == old), default=since)
+        assert {v for at, v in window if at > last_old} == {new}
+        return last_old - since
+
+
+@pytest.mark.timeout(900)
+def test_a_promotion_and_a_rollback_reach_every_worker_within_30_s_without_a_failed_request(
         server, versions, auth):
     url, log = server
     settings, first, second = versions
     wait_until_answering(url, auth, first)
-    answers: list[tuple[float, int, str | None]] = []
-    stop = threading.Event()
 
-    def hammer():
-        while not stop.is_set():
-            response = classify(url, auth)
-            answers.append((time.monotonic(), response.status_code, version_of(response)))
-
-    threads = [threading.Thread(target=hammer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
+    with Hammer(url, auth) as hammer:
         time.sleep(1)
+        decision = promote_through_the_gate(settings, second, reason="the same model again")
+        assert decision.promoted, decision.lines
         promoted_at = time.monotonic()
-        promote(settings, second)
-        deadline = promoted_at + SWAP_WITHIN_S + 15
-        while time.monotonic() < deadline and not (
-                len(answers) > 20 and all(v == second for _, _, v in answers[-20:])):
-            time.sleep(0.2)
+        hammer.wait_for(second, promoted_at)
+        rollback(settings, "a test rolls back")
+        rolled_back_at = time.monotonic()
+        hammer.wait_for(first, rolled_back_at)
         time.sleep(1)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    answers = hammer.answers
 
     assert [status for _, status, _ in answers if status != 200] == []
-    assert any(v == first and at < promoted_at for at, _, v in answers)
-    last_first = max(at for at, _, v in answers if v == first)
-    assert last_first - promoted_at < SWAP_WITHIN_S
-    assert all(v == second for at, _, v in answers if at > last_first)
-    swaps = lines_with(log, f"version {second} (was version {first})")
-    assert len(swaps) == 2, "each worker logs its swap"
+    assert hammer.switched(second, first, rolled_back_at, time.monotonic()) < SWAP_WITHIN_S
+    assert hammer.switched(first, second, promoted_at, rolled_back_at) < SWAP_WITHIN_S
+    assert len(lines_with(log, f"version {second} (was version {first})")) == 2, \
+        "each worker logs its swap"
+    assert len(lines_with(log, f"version {first} (was version {second})")) == 2
 
 
 @pytest.mark.timeout(300)

@@ -22,7 +22,8 @@ import pytest
 
 from infra.processes import free_port
 from model.champion import POINTER_FILE, Champion, ModelUnavailable, NoModel
-from model.registry import CHAMPION, champion, connect, register
+from model.promotion import move
+from model.registry import CHAMPION, champion, register
 from settings import PROJECT_ROOT
 
 TENSOR = np.full((224, 224, 3), 120, np.uint8)
@@ -55,7 +56,7 @@ def versions(registered) -> tuple[str, str]:
 
 
 def promote(settings, version: str) -> None:
-    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)
+    move(settings, CHAMPION, version, "promote", "a test's champion", forced=True)
 
 
 class Lookup:
@@ -186,7 +187,7 @@ def test_a_champion_taken_away_is_no_longer_served(settings, versions, pointer):
     promote(settings, versions[0])
     champion = champion_of(settings, pointer)
     champion.refresh()
-    connect(settings).delete_registered_model_alias(settings.model_name, CHAMPION)
+    move(settings, CHAMPION, None, "promote", "a test takes the champion away", forced=True)
     champion.refresh()
 
     with pytest.raises(NoModel):
