@@ -32,9 +32,11 @@ COPY . .
 
 USER 10001:10001
 # In a container the API listens on its own network's interfaces (API_HOST); the code's folder
-# is read-only, so the stack dir is the writable one prepared above.
+# is read-only, so the stack dir is the writable one prepared above, and the champion model's
+# ONNX files are cached there too (MODEL_CACHE_DIR, model/registry.py).
 ENV API_HOST=0.0.0.0 \
-    STACK_DIR=/var/lib/pipeline/stack
+    STACK_DIR=/var/lib/pipeline/stack \
+    MODEL_CACHE_DIR=/var/lib/pipeline/stack/models
 # gunicorn's internal port (API_INTERNAL_PORT); clients reach it through nginx (docker-compose.yml).
 EXPOSE 8001
 # gunicorn with the options of ingest_api/server.py (gunicorn_config), written nowhere else.

@@ -14,7 +14,8 @@ from referencing.jsonschema import DRAFT202012
 from ingest_api.auth import OPEN_ENDPOINTS
 from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
 from ingest_api.openapi import IGNORED_METHODS, INTERNAL_ENDPOINTS, RULE_ARGUMENT
-from tests.ingest_api.apps import TEST_DEVICE
+from tests.ingest_api.apps import TEST_DEVICE, running_app
+from tests.ingest_api.champions import own_model
 from tests.ingest_api.samples import gif, jpeg, new_image_id, unique_jpeg
 
 CONTRACT = "urn:contract"
@@ -186,6 +187,24 @@ class TestRealAnswersMatchTheContract:
 
     def test_a_415_of_another_format(self, client, spec):
         assert_documented(spec, "post", "/post_image", post_photo(client, gif()))
+
+    def test_a_classification_and_its_refusals(self, champion_settings, client, spec):
+        with running_app(champion_settings) as app:
+            classified = app.test_client()
+            answered = classified.post("/classify", data={"file": (io.BytesIO(jpeg()), "a.jpg")})
+            refused = classified.post("/classify", data={"file": (io.BytesIO(gif()), "a.gif")})
+
+        assert answered.status_code == 200 and refused.status_code == 415
+        assert_documented(spec, "post", "/classify", answered)
+        assert_documented(spec, "post", "/classify", refused)
+
+    def test_a_classification_before_any_model_503(self, champion_settings, spec):
+        with running_app(own_model(champion_settings, "unpromoted")) as app:
+            response = app.test_client().post("/classify",
+                                              data={"file": (io.BytesIO(jpeg()), "a.jpg")})
+
+        assert response.get_json()["error"] == "no_model"
+        assert_documented(spec, "post", "/classify", response)
 
     def test_a_401_without_a_token(self, anonymous_client, spec):
         response = post_photo(anonymous_client, jpeg(seed=9))
