@@ -164,7 +164,7 @@ class Champion:
         try:
             noted = json.loads(self.pointer.read_text())
             model = registry().ServedModel(noted["name"], noted["version"], noted["run_id"],
-                                Path(noted["path"]), noted["lineage"])
+                                           Path(noted["path"]), noted["lineage"])
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError) as error:

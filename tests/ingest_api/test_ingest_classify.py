@@ -40,6 +40,15 @@ def test_a_photo_gets_the_champions_three_best_crops(client, champion_settings, 
     assert body["tensor_sha256"] == tensor_sha256(process_image(data, n_variants=0).base)
 
 
+def test_each_photo_counts_against_the_devices_upload_rate_limit(client, champion_settings):
+    first, second = classify(client, jpeg(seed=7)), classify(client, jpeg(seed=8))
+
+    limit = champion_settings.upload_rate_limit.split("/")[0]
+    assert first.headers["RateLimit-Limit"] == second.headers["RateLimit-Limit"] == limit
+    assert int(second.headers["RateLimit-Remaining"]) == int(
+        first.headers["RateLimit-Remaining"]) - 1
+
+
 @pytest.mark.parametrize("data, field, status, code", [
     (gif(), "file", 415, "unsupported_format"),
     (truncated_jpeg(), "file", 422, "corrupt"),

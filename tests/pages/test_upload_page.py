@@ -23,7 +23,7 @@ from infra.schemas import ensure_topic, remove_topics
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.processed_photos import own_dataset, write_record
-from tests.ingest_api.samples import truncated_jpeg
+from tests.ingest_api.samples import truncated_jpeg, unique_jpeg
 from tests.pages.live_site import offline_except, served
 from tests.pipeline import api_url, auth_header, running_pipeline
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
@@ -213,7 +213,7 @@ def test_each_photo_shows_the_models_prediction_beside_its_label_and_a_correctio
         browser, classifying):
     app, url = classifying
     settings = app.config["SETTINGS"]
-    photo = encode(photo_like(320, 240, seed=44), "jpeg")
+    photo = unique_jpeg()  # no earlier run recorded it in the shared index
     expected = app.test_client().post("/classify", data={"file": (io.BytesIO(photo), "p.jpg")})
     assert expected.status_code == 200, expected.get_data(as_text=True)
     crop, confidence = expected.json["crop"], expected.json["confidence"]
@@ -257,7 +257,7 @@ def test_before_any_model_is_promoted_the_page_says_so_beside_the_photo(browser,
     with running_app(settings) as unpromoted, served(unpromoted) as bare_url:
         page, errors = open_at(browser, bare_url, device_token(settings.api_token_store),
                                {"width": 1000, "height": 800})
-        drop(page, {"field.jpg": encode(photo_like(320, 240, seed=45), "jpeg")})
+        drop(page, {"field.jpg": unique_jpeg()})
 
         expect(photo_entry(page, "field.jpg").locator(".prediction")).to_have_text(
             "Model: no prediction (no model has been promoted yet, so photos cannot be "
