@@ -1,6 +1,7 @@
 """Where a photo's prediction comes from, for GET /images/<id>: the model version's MLflow run
 and the data it was trained on (its snapshot and the manifest's Delta version), asked of the
-registry (model/registry.py) once per version.
+registry (model/registry.py) once per version. The registry is imported at the first lookup, as
+model/champion.py explains: it imports onnxruntime, which must not load before gunicorn forks.
 
 A version's run never changes, so its lineage is kept for the life of the process. A registry
 that cannot answer costs the answer its lineage (null), never the record: it is not asked again
@@ -13,12 +14,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from model import registry
-from model.registry import RegistryUnavailable, ServedModel
+from model.champion import registry
 from settings import Settings
+
+if TYPE_CHECKING:
+    from model.registry import ServedModel
 
 EXTENSION_KEY = "model_lineage"
 
@@ -39,10 +43,15 @@ def lineage_of(model: ServedModel) -> dict:
     }
 
 
+def registered_version(settings: Settings, version: str) -> ServedModel:
+    """The registry's facts of a version (model.registry.model_version)."""
+    return registry().model_version(settings, version)
+
+
 class ModelLineage:
     """The lineage of each model version asked for, kept once known."""
 
-    def __init__(self, settings: Settings, lookup: Callable = registry.model_version):
+    def __init__(self, settings: Settings, lookup: Callable = registered_version):
         self.settings, self.lookup = settings, lookup
         self._known: dict[str, dict] = {}
         self._unavailable_until = 0.0
@@ -66,7 +75,7 @@ class ModelLineage:
                 return None
         try:
             model = self.lookup(self.settings, version)
-        except RegistryUnavailable as error:
+        except registry().RegistryUnavailable as error:
             log.warning("no lineage for model version %s: %s", version, error)
             with self._lock:
                 self._unavailable_until = time.monotonic() + self.settings.model_refresh_s

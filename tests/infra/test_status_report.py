@@ -59,9 +59,11 @@ def test_the_checks_say_the_api_is_ready_es_health_the_dead_letters_and_the_disk
     assert f"GiB in {served.stack_dir}; " in text and " GiB free of " in text
 
 
-def test_a_stopped_api_is_not_ready_and_the_core_names_what_does_not_run(es_stack, kafka_stack):
+def test_a_stopped_api_is_not_ready_and_the_core_names_what_does_not_run(es_stack, kafka_stack,
+                                                                        tmp_path):
     settings = replace(kafka_stack, api_internal_port=free_port(), api_port=free_port(),
-                       mlflow_port=free_port())
+                       mlflow_port=free_port(),
+                       stack_dir=str(tmp_path))  # not the session's, which may run MLflow
     lines = list(status_report(settings))
 
     assert lines[0] == "core: 4 of 7 not running: mlflow, api, nginx, stream"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import uuid
 from dataclasses import replace
 
@@ -25,6 +26,20 @@ from tests.model.field_photos import field_folder
 
 SNAPSHOT, SEED = "v1", 3
 N_VARIANTS = 2
+
+
+@pytest.fixture(autouse=True)
+def model_logging_of_a_fresh_process():
+    """The "model" logger as a fresh process has it (no level, no handler of its own) for each
+    test here: an app an earlier test built has wired it into its log (ingest_api/classify.py),
+    and a command's one sentence on stderr must not depend on the order tests run in."""
+    model_log = logging.getLogger("model")
+    level, handlers = model_log.level, model_log.handlers[:]
+    model_log.setLevel(logging.NOTSET)
+    model_log.handlers.clear()
+    yield
+    model_log.setLevel(level)
+    model_log.handlers[:] = handlers
 
 
 @pytest.fixture(scope="session")
