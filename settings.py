@@ -86,6 +86,16 @@ class Settings:
     model_name: str = "crop-classifier"  # the registered model the API and the jobs serve
     model_cache_dir: str = str(PROJECT_ROOT / ".stack" / "models")  # downloaded ONNX files
     model_refresh_s: float = 10.0  # how often a running server asks who the champion is
+    # Monitoring (infra/monitoring/, docs/operations.md "Alerts"): Prometheus, Alertmanager, the
+    # blackbox exporter probing the servers and the receiver writing alerts to a file, on
+    # 127.0.0.1; Alertmanager also posts each alert to ALERT_WEBHOOK_URL when set.
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+    blackbox_port: int = 9115
+    alert_log_port: int = 9095
+    alert_webhook_url: str = ""
+    prometheus_scrape_interval_s: int = 15  # scrapes, probes and rule evaluations
+    alert_rules: str = str(PROJECT_ROOT / "infra" / "monitoring" / "alerts.yml")
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod
