@@ -24,7 +24,7 @@ from pyspark.sql.streaming import StreamingQuery
 from adapters.spark import spark_session
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
-from streaming.metrics import MetricsListener, serve_metrics
+from streaming.metrics import QUERY_RESTARTS, MetricsListener, serve_metrics
 from streaming.progress import ProgressRecorder, progress_path
 from streaming.sink import ImageSink
 
@@ -90,6 +90,7 @@ def run_stream(settings: Settings, **options) -> None:
             reason = failure_summary(failure)
             log.warning("the query failed (%s); starting it again in %d s", reason, delay)
             progress.query_restarted(reason)
+            QUERY_RESTARTS.inc()
             time.sleep(delay)
 
 

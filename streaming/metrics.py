@@ -5,7 +5,7 @@ rejected (by reason, a dead letter) or a duplicate of a photo recorded from anot
 the three add up to the messages read (stream_batch_input_rows); each processed photo predicted
 (by crop) or recorded without a prediction (by why), and the model in use; a query listener
 records each batch's duration, input rows and completion time, and how far the query is behind
-the topic's end. A batch that Spark runs again after a failure counts again.
+the topic's end; the job counts the query's restarts after failures. A batch that Spark runs again after a failure counts again.
 docs/operations.md lists every metric.
 """
 
@@ -69,6 +69,11 @@ BATCH_INPUT_ROWS = Histogram(
 MESSAGES_BEHIND = Gauge(
     "stream_messages_behind",
     "Messages on the topic past the end of the last micro-batch, as its trigger saw the topic",
+)
+QUERY_RESTARTS = Counter(
+    "stream_query_restarts",
+    "Times the query failed (Kafka, S3 or Elasticsearch unreachable, a batch failing) and was "
+    "started again; while a failure lasts, once every 15 s",
 )
 LAST_BATCH = Gauge(
     "stream_last_batch_completed_timestamp_seconds",

@@ -11,9 +11,11 @@ come from bench/outage_drill.py.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -96,9 +98,20 @@ def job_pid(spare, photos):
     return spare.servers["stream"].process.pid()
 
 
+def query_restarts(settings) -> float:
+    """The job's stream_query_restarts_total, read from its metrics endpoint."""
+    url = f"http://127.0.0.1:{settings.stream_metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return float(re.search(r"^stream_query_restarts_total (\S+)$", text, re.MULTILINE)[1])
+
+
 def test_the_job_catches_up_after_its_broker_was_down(spare, photos, job_pid):
+    restarts_before = query_restarts(spare.settings)
     spare.down("kafka")
     time.sleep(OUTAGE_S)
+    # what the alert StreamQueryFailing counts: 3 restarts in 10 min while the broker is away
+    assert query_restarts(spare.settings) >= restarts_before + 3
     spare.up("kafka")
     photos.send(6)
     photos.wait_indexed()
