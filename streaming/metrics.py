@@ -5,7 +5,8 @@ rejected (by reason, a dead letter) or a duplicate of a photo recorded from anot
 the three add up to the messages read (stream_batch_input_rows); each processed photo predicted
 (by crop) or recorded without a prediction (by why), and the model in use; a query listener
 records each batch's duration, input rows and completion time, and how far the query is behind
-the topic's end; the job counts the query's restarts after failures. A batch that Spark runs again after a failure counts again.
+the topic's end; the job counts the query's restarts after failures. A batch that Spark runs
+again after a failure counts again.
 docs/operations.md lists every metric.
 """
 
