@@ -73,7 +73,8 @@ class Settings:
     spark_worker_memory: str = "1g"
     spark_worker_ui_port: int = 8091  # the first worker's web UI; the next ones follow it
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
-    stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
+    stream_metrics_port: int = 8002  # the stream's Prometheus metrics
+    stream_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for Prometheus beside it
     stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
     # The MLflow tracking server and model registry (infra/mlflow_server.py, docs/model.md):
     # the port it listens on natively, the url clients use, the project's credentials for it,

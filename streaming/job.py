@@ -69,7 +69,7 @@ def run_stream(settings: Settings, **options) -> None:
     """Build the session, run the query (forever, or until the backlog ends) and start it again
     whenever it fails, recording its progress and restarts for `./deploy.sh status`, and its
     metrics on 127.0.0.1:STREAM_METRICS_PORT."""
-    serve_metrics(settings.stream_metrics_port)
+    serve_metrics(settings.stream_metrics_port, settings.stream_metrics_host)
     spark = spark_session("field-images-stream", settings, json_logs=True)
     progress = ProgressRecorder(progress_path(settings))
     spark.streams.addListener(progress)

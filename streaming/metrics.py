@@ -1,4 +1,4 @@
-"""Prometheus metrics of the streaming job, served by its driver on 127.0.0.1:STREAM_METRICS_PORT.
+"""Prometheus metrics of the streaming job, served by its driver on STREAM_METRICS_HOST:_PORT.
 
 The sink counts each micro-batch's messages as it finishes them: each photo processed,
 rejected (by reason, a dead letter) or a duplicate of a photo recorded from another message, so
@@ -82,13 +82,14 @@ LAST_BATCH = Gauge(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Answer GET /metrics on 127.0.0.1:`port` from a thread of the driver.
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Answer GET /metrics on `host`:`port` from a thread of the driver (loopback natively; the
+    container's network in compose and on Kubernetes, where Prometheus runs beside it).
 
     A port another process holds costs the metrics, not the photos: the job logs it and runs.
     """
     try:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)
     except OSError as error:
         log.error("no metrics on port %d (STREAM_METRICS_PORT): %s; the job runs without them",
                   port, error)

@@ -36,8 +36,8 @@ def alert_lines(notification: dict, received_at: datetime) -> list[str]:
     }) + "\n" for alert in notification.get("alerts", [])]
 
 
-def serve(port: int, log_file: Path) -> None:
-    """Answer POST (a notification: appended) and GET (readiness) on 127.0.0.1:`port`."""
+def serve(host: str, port: int, log_file: Path) -> None:
+    """Answer POST (a notification: appended) and GET (readiness) on `host`:`port`."""
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -60,7 +60,7 @@ def serve(port: int, log_file: Path) -> None:
         def log_message(self, *args):
             """Quiet: the alerts are the log."""
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    ThreadingHTTPServer((host, port), Handler).serve_forever()
 
 
 class AlertLog(Server):
@@ -88,10 +88,11 @@ class AlertLog(Server):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m infra.monitoring.alert_log")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 in a container")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", type=Path, required=True)
     args = parser.parse_args(argv)
-    serve(args.port, args.file)
+    serve(args.host, args.port, args.file)
 
 
 if __name__ == "__main__":
