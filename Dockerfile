@@ -21,12 +21,12 @@ RUN pip install -r requirements.txt
 
 # The code stays root-owned, read-only to the service user; only its state is writable:
 # the streaming checkpoints, Spark's cache of the Kafka connector's jars, the API's token
-# store (named volumes; the token store's folder is the owner's alone) and the API workers'
-# metric files (STACK_DIR/api-metrics).
+# store (named volumes; the token store's folder is the owner's alone), the alert log
+# (docker-compose.yml's alertlog) and the API workers' metric files (STACK_DIR/api-metrics).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/pipeline \
       --shell /usr/sbin/nologin pipeline \
  && install -d -o pipeline -g pipeline /var/lib/pipeline/checkpoints /var/lib/pipeline/ivy \
-      /var/lib/pipeline/stack \
+      /var/lib/pipeline/stack /var/lib/pipeline/alerts \
  && install -d -m 0700 -o pipeline -g pipeline /var/lib/pipeline/api
 COPY . .
 

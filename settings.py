@@ -73,7 +73,8 @@ class Settings:
     spark_worker_memory: str = "1g"
     spark_worker_ui_port: int = 8091  # the first worker's web UI; the next ones follow it
     checkpoint_dir: str = str(PROJECT_ROOT / ".stack" / "checkpoints" / "streaming")
-    stream_metrics_port: int = 8002  # the stream's Prometheus metrics, on 127.0.0.1
+    stream_metrics_port: int = 8002  # the stream's Prometheus metrics
+    stream_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for Prometheus beside it
     stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
     # The MLflow tracking server and model registry (infra/mlflow_server.py, docs/model.md):
     # the port it listens on natively, the url clients use, the project's credentials for it,
@@ -86,6 +87,16 @@ class Settings:
     model_name: str = "crop-classifier"  # the registered model the API and the jobs serve
     model_cache_dir: str = str(PROJECT_ROOT / ".stack" / "models")  # downloaded ONNX files
     model_refresh_s: float = 10.0  # how often a running server asks who the champion is
+    # Monitoring (infra/monitoring/, docs/operations.md "Alerts"): Prometheus, Alertmanager, the
+    # blackbox exporter probing the servers and the receiver writing alerts to a file, on
+    # 127.0.0.1; Alertmanager also posts each alert to ALERT_WEBHOOK_URL when set.
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+    blackbox_port: int = 9115
+    alert_log_port: int = 9095
+    alert_webhook_url: str = ""
+    prometheus_scrape_interval_s: int = 15  # scrapes, probes and rule evaluations
+    alert_rules: str = str(PROJECT_ROOT / "infra" / "monitoring" / "alerts.yml")
     stack_dir: str = str(PROJECT_ROOT / ".stack")
 
     @classmethod

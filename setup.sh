@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up this machine for the pipeline: Java for Spark and nginx (apt, when missing), a venv in
+# Set up this machine for the pipeline: Java for Spark, nginx and Prometheus (apt, when missing), a venv in
 # .venv with the pinned requirements, the local servers (infra/requirements.txt), the MLflow
 # server in a venv of its own (.venv/mlflow-server) and the project itself (pip install -e .);
 # --dev adds the test and lint tools. Idempotent: a second run only
@@ -11,12 +11,22 @@ cd "$(dirname "$0")"
 packages=()
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+# Monitoring (infra/monitoring/): Prometheus with promtool, Alertmanager and the blackbox
+# exporter, without their recommends (node-exporter and disk tools: 13 packages instead of 36).
+lean=()
+command -v prometheus >/dev/null 2>&1 || lean+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || lean+=(prometheus-alertmanager)
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || lean+=(prometheus-blackbox-exporter)
 # --dev: Debian's chromium, the headless browser the page tests drive with Playwright
 # (tests/pages/); Playwright's own browser download does not work on these machines.
 [ "${1:-}" = "--dev" ] && [ ! -x /usr/bin/chromium ] && packages+=(chromium)
-if [ "${#packages[@]}" -gt 0 ]; then
-  echo "setup: installing ${packages[*]} (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+if [ "${#packages[@]}" -gt 0 ] || [ "${#lean[@]}" -gt 0 ]; then
+  echo "setup: installing ${packages[*]} ${lean[*]} (apt)"
+  apt-get update -qq
+  [ "${#packages[@]}" -eq 0 ] ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  [ "${#lean[@]}" -eq 0 ] ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
   if [[ " ${packages[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null 2>&1; then
     # Debian starts a system-wide nginx on :80; the stack runs its own, so stop that one.
     systemctl disable --now nginx >/dev/null 2>&1 || true

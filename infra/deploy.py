@@ -24,6 +24,8 @@ from pathlib import Path
 import urllib3
 
 from batch.map import render
+from infra.monitoring.alert_log import LOG_NAME as ALERT_LOG_NAME
+from infra.monitoring.alert_log import AlertLog
 from infra.processes import NotReady
 from infra.stack import LocalStack
 from infra.status_report import status_report
@@ -36,6 +38,7 @@ COMPOSE = ["docker", "compose", "--project-directory", str(PROJECT_ROOT)]
 PROCESSING_TIMEOUT_S = 600
 DEPLOY_DEVICE = "deploy"
 ISSUE_TOKEN = ["-m", "ingest_api", "tokens", "issue", "--device"]
+COMPOSE_ALERT_LOG = "docker compose exec alertlog cat /var/lib/pipeline/alerts/alerts.log"
 
 
 def docker_answers() -> bool:
@@ -154,6 +157,10 @@ def up(settings: Settings) -> None:
     rejected = [posted[i] for i, record in records.items() if record.get("status") != "processed"]
     summary = render("es", MAP_PATH, settings)
     token, curl = how_to_upload(settings, compose)
+    alert_log = (COMPOSE_ALERT_LOG if compose
+                 else Path(settings.stack_dir) / AlertLog.name / ALERT_LOG_NAME)
+    alerts = (f"http://127.0.0.1:{settings.prometheus_port}/alerts  (Prometheus; each one also "
+              f"in {alert_log})")
     print(f"""
 The pipeline is up.
   API            {url}
@@ -164,6 +171,7 @@ The pipeline is up.
   dataset        {settings.dataset_root}  at {settings.s3.endpoint_url}
   search index   {settings.elasticsearch_url}/{settings.elasticsearch_index}
   model registry {settings.mlflow_tracking_uri}  (MLflow; python -m model versions)
+  alerts         {alerts}
   logs, state    {settings.stack_dir}
   stop with      ./deploy.sh down""")
 

@@ -38,9 +38,19 @@ def mlflow_binary() -> Path:
 
 
 def nginx_binary() -> Path:
-    """Debian's nginx (it is no PyPI package)."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    return _present(Path(found or "/usr/sbin/nginx"), "nginx")
+    """Debian's nginx."""
+    return debian_binary("nginx")
+
+
+def debian_binary(name: str) -> Path:
+    """A program of a Debian package (nginx, prometheus, prometheus-alertmanager,
+    prometheus-blackbox-exporter): none of them is a PyPI package."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    return _present(Path(found or f"/usr/bin/{name}"), name)
+
+
+DEBIAN_PROGRAMS = ("nginx", "prometheus", "promtool", "prometheus-alertmanager",
+                   "prometheus-blackbox-exporter")
 
 
 def _present(path: Path, what: str) -> Path:
@@ -57,8 +67,10 @@ def _package_dir(name: str) -> Path:
 def main() -> None:
     """`python -m infra.programs`: fail, in words, unless every server program is in place."""
     try:
-        for locate in (weed_binary, tansu_binary, elasticsearch_home, mlflow_binary, nginx_binary):
+        for locate in (weed_binary, tansu_binary, elasticsearch_home, mlflow_binary):
             locate()
+        for name in DEBIAN_PROGRAMS:
+            debian_binary(name)
     except FileNotFoundError as error:
         sys.exit(str(error))
 

@@ -40,7 +40,8 @@ class ServerStatus:
         return program.state.lower()
 
     def __str__(self) -> str:
-        return f"{self.name:<6} {self.state:<44} {self.url}"
+        width = 44 - max(0, len(self.name) - 6)  # a longer name keeps the urls in line
+        return f"{self.name:<6} {self.state:<{width}} {self.url}"
 
 
 class Server:

@@ -9,6 +9,10 @@ from infra.app_services import IngestApi, StreamingJob
 from infra.elasticsearch_server import ElasticsearchServer
 from infra.kafka_broker import KafkaBroker
 from infra.mlflow_server import MlflowServer
+from infra.monitoring.alert_log import AlertLog
+from infra.monitoring.alertmanager import Alertmanager
+from infra.monitoring.blackbox import BlackboxExporter
+from infra.monitoring.prometheus import Prometheus
 from infra.nginx import Nginx
 from infra.private import restrict_stack_dir
 from infra.schemas import apply_schemas
@@ -26,6 +30,10 @@ SERVERS: dict[str, type[Server] | type[SparkCluster]] = {
     "nginx": Nginx,
     "spark": SparkCluster,
     "stream": StreamingJob,
+    "alertlog": AlertLog,
+    "alertmanager": Alertmanager,
+    "blackbox": BlackboxExporter,
+    "prometheus": Prometheus,
 }
 NEEDS = {
     "kafka": {"s3"},
@@ -33,6 +41,8 @@ NEEDS = {
     "api": {"kafka", "es"},
     "nginx": {"api"},
     "stream": {"kafka", "s3", "es"},
+    "alertmanager": {"alertlog"},
+    "prometheus": {"alertmanager", "blackbox"},
 }
 # Started only when named, or when a server needs it: the stream needs the cluster once
 # SPARK_MASTER is its url.

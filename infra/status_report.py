@@ -1,7 +1,8 @@
 """`./deploy.sh status`: what an operator reads first, in a few seconds, with no server required.
 
 The core (what takes and processes photos) comes first and ends in one verdict; then whether
-the API is ready, Elasticsearch's health, the dataset's dead letters and the stack dir's disk use;
+the API is ready, Elasticsearch's health, the dataset's dead letters, the stack dir's disk use
+and the alerts firing;
 the optional Spark cluster comes last, apart, since a cluster nobody started is no outage. Each
 probe answers within a few seconds, or says that it did not.
 """
@@ -23,6 +24,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset.dead_letters import REJECTED_PREFIX, count
 from dataset.reader_checks import DatasetError, check_reachable
+from infra.monitoring.prometheus import Prometheus, firing_alerts
 from infra.stack import LocalStack
 from settings import Settings
 
@@ -45,6 +47,7 @@ def status_report(settings: Settings) -> Iterator[str]:
     yield f"  es health     {search_health(settings)}"
     yield f"  dead letters  {dead_letter_count(settings)}"
     yield f"  disk          {disk_use(Path(settings.stack_dir))}"
+    yield from alert_lines(settings)
     optional = stack.status(stack.optional())
     if optional:
         yield f"optional (the core runs without it; SPARK_MASTER is {settings.spark_master})"
@@ -89,6 +92,22 @@ def search_health(settings: Settings) -> str:
     return (f"{health['status']} ({health['number_of_nodes']} node(s), "
             f"{health['active_shards']} active shards, "
             f"{health['unassigned_shards']} unassigned)")
+
+
+def alert_lines(settings: Settings) -> Iterator[str]:
+    """The alerts firing now, one line each, from Prometheus (docs/operations.md, "Alerts")."""
+    url = Prometheus(settings).url
+    try:
+        alerts = firing_alerts(settings)
+    except (OSError, ValueError, KeyError) as error:
+        yield (f"  alerts        unknown: Prometheus does not answer at {url} "
+               f"({getattr(error, 'reason', error)})")
+        return
+    yield f"  alerts        {len(alerts) or 'none'} firing ({url}/alerts)"
+    for alert in sorted(alerts, key=lambda alert: alert["activeAt"]):
+        labels, since = alert["labels"], alert["activeAt"][:19].replace("T", " ")
+        yield (f"    {labels['alertname']} ({labels.get('severity', 'no severity')}, since "
+               f"{since} UTC): {alert['annotations'].get('summary', '')}")
 
 
 def dead_letter_count(settings: Settings) -> str:

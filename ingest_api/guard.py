@@ -8,7 +8,8 @@ bounds prevent that, per process:
   free; the service may be fine, so this does not open the breaker;
 - a circuit breaker: once a call fails, every request is refused at once, without a call,
   while one background thread probes the service every `probe_interval_s`; the first probe
-  that succeeds lets requests through again.
+  that succeeds lets requests through again. ingest_api_breaker_open{service} is 1 while it
+  is open (the alert ApiBreakerOpen, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from ingest_api.metrics import BREAKER_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ class ServiceGuard:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._open_since: float | None = None
+        self._gauge = BREAKER_OPEN.labels(service.lower())
+        self._gauge.set(0)
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +90,7 @@ class ServiceGuard:
             if self._open_since is not None:
                 return
             self._open_since = time.monotonic()
+            self._gauge.set(1)
         log.warning("%s failed: refusing its requests until it answers again", self.service)
         threading.Thread(target=self._recover, name=f"{self.service} probe", daemon=True).start()
 
@@ -100,6 +106,7 @@ class ServiceGuard:
                 log.info("%s still unavailable: %r", self.service, error)
                 continue
             with self._lock:
+                self._gauge.set(0)
                 opened, self._open_since = self._open_since, None
             log.warning("%s answers again after %.1f s", self.service, time.monotonic() - opened)
             return

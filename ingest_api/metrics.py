@@ -1,5 +1,5 @@
 """Prometheus metrics of the API at GET /metrics: requests, latency, upload bytes, Kafka publishes,
-the model served and its predictions.
+the circuit breakers, the model served and its predictions.
 
 gunicorn runs several worker processes, each counting its own requests. prometheus_client's
 multiprocess mode adds them up: each process writes its values to files in
@@ -66,6 +66,12 @@ MODEL_SECONDS = Histogram(
     "by model version",
     ["model", "version"],
     buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56),
+)
+BREAKER_OPEN = Gauge(
+    "ingest_api_breaker_open",
+    "1 while a worker's circuit breaker refuses every call to the service (ingest_api/guard.py), "
+    "else 0; the highest of the live workers",
+    ["service"], multiprocess_mode="livemax",
 )
 PREDICTIONS = Counter(
     "ingest_api_predictions", "Photos /classify answered, by the crop predicted and the model",

@@ -24,7 +24,7 @@ from pyspark.sql.streaming import StreamingQuery
 from adapters.spark import spark_session
 from settings import Settings
 from streaming.kafka_source import KafkaPythonSource
-from streaming.metrics import MetricsListener, serve_metrics
+from streaming.metrics import QUERY_RESTARTS, MetricsListener, serve_metrics
 from streaming.progress import ProgressRecorder, progress_path
 from streaming.sink import ImageSink
 
@@ -69,7 +69,7 @@ def run_stream(settings: Settings, **options) -> None:
     """Build the session, run the query (forever, or until the backlog ends) and start it again
     whenever it fails, recording its progress and restarts for `./deploy.sh status`, and its
     metrics on 127.0.0.1:STREAM_METRICS_PORT."""
-    serve_metrics(settings.stream_metrics_port)
+    serve_metrics(settings.stream_metrics_port, settings.stream_metrics_host)
     spark = spark_session("field-images-stream", settings, json_logs=True)
     progress = ProgressRecorder(progress_path(settings))
     spark.streams.addListener(progress)
@@ -90,6 +90,7 @@ def run_stream(settings: Settings, **options) -> None:
             reason = failure_summary(failure)
             log.warning("the query failed (%s); starting it again in %d s", reason, delay)
             progress.query_restarted(reason)
+            QUERY_RESTARTS.inc()
             time.sleep(delay)
 
 

@@ -1,11 +1,12 @@
-"""Prometheus metrics of the streaming job, served by its driver on 127.0.0.1:STREAM_METRICS_PORT.
+"""Prometheus metrics of the streaming job, served by its driver on STREAM_METRICS_HOST:_PORT.
 
 The sink counts each micro-batch's messages as it finishes them: each photo processed,
 rejected (by reason, a dead letter) or a duplicate of a photo recorded from another message, so
 the three add up to the messages read (stream_batch_input_rows); each processed photo predicted
 (by crop) or recorded without a prediction (by why), and the model in use; a query listener
 records each batch's duration, input rows and completion time, and how far the query is behind
-the topic's end. A batch that Spark runs again after a failure counts again.
+the topic's end; the job counts the query's restarts after failures. A batch that Spark runs
+again after a failure counts again.
 docs/operations.md lists every metric.
 """
 
@@ -70,19 +71,25 @@ MESSAGES_BEHIND = Gauge(
     "stream_messages_behind",
     "Messages on the topic past the end of the last micro-batch, as its trigger saw the topic",
 )
+QUERY_RESTARTS = Counter(
+    "stream_query_restarts",
+    "Times the query failed (Kafka, S3 or Elasticsearch unreachable, a batch failing) and was "
+    "started again; while a failure lasts, once every 15 s",
+)
 LAST_BATCH = Gauge(
     "stream_last_batch_completed_timestamp_seconds",
     "When the last micro-batch that read messages completed (Unix time)",
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Answer GET /metrics on 127.0.0.1:`port` from a thread of the driver.
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Answer GET /metrics on `host`:`port` from a thread of the driver (loopback natively; the
+    container's network in compose and on Kubernetes, where Prometheus runs beside it).
 
     A port another process holds costs the metrics, not the photos: the job logs it and runs.
     """
     try:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)
     except OSError as error:
         log.error("no metrics on port %d (STREAM_METRICS_PORT): %s; the job runs without them",
                   port, error)

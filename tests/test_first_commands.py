@@ -35,6 +35,7 @@ def nothing_running(tmp_path_factory) -> dict[str, str]:
         elasticsearch_url=f"http://127.0.0.1:{dead}",
         mlflow_tracking_uri=f"http://127.0.0.1:{dead}", mlflow_port=dead,
         api_port=dead, api_internal_port=dead, stream_metrics_port=dead,
+        prometheus_port=dead, alertmanager_port=dead, blackbox_port=dead, alert_log_port=dead,
         spark_master_port=dead, spark_master_ui_port=dead, spark_worker_ui_port=dead,
         spark_master="local[2]", spark_ui_port=free_port(),  # the batch job's own web UI
         stack_dir=str(stack_dir), checkpoint_dir=str(stack_dir / "checkpoints"),

@@ -31,7 +31,8 @@ COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 COMPOSE_DIR = PROJECT_ROOT / "infra" / "compose"
 INDEX_PLACEHOLDER = "__ELASTICSEARCH_INDEX__"
 
-SERVERS = {"kafka", "minio", "elasticsearch", "kibana", "nginx", "mlflow"}
+SERVERS = {"kafka", "minio", "elasticsearch", "kibana", "nginx", "mlflow",
+           "prometheus", "blackbox", "alertmanager", "alertlog"}
 MLFLOW_DOCKERFILE = COMPOSE_DIR / "mlflow" / "Dockerfile"
 PIPELINE = {"api", "streaming"}
 ONE_SHOTS = {"kafka-init", "minio-init", "es-init", "kibana-init"}

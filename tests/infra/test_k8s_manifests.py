@@ -20,11 +20,13 @@ import pytest
 import yaml
 
 from adapters.spark import session_config
+from infra.monitoring.blackbox import PROBE_TIMEOUT_S, modules, probes
 from infra.schemas import SCHEMA_SERVERS
 from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
 
 K8S_DIR = PROJECT_ROOT / "infra" / "k8s"
+ALERT_LOG = "infra.monitoring.alert_log"  # the pipeline image, but no pipeline service
 SCHEMAS_DIR = K8S_DIR / "schemas"
 SETTINGS_VARIABLES = set(VARIABLES.values()) | set(S3_VARIABLES.values())
 PIPELINE_IMAGE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"][
@@ -143,6 +145,7 @@ def pipeline_containers() -> list[dict]:
         if manifest["kind"] in ("Deployment", "Job")
         for container in containers(manifest)
         if container["image"] == PIPELINE_IMAGE and container["command"][0] != "cp"
+        and container["command"][:3] != ["python", "-m", ALERT_LOG]
     ]
     spark = the("SparkApplication")["spec"]
     return found + [spark["driver"], spark["executor"]]
@@ -257,7 +260,7 @@ def test_the_spark_application_runs_python_m_streaming_as_compose_does():
 def test_the_driver_asks_kubernetes_for_its_executors_with_rights_to_do_so():
     spark = the("SparkApplication")["spec"]
     assert settings_of(spark["driver"]).spark_master.startswith("k8s://https://kubernetes")
-    binding = the("RoleBinding")
+    binding = the("RoleBinding", "streaming-spark-driver")
     account = spark["driver"]["serviceAccount"]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account}]
     [rule] = the("Role", binding["roleRef"]["name"])["rules"]
@@ -373,3 +376,40 @@ def test_the_pipeline_reaches_the_registry_at_its_service_with_the_servers_crede
         assert refs["MLFLOW_PASSWORD"] == password
         assert settings_of(container).mlflow_tracking_uri == settings.mlflow_tracking_uri
     assert {"name": settings.mlflow_bucket} in the("Tenant")["spec"]["buckets"]
+
+
+def test_prometheus_loads_the_native_stacks_rules_verbatim_and_its_probes():
+    rules = the("ConfigMap", "prometheus-rules")["data"]["alerts.yml"]
+    assert rules == (PROJECT_ROOT / "infra" / "monitoring" / "alerts.yml").read_text()
+    config = yaml.safe_load(the("ConfigMap", "prometheus-config")["data"]["prometheus.yml"])
+    assert config["rule_files"] == ["/etc/prometheus/rules/alerts.yml"]
+    assert {job["job_name"] for job in config["scrape_configs"]} == {
+        "ingest_api", "stream", "dependencies"}
+    blackbox = yaml.safe_load(the("ConfigMap", "blackbox-config")["data"]["blackbox.yml"])
+    assert blackbox == modules(PROBE_TIMEOUT_S)
+
+
+def test_prometheus_probes_the_servers_the_pipeline_reaches():
+    config = yaml.safe_load(the("ConfigMap", "prometheus-config")["data"]["prometheus.yml"])
+    [dependencies] = [job for job in config["scrape_configs"] if job["job_name"] == "dependencies"]
+    settings = settings_of(the("Deployment", "api")["spec"]["template"]["spec"]["containers"][0])
+    assert dependencies["static_configs"] == [
+        {"targets": [target], "labels": {"server": server, "__param_module": module}}
+        for server, target, module in probes(settings)]
+
+
+def test_prometheus_may_list_the_pods_it_scrapes_and_the_stream_serves_on_its_pod_network():
+    deployment = the("Deployment", "prometheus")["spec"]["template"]["spec"]
+    assert deployment["serviceAccountName"] == "prometheus"
+    assert the("RoleBinding", "prometheus")["subjects"] == [
+        {"kind": "ServiceAccount", "name": "prometheus"}]
+    assert the("Role", "prometheus")["rules"][0]["verbs"] == ["get", "list", "watch"]
+    assert the("ConfigMap", "pipeline-settings")["data"]["STREAM_METRICS_HOST"] == "0.0.0.0"
+
+
+def test_alertmanager_runs_alone_and_posts_to_the_alert_log_service():
+    container = the("Deployment", "alertmanager")["spec"]["template"]["spec"]["containers"][0]
+    assert "--cluster.listen-address=" in container["args"]
+    config = yaml.safe_load(the("ConfigMap", "alertmanager-config")["data"]["alertmanager.yml"])
+    assert config["receivers"][0]["webhook_configs"][0]["url"] == "http://alertlog:9095/alerts"
+    assert the("Service", "alertlog")["spec"]["ports"][0]["port"] == 9095

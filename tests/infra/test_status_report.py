@@ -62,11 +62,14 @@ def test_the_checks_say_the_api_is_ready_es_health_the_dead_letters_and_the_disk
 def test_a_stopped_api_is_not_ready_and_the_core_names_what_does_not_run(es_stack, kafka_stack,
                                                                         tmp_path):
     settings = replace(kafka_stack, api_internal_port=free_port(), api_port=free_port(),
-                       mlflow_port=free_port(),
+                       mlflow_port=free_port(), prometheus_port=free_port(),
+                       alertmanager_port=free_port(), blackbox_port=free_port(),
+                       alert_log_port=free_port(),
                        stack_dir=str(tmp_path))  # not the session's, which may run MLflow
     lines = list(status_report(settings))
 
-    assert lines[0] == "core: 4 of 7 not running: mlflow, api, nginx, stream"
+    assert lines[0] == ("core: 8 of 11 not running: mlflow, api, nginx, stream, alertlog, "
+                        "alertmanager, blackbox, prometheus")
     assert any(line.startswith("  api ready     no: ") and "does not answer" in line
                for line in lines)
 

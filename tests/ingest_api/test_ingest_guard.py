@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
 from contextlib import ExitStack
 
 import pytest
+from prometheus_client import REGISTRY
 
 from ingest_api.guard import ServiceGuard
 from ingest_api.publisher import EXTENSION_KEY, MAX_KAFKA_CALLS
@@ -64,3 +66,20 @@ def test_an_upload_finding_the_workers_kafka_calls_all_taken_is_a_503_busy_to_re
     assert not publisher.guard.is_open
     again = client.post("/post_image", data={"file": (io.BytesIO(jpeg(seed=70)), "a.jpg")})
     assert again.status_code == 202
+
+
+def test_the_breaker_state_is_a_metric_for_the_alert_on_it():
+    service = ServiceGuard("Kafka", Down, Busy, probe=lambda: None, slots=1, slot_wait_s=0.05,
+                           probe_interval_s=0.2)
+    gauge = REGISTRY.get_sample_value
+    assert gauge("ingest_api_breaker_open", {"service": "kafka"}) == 0
+
+    with pytest.raises(Down), service.call():
+        raise Down("no answer")
+
+    assert gauge("ingest_api_breaker_open", {"service": "kafka"}) == 1
+    deadline = time.monotonic() + 5
+    while service.is_open and time.monotonic() < deadline:  # the probe succeeds
+        time.sleep(0.05)
+    assert gauge("ingest_api_breaker_open", {"service": "kafka"}) == 0
+    service.close()

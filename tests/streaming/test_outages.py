@@ -11,9 +11,11 @@ come from bench/outage_drill.py.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -96,6 +98,14 @@ def job_pid(spare, photos):
     return spare.servers["stream"].process.pid()
 
 
+def query_restarts(settings) -> float:
+    """The job's stream_query_restarts_total, read from its metrics endpoint."""
+    url = f"http://127.0.0.1:{settings.stream_metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return float(re.search(r"^stream_query_restarts_total (\S+)$", text, re.MULTILINE)[1])
+
+
 def test_the_job_catches_up_after_its_broker_was_down(spare, photos, job_pid):
     spare.down("kafka")
     time.sleep(OUTAGE_S)
@@ -118,10 +128,12 @@ def test_the_job_catches_up_after_its_s3_was_down_with_photos_arriving_meanwhile
 def test_status_shows_the_lag_while_elasticsearch_is_down_and_none_once_caught_up(
     spare, photos, job_pid
 ):
+    restarts_before = query_restarts(spare.settings)
     spare.down("es")
     photos.send(6)
     time.sleep(OUTAGE_S)
     during = stream_status(spare.settings)
+    restarts_during = query_restarts(spare.settings)
     spare.up("es")
     photos.send(6)
     photos.wait_indexed()
@@ -129,6 +141,7 @@ def test_status_shows_the_lag_while_elasticsearch_is_down_and_none_once_caught_u
 
     assert "stream running (pid" in during and "6 messages behind the topic's end" in during
     assert "query restarted" in during and "Connection refused" in during
+    assert restarts_during >= restarts_before + 1  # stream_query_restarts_total, for alerts
     assert "0 messages behind the topic's end" in after
     assert "last batch  #" in after and "s ago)" in after
 
