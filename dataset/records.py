@@ -68,7 +68,7 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
     if meta:
         row.update(format=meta.format, width=meta.width, height=meta.height,
                    orientation=meta.orientation, altitude=meta.altitude, camera=meta.camera,
-                   colour_profile=meta.colour_profile)
+                   colour_profile=meta.colour_profile, exif_error=meta.exif_error)
     if signals:
         row.update(sharpness=signals.sharpness, brightness=signals.brightness,
                    clipped_fraction=signals.clipped_fraction, phash=signals.phash)
