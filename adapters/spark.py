@@ -3,8 +3,10 @@ on a cluster: its driver and executors configured from Settings."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 
 from pyspark.sql import SparkSession
 
@@ -25,18 +27,39 @@ def spark_session(
     not for a service's log. json_logs makes the driver JVM's log lines JSON too, as a service's
     (LOG4J_JSON); it takes effect only in a process whose JVM this call starts.
     """
-    # pyspark reads the workers' interpreter from the environment only.
-    os.environ["PYSPARK_PYTHON"] = settings.spark_python or sys.executable
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
     for key, value in session_config(settings, progress_bar).items():
         builder = builder.config(key, value)
     if json_logs:
         builder = builder.config("spark.driver.extraJavaOptions",
                                  f"-Dlog4j2.configurationFile={LOG4J_JSON}")
-    session = builder.getOrCreate()
+    # The UI binds to SPARK_LOCAL_IP (else 0.0.0.0): loopback unless the process says otherwise.
+    local_ip = {} if "SPARK_LOCAL_IP" in os.environ else {"SPARK_LOCAL_IP": "127.0.0.1"}
+    with launch_environment({"PYSPARK_PYTHON": settings.spark_python or sys.executable,
+                             **local_ip}):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+@contextlib.contextmanager
+def launch_environment(variables: dict[str, str]) -> Iterator[None]:
+    """os.environ with `variables` while the session starts, then as it was.
+
+    pyspark takes two things from the environment alone: the workers' interpreter
+    (PYSPARK_PYTHON, read as the context starts) and the driver JVM's (a copy of os.environ, as
+    it launches the JVM). Set for the start only, they reach both and leak nowhere else.
+    """
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def session_config(settings: Settings, progress_bar: bool = False) -> dict[str, str]:

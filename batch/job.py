@@ -3,13 +3,15 @@
 The workers write raw bytes and shards and return the image records, each processed photo
 predicted by the champion when the job has one (shipped to them as a broadcast variable); the
 driver commits them to the manifest in one commit (a re-run replaces its rows, never duplicates
-them), indexes them in Elasticsearch when given a client (the same documents as the stream's),
-then renders the map. No champion or no registry: the photos are processed without a
+them), indexes them in Elasticsearch when given a client (the same documents as the stream's,
+and the same dead letters for the documents it refuses, named by their file), then renders the
+map. No champion or no registry: the photos are processed without a
 prediction, and the report says why.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,22 +21,24 @@ from pathlib import Path
 from elasticsearch import Elasticsearch
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from adapters.image_index import index_rows
 from adapters.object_store import ObjectStore
 from adapters.spark import spark_session
 from batch.bucket_writer import BucketWriter
 from batch.file_ids import ID_SCHEMA, FileIds
 from batch.image_map import OPENSTREETMAP, Tiles, render_map
+from dataset.dead_letters import index_or_dead_letter
 from dataset.image_record import PROCESSED, REJECTED, STATUSES
 from dataset.layout import MAP_KEY
 from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
+from dataset.records import INDEX_REFUSED
 from dataset.splits import SPLITS
 from model.job_champion import ModelBroadcast, ModelState
 from preprocessing import DEFAULT_MAX_DECODE_MB
 from settings import Settings
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class BatchReport:
@@ -155,11 +159,15 @@ def run_batch(
     records = [row for row in rows if row["status"] in STATUSES]
     skipped = [row for row in rows if row["status"] not in STATUSES]
     records = ManifestWriter.of(store, split_fractions).commit(records)
+    if search is not None:
+        records = index_or_dead_letter(search, index, store, records, datetime.now(UTC).isoformat())
     report = BatchReport.from_rows(records + skipped)
     report.model = model
     if search is not None:
-        refusals = index_rows(search, index, records, datetime.now(UTC).isoformat())
-        report.indexed = len(records) - len(refusals)
+        report.indexed = len(records) - report.rejected[INDEX_REFUSED]
+        for letter in (row for row in records if row["reason"] == INDEX_REFUSED):
+            log.warning("dead letter %s from %s: %s: %s", letter["image_id"], letter["source"],
+                        letter["reason"], letter["error"])
     report.map_url = write_map(store, tiles)
     return report
 

@@ -1,15 +1,28 @@
 """The dataset's dead letters: the rejected/<image id>.json records, each saying why a photo was
-refused and where it came from, newest first (by when the record was written)."""
+refused and where it came from, newest first (by when the record was written).
+
+A photo whose search document Elasticsearch refuses becomes one too, in the stream and the batch
+job alike (index_or_dead_letter).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from elasticsearch import Elasticsearch
+
+from adapters.image_index import index_rows
 from adapters.object_store import LocalStore, ObjectStore, S3Store
+from dataset.layout import rejected_key
+from dataset.records import index_refused_row
+from dataset.writer import dead_letter
 
 REJECTED_PREFIX = "rejected/"  # where dataset.layout.rejected_key puts them
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,3 +70,28 @@ def written_times(store: ObjectStore) -> dict[str, datetime]:
         return {obj["Key"][strip:]: obj["LastModified"].astimezone(UTC)
                 for page in pages for obj in page.get("Contents", [])}
     raise TypeError(f"no modification times for {type(store).__name__}")
+
+
+def index_or_dead_letter(
+    search: Elasticsearch, index: str, store: ObjectStore, rows: list[dict], processed_at: str
+) -> list[dict]:
+    """Index the rows; the photo of a document Elasticsearch refuses becomes a dead letter.
+
+    Its letter (rejected/<id>.json in the store and a "rejected" document, keeping the row's
+    `source`: where it came from) takes its row's place in the rows returned. Its manifest row
+    and tensors stay in the dataset. A failure of the whole server raises (index_rows).
+    """
+    refusals = {refusal.image_id: refusal.error
+                for refusal in index_rows(search, index, rows, processed_at)}
+    if not refusals:
+        return rows
+    letters = [
+        index_refused_row(row, f"Elasticsearch refused the document: {refusals[row['image_id']]}")
+        for row in rows if row["image_id"] in refusals
+    ]
+    for letter in letters:
+        store.put_bytes(rejected_key(letter["image_id"]), dead_letter(letter))
+    for refusal in index_rows(search, index, letters, processed_at):
+        log.error("even the dead letter of %s was refused: %s", refusal.image_id, refusal.error)
+    letter_of = {letter["image_id"]: letter for letter in letters}
+    return [letter_of.get(row["image_id"], row) for row in rows]

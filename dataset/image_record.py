@@ -62,6 +62,9 @@ FIELDS = (
           "gave. When captured_at is null its zone is unknown, and it is not a UTC time"),
     Field("camera", "keyword", True, "make and model"),
     Field("colour_profile", "keyword", True, "embedded ICC profile: none, srgb, X -> srgb..."),
+    Field("exif_error", "keyword", True,
+          "damaged: the photo's EXIF block cannot be read, so its GPS, capture time and camera "
+          "are unknown; null when it was read or there was none"),
     Field("device_id", "keyword", True, "the device whose token sent the photo"),
     Field("source", "keyword", False, "batch file or Kafka position"),
     Field("size_bytes", "long", True, "of the original"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from adapters.object_store import READER_URL_SECONDS, ObjectStore, open_store
+from adapters.object_store import READER_URL_SECONDS, LocalStore, ObjectStore, open_store
 from dataset.image_record import PROCESSED, STATUSES
 from dataset.manifest import Manifest
 from dataset.reader_checks import (
@@ -27,7 +27,7 @@ from dataset.reader_checks import (
 from dataset.shard_stream import WantedVariants, decoded, opened, shuffled, split, tar_samples
 from dataset.snapshots import resolve
 from dataset.splits import SPLITS
-from settings import S3Settings, Settings
+from settings import S3Settings
 
 # Manifests written before the record's status was "processed" say "ok"; they read the same.
 OLD_STATUSES = {"ok": PROCESSED}
@@ -47,11 +47,17 @@ class DatasetReader:
     ) -> DatasetReader:
         """The dataset at its newest version, or at the version a named snapshot pins.
 
-        Raises DatasetNotFound when the root holds no dataset, DatasetUnreachable when its store
-        cannot be read (no such bucket, refused keys, no server), SnapshotError for an unknown
-        snapshot name: each with a sentence that names the root.
+        `s3` says how to reach an s3:// root (Settings.s3; `Settings.from_env().s3` where the
+        environment says it); a local directory needs none.
+
+        Raises ValueError for an s3:// root without `s3`, DatasetNotFound when the root holds no
+        dataset, DatasetUnreachable when its store cannot be read (no such bucket, refused keys,
+        no server), SnapshotError for an unknown snapshot name: each with a sentence that names
+        the root.
         """
-        store = open_store(root, s3 or Settings.from_env().s3)
+        if s3 is None and root.startswith("s3://"):
+            raise ValueError(f"{root}: an s3:// root needs the settings of its store (s3=...)")
+        store = LocalStore(root) if s3 is None else open_store(root, s3)
         reader = cls(store)
         with reading(root, store):
             if reader.manifest_table.version() is None:

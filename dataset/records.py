@@ -68,12 +68,14 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
     if meta:
         row.update(format=meta.format, width=meta.width, height=meta.height,
                    orientation=meta.orientation, altitude=meta.altitude, camera=meta.camera,
-                   colour_profile=meta.colour_profile)
+                   colour_profile=meta.colour_profile, exif_error=meta.exif_error)
     if signals:
         row.update(sharpness=signals.sharpness, brightness=signals.brightness,
                    clipped_fraction=signals.clipped_fraction, phash=signals.phash)
     return row
 
+
+INDEX_REFUSED = "index_refused"  # the reason of a photo whose search document was refused
 
 # What a row keeps when its search document is refused: what the pipeline itself wrote and what
 # the client facts rules checked. Whatever the photo's EXIF said is dropped: the culprit is there.
@@ -88,4 +90,4 @@ def index_refused_row(row: dict, error: str) -> dict:
     """
     kept = {name: row.get(name) for name in TRUSTED_FIELDS}
     return {**dict.fromkeys(FIELD_NAMES), **kept, "gps_source": "none", "status": REJECTED,
-            "reason": "index_refused", "error": error}
+            "reason": INDEX_REFUSED, "error": error}

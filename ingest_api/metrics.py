@@ -5,8 +5,8 @@ gunicorn runs several worker processes, each counting its own requests. promethe
 multiprocess mode adds them up: each process writes its values to files in
 PROMETHEUS_MULTIPROC_DIR, and /metrics, in whichever worker answers it, reads them all. The
 variable must be set before prometheus_client is first imported; ingest_api/server.py sees to it
-and empties the directory when gunicorn starts. Without it (the test client, a single process),
-the process's own values are served.
+and empties the directory when gunicorn starts. init_app reads it once, as prometheus_client did:
+without it (the test client, a single process), the process's own values are served.
 
 /metrics answers on gunicorn's internal port only: nginx, the public front, refuses it
 (infra/nginx.py), so operators and Prometheus on the host read it without a device token.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -84,21 +84,26 @@ bp = Blueprint("metrics", __name__)
 @bp.get("/metrics")  # not in the public contract (openapi.INTERNAL_ENDPOINTS)
 def metrics():
     """The metrics of every worker, in Prometheus' text format."""
-    return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    registry = current_app.extensions["metrics_registry"]
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-def _registry() -> CollectorRegistry:
-    # prometheus_client reads this variable itself; it is set by the process starting gunicorn.
-    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
-    if not directory:
+def served_registry(multiproc_dir: str | None) -> CollectorRegistry:
+    """The registry /metrics serves: every worker's files in multiproc_dir, else this process's."""
+    if not multiproc_dir:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=directory)
+    multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
     return registry
 
 
 def init_app(app: Flask) -> None:
-    """Time every request and count it by route and status once answered."""
+    """Time every request and count it by route and status once answered.
+
+    The workers' directory is read once, here: prometheus_client read the same variable when
+    first imported, and the process starting gunicorn set it (ingest_api/server.py).
+    """
+    app.extensions["metrics_registry"] = served_registry(os.environ.get(MULTIPROC_DIR_VARIABLE))
     app.before_request(_start_clock)
     app.after_request(_count)
     app.register_blueprint(bp)

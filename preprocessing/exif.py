@@ -1,15 +1,21 @@
-"""EXIF facts read with exifread: GPS, capture time, camera. Damaged tags give None, not errors."""
+"""EXIF facts read with exifread: GPS, capture time, camera. Damaged tags give None, not errors.
+
+A block exifread cannot walk at all is a fact of its own: `error` names it, and the record keeps
+it (exif_error), so a photo whose GPS was lost to damage is told from one that had none.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import math
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 
 import exifread
 import pillow_heif
+from exifread.core.exceptions import ExifError
 from PIL import Image
 
 from preprocessing.safe_values import (
@@ -20,6 +26,19 @@ from preprocessing.safe_values import (
 )
 
 pillow_heif.register_heif_opener()
+
+# ExifFacts.error: the file has an EXIF block that exifread cannot walk.
+DAMAGED = "damaged"
+
+TIFF_HEADERS = (b"II*\x00", b"MM\x00*")  # how an EXIF block starts, little- or big-endian
+
+# What exifread raises on a damaged block (found by feeding it damaged photos): offsets and counts
+# past the data (IndexError, EOFError, struct.error), values it cannot unpack or decode
+# (ValueError, UnicodeDecodeError, KeyError), its own ExifError; TypeError on garbage values.
+_DAMAGE = (IndexError, EOFError, struct.error, ValueError, KeyError, TypeError, ExifError)
+# exifread's HEIC reader asserts an Exif item layout that libheif does not write, and leaves
+# some box sizes unimplemented: valid files, whose block Pillow's reader finds instead.
+_UNREAD_CONTAINER = (AssertionError, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -33,11 +52,18 @@ class ExifFacts:
     captured_at_local: str | None = None  # the camera's clock, without an offset
     camera_make: str | None = None
     camera_model: str | None = None
+    error: str | None = None  # DAMAGED when the file's EXIF block cannot be read
 
 
 def read_exif(data: bytes) -> ExifFacts:
-    """Read EXIF from JPEG, PNG, WebP, TIFF or HEIC bytes; a file without EXIF gives empty facts."""
-    tags = _tags(data) or _tags(_exif_block(data))
+    """Read EXIF from JPEG, PNG, WebP, TIFF or HEIC bytes; a file without EXIF gives empty facts.
+
+    A block that cannot be read gives empty facts with error DAMAGED.
+    """
+    tags, error = _tags(data)
+    if not tags:
+        tags, block_error = _block_tags(_exif_block(data))
+        error = None if tags else error or block_error
     lat = _coordinate(tags, "GPS GPSLatitude", "GPS GPSLatitudeRef", "S", 90.0)
     lon = _coordinate(tags, "GPS GPSLongitude", "GPS GPSLongitudeRef", "W", 180.0)
     if lat is None or lon is None:
@@ -51,16 +77,27 @@ def read_exif(data: bytes) -> ExifFacts:
         captured_at_local=captured_at_local,
         camera_make=bounded_text(_text(tags, "Image Make")),
         camera_model=bounded_text(_text(tags, "Image Model")),
+        error=error,
     )
 
 
-def _tags(data: bytes) -> dict:
+def _tags(data: bytes) -> tuple[dict, str | None]:
+    """exifread's tags of a file or bare block, and DAMAGED where it cannot walk them."""
     if not data:
-        return {}
+        return {}, None
     try:
-        return exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
-    except Exception:
-        return {}
+        return exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False), None
+    except _UNREAD_CONTAINER:
+        return {}, None
+    except _DAMAGE:
+        return {}, DAMAGED
+
+
+def _block_tags(block: bytes) -> tuple[dict, str | None]:
+    """_tags of a bare block; DAMAGED without a TIFF header too, where exifread finds no EXIF."""
+    if block and not block.startswith(TIFF_HEADERS):
+        return {}, DAMAGED
+    return _tags(block)
 
 
 def _exif_block(data: bytes) -> bytes:
@@ -72,7 +109,7 @@ def _exif_block(data: bytes) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as image:
             block = image.info.get("exif") or b""
-    except Exception:
+    except (OSError, Image.DecompressionBombError):  # not an image Pillow can open: no block
         return b""
     return block[6:] if block.startswith(b"Exif\x00\x00") else block
 

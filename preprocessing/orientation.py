@@ -23,14 +23,17 @@ UPRIGHT_BY = {
 
 
 def stored_orientation(image: Image.Image) -> int:
-    """The file's EXIF orientation (1..8); 1 when absent or out of range.
+    """The file's EXIF orientation (1..8); 1 when absent, out of range or unreadable.
 
     Call it before load(): Pillow's TIFF reader applies the tag and deletes it as it loads, and
     pillow-heif clears it on open (keeping the file's value in info["original_orientation"]).
+    A damaged block is upright here and recorded by exif.read_exif.
     """
     try:
         value = int(image.info.get("original_orientation") or _raw_orientation(image))
-    except Exception:
+    except SyntaxError:  # Pillow's "not a TIFF file": a block without a TIFF header
+        return 1
+    except (ValueError, OverflowError):  # a tag of text, bytes, NaN or infinity: no orientation
         return 1
     return value if 1 <= value <= 8 else 1
 

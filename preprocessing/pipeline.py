@@ -39,6 +39,7 @@ class ImageMetadata:
     camera_make: str | None
     camera_model: str | None
     colour_profile: str
+    exif_error: str | None = None  # exif.DAMAGED when the EXIF block cannot be read
 
     @property
     def camera(self) -> str | None:
@@ -116,6 +117,7 @@ def metadata_of(data: bytes, decoded: DecodedImage) -> ImageMetadata:
         camera_make=exif.camera_make,
         camera_model=exif.camera_model,
         colour_profile=decoded.colour_profile,
+        exif_error=exif.error,
     )
 
 

@@ -43,16 +43,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.image_index import Refusal, index_rows
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
+from dataset.dead_letters import index_or_dead_letter
 from dataset.image_record import PROCESSED
-from dataset.layout import rejected_key
 from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
-from dataset.records import index_refused_row
 from dataset.splits import parse_fractions
-from dataset.writer import dead_letter, write_group
+from dataset.writer import write_group
 from model.predictions import OutcomePredictions, ShippedModel
 from preprocessing import image_id_of
 from preprocessing.upload import Outcome, invalid_message, process_upload
@@ -245,10 +243,10 @@ class ImageSink:
         rows = self.manifest.commit(rows, app_id=query_id(self.settings.checkpoint_dir),
                                     batch_id=batch_id)
         if rows:
-            processed_at = datetime.now(UTC).isoformat()
-            refusals = self._index(rows, processed_at)
-            if refusals:
-                rows = self._dead_letter(rows, refusals, processed_at)
+            settings = self.settings
+            search = search_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+            rows = index_or_dead_letter(search, settings.elasticsearch_index, self.writer.store,
+                                        rows, datetime.now(UTC).isoformat())
         statuses = Counter(row["reason"] or row["status"] for row in rows)
         log.info("batch %d: %d photos %s, %d duplicates", batch_id, len(rows), dict(statuses),
                  len(duplicates))
@@ -288,24 +286,3 @@ class ImageSink:
                 name=state.model.name if state.model else None,
                 version=model.version if model else None, problem=state.problem,
                 predicted=predicted, without=without)
-
-    def _index(self, rows: list[dict], processed_at: str) -> list[Refusal]:
-        settings = self.settings
-        search = search_client(settings.elasticsearch_url, settings.elasticsearch_auth)
-        return index_rows(search, settings.elasticsearch_index, rows, processed_at)
-
-    def _dead_letter(
-        self, rows: list[dict], refusals: list[Refusal], processed_at: str
-    ) -> list[dict]:
-        """Index dead letters for the refused documents, and keep their records in the store."""
-        errors = {refusal.image_id: refusal.error for refusal in refusals}
-        letters = [
-            index_refused_row(row, f"Elasticsearch refused the document: {errors[row['image_id']]}")
-            for row in rows if row["image_id"] in errors
-        ]
-        for letter in letters:
-            self.writer.store.put_bytes(rejected_key(letter["image_id"]), dead_letter(letter))
-        for refusal in self._index(letters, processed_at):
-            log.error("even the dead letter of %s was refused: %s", refusal.image_id, refusal.error)
-        letter_of = {letter["image_id"]: letter for letter in letters}
-        return [letter_of.get(row["image_id"], row) for row in rows]

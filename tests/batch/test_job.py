@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from pathlib import Path
 
@@ -14,10 +16,12 @@ from adapters.object_store import LocalStore, open_store
 from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from dataset import DatasetReader
+from dataset.layout import rejected_key
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
 from model.job_champion import ModelState
 from model.runtime import inference_session
+from preprocessing import image_id_of
 from settings import Settings
 from tests.model.tiny_models import colour_classifier, served_model
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
@@ -204,5 +208,37 @@ def test_with_a_search_client_every_record_is_indexed_as_the_stream_indexes_it(
             assert document["shard_key"] == row.shard_key
             assert document["split"] == row.split
         assert report.indexed == 6
+    finally:
+        remove_index(search, index)
+
+
+def test_a_document_elasticsearch_refuses_is_a_dead_letter_named_by_its_file(
+    es_stack, tmp_path, caplog
+):
+    folder = tmp_path / "img"
+    (folder / "maize").mkdir(parents=True)
+    named = encode(photo_like(320, 240, seed=40), "jpeg", exif=exif_bytes(make="Acme", model="X1"))
+    (folder / "maize" / "named.jpg").write_bytes(named)
+    (folder / "maize" / "plain.jpg").write_bytes(encode(photo_like(320, 240, seed=41), "jpeg"))
+    search = make_elasticsearch_client(es_stack.elasticsearch_url, es_stack.elasticsearch_auth)
+    index = f"{es_stack.elasticsearch_index}-batch-{uuid.uuid4().hex[:8]}"
+    # A mapping changed by hand: camera names are numbers now, so a photo naming one is refused.
+    search.indices.create(index=index, mappings={"properties": {"camera": {"type": "integer"}}})
+    try:
+        store = LocalStore(tmp_path / "dataset")
+        with caplog.at_level(logging.WARNING, logger="batch.job"):
+            report = run(folder, store, search=search, index=index)
+
+        named_id = image_id_of(named)
+        document = get_image(search, index, named_id)
+        assert (document["status"], document["reason"], document["source"]) == (
+            "rejected", "index_refused", "maize/named.jpg")
+        letter = json.loads(store.get_bytes(rejected_key(named_id)))
+        assert letter["reason"] == "index_refused" and "camera" in letter["error"]
+        assert (report.processed, dict(report.rejected), report.indexed) == (
+            1, {"index_refused": 1}, 1)
+        assert f"dead letter {named_id} from maize/named.jpg: index_refused" in caplog.text
+        rows = DatasetReader(store).manifest(status=None).set_index("image_id")
+        assert rows.loc[named_id, "status"] == "processed"  # its tensors are in the dataset anyway
     finally:
         remove_index(search, index)

@@ -130,6 +130,12 @@ def test_no_s3_server_is_a_sentence(s3_stack):
         DatasetReader.open("s3://field-images/dataset", nowhere)
 
 
+def test_an_s3_root_without_the_settings_of_its_store_is_refused_not_guessed(monkeypatch):
+    monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ValueError, match="s3://field-images/dataset: an s3:// root needs the "):
+        DatasetReader.open("s3://field-images/dataset")
+
+
 def test_a_manifest_written_before_processed_was_the_word_reads_the_same(tmp_path):
     store = LocalStore(tmp_path)
     write_dataset(store)

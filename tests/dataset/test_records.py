@@ -7,7 +7,7 @@ import pytest
 from dataset.image_record import FIELD_NAMES
 from dataset.records import GPS_SOURCES, index_refused_row, manifest_row
 from preprocessing.upload import Upload, process_upload
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+from tests.preprocessing.synthetic import DAMAGED_EXIF, encode, exif_bytes, gps_ifd, photo_like
 
 
 def row_of(exif: dict | None = None, data: bytes | None = None, **upload) -> dict:
@@ -44,6 +44,16 @@ def test_a_rejected_photo_and_an_index_refusal_have_no_position():
     assert (rejected["status"], rejected["gps_source"]) == ("rejected", "none")
     assert index_refused_row(row_of(), "refused")["gps_source"] == "none"
     assert set(GPS_SOURCES) == {"exif", "client", "none"}
+
+
+def test_a_damaged_exif_block_is_recorded_and_the_photo_still_processed():
+    block = DAMAGED_EXIF["exif_pointer_without_value"]
+    damaged = row_of(data=encode(photo_like(160, 120, seed=3), "jpeg", exif=block))
+
+    assert (damaged["status"], damaged["exif_error"], damaged["gps_source"]) == (
+        "processed", "damaged", "none"
+    )
+    assert row_of({"make": "Acme"})["exif_error"] is None
 
 
 def test_an_exif_time_without_a_zone_is_only_a_local_time():

@@ -118,3 +118,15 @@ def test_an_upload_counts_its_bytes_and_its_kafka_publish(server, auth):
     assert grew("ingest_api_upload_bytes_sum", status="202") == sent
     assert grew("ingest_api_kafka_publish_seconds_count", outcome="ok") == 1
     assert 0 < grew("ingest_api_kafka_publish_seconds_sum", outcome="ok") < 5
+
+
+def test_a_single_process_serves_its_own_values_read_as_the_app_was_built(
+    anonymous_client, monkeypatch, tmp_path
+):
+    """The workers' directory is read once, with the app; a later environment changes nothing."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    anonymous_client.get("/is_alive")
+
+    text = anonymous_client.get("/metrics").get_data(as_text=True)
+
+    assert 'ingest_api_requests_total{method="GET",route="/is_alive",status="200"}' in text

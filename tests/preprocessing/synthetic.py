@@ -143,6 +143,23 @@ def exif_bytes(
     return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps or {}})
 
 
+def raw_exif_block(*entries: tuple[int, int, int, int], mark: bytes = b"II") -> bytes:
+    """A little-endian EXIF block with IFD0 holding `entries` (tag, type, count, 4-byte value).
+
+    Written by hand, so it can be damaged as no encoder would write it.
+    """
+    body = b"".join(struct.pack("<HHII", *entry) for entry in entries)
+    return b"Exif\x00\x00" + mark + struct.pack("<HIH", 42, 8, len(entries)) + body + bytes(4)
+
+
+# EXIF blocks no reader can walk, as damaged photos hold them (found by flipping bytes of real
+# photos' blocks): an ExifOffset pointer without a value, and a block without a TIFF header.
+DAMAGED_EXIF = {
+    "exif_pointer_without_value": raw_exif_block((0x8769, 4, 0, 0)),
+    "no_tiff_header": raw_exif_block((0x0112, 3, 1, 6), mark=b"XX"),
+}
+
+
 def gps_ifd(lat: float, lon: float, *, lat_ref: str | None = None, lon_ref: str | None = None):
     """A GPS IFD for signed decimal degrees; refs default to N/S and E/W from the signs."""
     return {

@@ -1,12 +1,23 @@
-"""EXIF facts: signed GPS degrees, altitude, ISO 8601 capture time, camera; damage gives None."""
+"""EXIF facts: signed GPS degrees, altitude, ISO 8601 capture time, camera; damage gives None.
+
+A block that cannot be read at all gives no facts and says so (error).
+"""
 
 import math
 
 import piexif
 import pytest
 
-from preprocessing.exif import ExifFacts, read_exif
-from tests.preprocessing.synthetic import SAVE_AS, encode, exif_bytes, gps_ifd, near_lossless, scene
+from preprocessing.exif import DAMAGED, ExifFacts, read_exif
+from tests.preprocessing.synthetic import (
+    DAMAGED_EXIF,
+    SAVE_AS,
+    encode,
+    exif_bytes,
+    gps_ifd,
+    near_lossless,
+    scene,
+)
 
 GPS = piexif.GPSIFD
 
@@ -225,3 +236,19 @@ def test_coordinates_are_finite_floats():
 
     assert isinstance(lat, float) and math.isfinite(lat)
     assert isinstance(lon, float) and math.isfinite(lon)
+
+
+# TIFF is left out: its EXIF is the file's own IFD, which Pillow writes anew.
+@pytest.mark.parametrize("fmt", ["heif", "jpeg", "png", "webp"])
+@pytest.mark.parametrize("block", sorted(DAMAGED_EXIF))
+def test_an_exif_block_that_cannot_be_read_is_a_fact_not_a_silence(fmt, block):
+    data = encode(scene(), fmt, exif=DAMAGED_EXIF[block], **near_lossless(fmt))
+
+    assert read_exif(data) == ExifFacts(error=DAMAGED)
+
+
+@pytest.mark.parametrize("fmt", sorted(SAVE_AS))
+def test_a_readable_exif_block_has_no_error(fmt):
+    data = encode(scene(), fmt, exif=exif_bytes(make="Acme"), **near_lossless(fmt))
+
+    assert read_exif(data).error is None

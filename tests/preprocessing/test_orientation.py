@@ -15,10 +15,12 @@ from preprocessing import process_image
 from preprocessing.orientation import apply_orientation, ifd0_orientation, stored_orientation
 from preprocessing.resize import base_tensor
 from tests.preprocessing.synthetic import (
+    DAMAGED_EXIF,
     SAVE_AS,
     encode,
     exif_bytes,
     near_lossless,
+    raw_exif_block,
     scene,
     store_for_orientation,
 )
@@ -91,6 +93,30 @@ def test_an_out_of_range_tag_counts_as_upright(tag, upright_tensor):
 
     assert processed.metadata.orientation == 1
     np.testing.assert_array_equal(processed.base, upright_tensor)
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp"])
+@pytest.mark.parametrize("block", sorted(DAMAGED_EXIF))
+def test_a_damaged_exif_block_counts_as_upright(fmt, block):
+    image = Image.open(io.BytesIO(encode(UPRIGHT, fmt, exif=DAMAGED_EXIF[block])))
+
+    assert stored_orientation(image) == 1
+
+
+# IFD0 ends 26 bytes into the block (after its Exif header): a RATIONAL or DOUBLE value there.
+NOT_A_NUMBER = {
+    "ASCII": raw_exif_block((0x0112, 2, 2, int.from_bytes(b"x\0\0\0", "little"))),
+    "UNDEFINED": raw_exif_block((0x0112, 7, 1, 6)),
+    "RATIONAL_6_over_0": raw_exif_block((0x0112, 5, 1, 26)) + struct.pack("<II", 6, 0),
+    "DOUBLE_infinity": raw_exif_block((0x0112, 12, 1, 26)) + struct.pack("<d", float("inf")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_NUMBER))
+def test_an_orientation_tag_that_is_not_a_number_counts_as_upright(kind):
+    image = Image.open(io.BytesIO(encode(UPRIGHT, "png", exif=NOT_A_NUMBER[kind])))
+
+    assert stored_orientation(image) == 1
 
 
 def test_a_file_without_exif_is_upright_as_stored(upright_tensor):
