@@ -7,19 +7,24 @@ the reference each, the outer two open-ended), for the predicted crop, the model
 window of recent values falls into the same bins (`Histogram.fractions_of`) and
 PSI = sum over bins of (actual - expected) * ln(actual / expected), each share floored at
 EPSILON so that an empty bin adds a large but finite term. By the usual convention, below 0.1
-is stable, 0.1-0.25 a moderate shift, above 0.25 a major one.
+is stable, 0.1-0.25 a moderate shift, above 0.25 a major one. The sampling noise of a
+reference and of a window adds about (bins - 1) / photos to each: small ones false-alarm.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+REFERENCE_FILE = "drift_reference.json"  # logged with each model version
 SIGNALS = ("sharpness", "brightness", "predicted_crop", "confidence")
 BINS = 10
 EPSILON = 1e-4  # the share an empty bin counts as
+# Fewer photos than this in a reference or a window, and an unchanged stream reads as a shift
+# (bench/drift_sample_size.py measures it; docs/model.md, "Drift").
+MIN_PHOTOS = 300
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,10 @@ def reference(sharpness: Sequence[float], brightness: Sequence[float],
 def to_json(histograms: dict[str, Histogram]) -> dict:
     """The histograms as drift_reference.json holds them."""
     return {"bins": BINS, "epsilon": EPSILON,
-            "signals": {signal: asdict(histogram) for signal, histogram in histograms.items()}}
+            "signals": {signal: {"fractions": list(histogram.fractions),
+                                 "photos": histogram.photos, "edges": list(histogram.edges),
+                                 "categories": list(histogram.categories)}
+                        for signal, histogram in histograms.items()}}
 
 
 def from_json(document: dict) -> dict[str, Histogram]:

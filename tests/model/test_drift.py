@@ -90,7 +90,9 @@ def test_a_reference_survives_its_json_file_and_leaves_out_signals_without_value
     histograms = reference(sharpness=RNG.gamma(2, 200, 300), brightness=TRAINING[:300],
                            predictions=[], confidences=[], classes=["cassava", "maize"])
 
-    again = from_json(json.loads(json.dumps(to_json(histograms))))
+    document = to_json(histograms)
+    again = from_json(json.loads(json.dumps(document)))
 
+    assert json.loads(json.dumps(document)) == document
     assert again == histograms
     assert sorted(again) == ["brightness", "sharpness"]
