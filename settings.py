@@ -76,6 +76,7 @@ class Settings:
     stream_metrics_port: int = 8002  # the stream's Prometheus metrics
     stream_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for Prometheus beside it
     stream_raw_copies: bool = True  # the stream copies processed photos' bytes to raw/
+    drift_window: int = 300  # the stream's drift compares its last N photos with the champion's
     # The MLflow tracking server and model registry (infra/mlflow_server.py, docs/model.md):
     # the port it listens on natively, the url clients use, the project's credentials for it,
     # and the bucket of the stack's S3 holding its artifacts and the history of its aliases.

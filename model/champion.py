@@ -163,8 +163,10 @@ class Champion:
         """Serve the champion this machine noted last, until the registry answers."""
         try:
             noted = json.loads(self.pointer.read_text())
+            reference = noted.get("drift_reference")  # absent in notes older than references
             model = registry().ServedModel(noted["name"], noted["version"], noted["run_id"],
-                                           Path(noted["path"]), noted["lineage"])
+                                           Path(noted["path"]), noted["lineage"],
+                                           Path(reference) if reference else None)
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError) as error:
@@ -178,7 +180,9 @@ class Champion:
 
     def _note(self, model: ServedModel) -> None:
         """Write `model` as the machine's last known champion, atomically."""
+        reference = model.drift_reference
         noted = {**asdict(model), "path": str(model.path),
+                 "drift_reference": str(reference) if reference else None,
                  "noted_at": datetime.now(UTC).isoformat(timespec="seconds")}
         temporary = self.pointer.with_name(f".{POINTER_FILE}.{os.getpid()}.tmp")
         try:

@@ -1,5 +1,5 @@
 """The model registry (MLflow): which version of the crop classifier is the champion, and its
-ONNX file on local disk.
+ONNX file (and its drift reference) on local disk.
 
 Everything that serves the model (the API, the stream, the batch job) asks `champion()`; it
 costs one request to MLflow, and the file is downloaded once per version into
@@ -31,6 +31,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from model.card import model_card
+from model.drift import REFERENCE_FILE
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class ServedModel:
     run_id: str
     path: Path  # <model_cache_dir>/<name>/<version>/model.onnx
     lineage: dict[str, str]  # dataset.root, .snapshot, .delta_version, .rows, .ids_sha256
+    drift_reference: Path | None = None  # its drift_reference.json; None for older versions
 
 
 class RegistryUnavailable(Exception):
@@ -154,13 +156,15 @@ def _cached(client: MlflowClient, found: ModelVersion, settings: Settings) -> Se
         except (MlflowException, requests.RequestException, OSError) as error:
             raise unavailable(settings, error) from error
     served = json.loads((folder / SERVED_FILE).read_text())
+    reference = folder / REFERENCE_FILE
     return ServedModel(found.name, found.version, served["run_id"], folder / MODEL_FILE,
-                       served["lineage"])
+                       served["lineage"], reference if reference.exists() else None)
 
 
 def _download(client: MlflowClient, found: ModelVersion, folder: Path,
               settings: Settings) -> None:
-    """The version's files into `folder`, whole or not at all; checked against the run's hash."""
+    """The version's files (the model, and its drift reference when its run has one) into
+    `folder`, whole or not at all; the model checked against the run's hash."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{found.version}-", dir=folder.parent))
     try:
@@ -174,6 +178,10 @@ def _download(client: MlflowClient, found: ModelVersion, folder: Path,
         if expected and digest != expected:
             raise RegistryUnavailable(f"{found.name} version {found.version}'s file does not "
                                       f"match its run's sha256: it was not installed")
+        if any(logged.path == REFERENCE_FILE for logged in client.list_artifacts(found.run_id)):
+            mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path=REFERENCE_FILE,
+                                                dst_path=str(staging),
+                                                tracking_uri=settings.mlflow_tracking_uri)
         lineage = {key: value for key, value in run.data.params.items()
                    if key.startswith(LINEAGE_PREFIX)}
         (staging / SERVED_FILE).write_text(json.dumps({"run_id": found.run_id,
@@ -189,8 +197,9 @@ def _download(client: MlflowClient, found: ModelVersion, folder: Path,
 
 
 def register(settings: Settings, trained: TrainedModel) -> str:
-    """Log the training run (parameters, metrics, pictures, card, the ONNX model) in the
-    experiment named after the model, register it as a new version (no alias); its number."""
+    """Log the training run (parameters, metrics, pictures, card, drift reference, the ONNX
+    model) in the experiment named after the model, register it as a new version (no alias);
+    its number."""
     import onnx  # training's requirements only (requirements-model.txt): serving never registers
 
     report = trained.report
@@ -206,6 +215,8 @@ def register(settings: Settings, trained: TrainedModel) -> str:
                              "pictures": report["pictures"]})
             mlflow.log_dict(report, "metrics.json")
             mlflow.log_text(model_card(report), "model_card.md")
+            if trained.drift_reference is not None:
+                mlflow.log_dict(trained.drift_reference, REFERENCE_FILE)
             for name, png in trained.pictures.items():
                 _log_bytes(png, name)
             logged = mlflow.onnx.log_model(

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dataset.splits import SPLITS
-from model import backbone, head
+from model import backbone, drift, head
 from model.buckets import Thresholds, buckets
 from model.card import model_card
 from model.classifier import classifier_onnx
@@ -44,6 +44,7 @@ class TrainedModel:
     samples: pd.DataFrame  # image_id, variant, split, label, ... of every sample read
     features: np.ndarray  # the backbone's features of each sample, row for row
     pictures: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG
+    drift_reference: dict | None = None  # drift_reference.json: the stream's drift baseline
 
     @property
     def sha256(self) -> str:
@@ -57,6 +58,9 @@ class TrainedModel:
         for name, png in self.pictures.items():
             (output / name).write_bytes(png)
         (output / CARD_FILE).write_text(model_card(self.report))
+        if self.drift_reference is not None:
+            reference = json.dumps(self.drift_reference, indent=2) + "\n"
+            (output / drift.REFERENCE_FILE).write_text(reference)
         return output
 
 
@@ -103,7 +107,23 @@ def train(
                     "total_s": round(time.monotonic() - started, 2)},
     }
     pictures = confusion_pictures(measured, report["measured_on"])
-    return TrainedModel(onnx_model, report, samples, features, pictures)
+    reference = drift_reference(data.rows, samples, features, fitted, classes)
+    return TrainedModel(onnx_model, report, samples, features, pictures, reference)
+
+
+def drift_reference(rows: pd.DataFrame, samples: pd.DataFrame, features: np.ndarray, fitted,
+                    classes: list[str]) -> dict:
+    """The histograms the stream measures drift against (model/drift.py): the curation signals
+    of the snapshot's photos, and the model's answers on the photos it did not learn from (val
+    and test, base tensors), as the stream's photos are."""
+    held_out = samples["split"].isin(EVALUATED).to_numpy()
+    probabilities = (fitted.predict_proba(features[held_out]) if held_out.any()
+                     else np.zeros((0, len(classes))))
+    return drift.to_json(drift.reference(
+        sharpness=rows["sharpness"].dropna().to_numpy(),
+        brightness=rows["brightness"].dropna().to_numpy(),
+        predictions=[classes[best] for best in probabilities.argmax(axis=1)],
+        confidences=probabilities.max(axis=1), classes=classes))
 
 
 def photos(n: int) -> str:

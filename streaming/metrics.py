@@ -5,8 +5,9 @@ rejected (by reason, a dead letter) or a duplicate of a photo recorded from anot
 the three add up to the messages read (stream_batch_input_rows); each processed photo predicted
 (by crop) or recorded without a prediction (by why), and the model in use; a query listener
 records each batch's duration, input rows and completion time, and how far the query is behind
-the topic's end; the job counts the query's restarts after failures. A batch that Spark runs
-again after a failure counts again.
+the topic's end; the job counts the query's restarts after failures; and the drift of the last
+DRIFT_WINDOW photos from the champion's training snapshot (streaming/drift.py). A batch that
+Spark runs again after a failure counts again.
 docs/operations.md lists every metric.
 """
 
@@ -81,6 +82,21 @@ LAST_BATCH = Gauge(
     "When the last micro-batch that read messages completed (Unix time)",
 )
 
+DRIFT_PSI = Gauge(
+    "stream_drift_psi",
+    "Population stability index of the last DRIFT_WINDOW processed photos against the "
+    "champion's training snapshot, by signal: sharpness, brightness, predicted_crop, confidence "
+    "(< 0.1 stable, 0.1-0.25 moderate, > 0.25 major); absent while not measured",
+    ["signal"],
+)
+DRIFT_WINDOW = Gauge("stream_drift_window_photos",
+                     "Photos the drift is measured over (DRIFT_WINDOW)")
+DRIFT_REFERENCE = Gauge(
+    "stream_drift_reference_photos",
+    "Photos the champion's reference histogram of a signal was made from (0 without one)",
+    ["signal"],
+)
+
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """Answer GET /metrics on `host`:`port` from a thread of the driver (loopback natively; the
@@ -127,6 +143,18 @@ def count_predictions(
 def count_duplicates(count: int) -> None:
     """Count a finished micro-batch's duplicate messages."""
     PHOTOS_DUPLICATE.inc(count)
+
+
+def show_drift(measured: dict[str, float], window_photos: int,
+               reference_photos: dict[str, int]) -> None:
+    """Set the drift gauges: a signal not measured now has no value."""
+    DRIFT_WINDOW.set(window_photos)
+    for signal, photos in reference_photos.items():
+        DRIFT_REFERENCE.labels(signal).set(photos)
+        if signal in measured:
+            DRIFT_PSI.labels(signal).set(measured[signal])
+        else:
+            DRIFT_PSI.remove(signal)
 
 
 def offsets_behind(latest: dict, end: dict) -> int:

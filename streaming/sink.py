@@ -55,7 +55,8 @@ from model.predictions import OutcomePredictions, ShippedModel
 from preprocessing import image_id_of
 from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
-from streaming.metrics import count_duplicates, count_photos, count_predictions
+from streaming.drift import DriftWindow
+from streaming.metrics import count_duplicates, count_photos, count_predictions, show_drift
 from streaming.progress import ProgressRecorder
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ class ImageSink:
 
         self.settings, self.progress = settings, progress
         self.champion, self.broadcast = ChampionWatch(settings), ModelBroadcast()
+        self.drift = DriftWindow(settings.drift_window)
         self.writer = PartitionWriter(
             open_store(settings.dataset_root, settings.s3), settings.n_variants,
             settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
@@ -267,6 +269,7 @@ class ImageSink:
         count_photos(rows)
         count_duplicates(len(duplicates))
         self._report_predictions(batch_id, rows, state, model)
+        self._report_drift(batch_id, rows, state)
 
     def _report_predictions(self, batch_id: int, rows: list[dict], state: ModelState,
                             model: ShippedModel | None) -> None:
@@ -286,3 +289,12 @@ class ImageSink:
                 name=state.model.name if state.model else None,
                 version=model.version if model else None, problem=state.problem,
                 predicted=predicted, without=without)
+
+    def _report_drift(self, batch_id: int, rows: list[dict], state: ModelState) -> None:
+        """Add the batch's processed photos to the drift window; log and export its PSI."""
+        self.drift.add(row for row in rows if row["status"] == PROCESSED)
+        measured = self.drift.measure(state.model)
+        show_drift(measured, self.drift.size, self.drift.reference_photos())
+        if measured:
+            log.info("batch %d: drift of the last %d photos (PSI): %s", batch_id,
+                     self.drift.size, {signal: round(psi, 3) for signal, psi in measured.items()})

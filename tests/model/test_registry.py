@@ -6,6 +6,7 @@ RegistryUnavailable, one sentence."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ import onnxruntime as ort
 import pytest
 
 from infra.processes import free_port
+from model.drift import REFERENCE_FILE
 from model.registry import (
     CHAMPION,
     RegistryUnavailable,
@@ -22,6 +24,7 @@ from model.registry import (
     model_version,
     register,
 )
+from tests.model.tiny_models import colour_classifier, tiny_trained
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +81,25 @@ def test_the_champion_is_served_from_the_cache_with_the_file_training_made(regis
     session = ort.InferenceSession(str(served.path), providers=["CPUExecutionProvider"])
     probabilities = session.run(None, {"image": np.zeros((1, 224, 224, 3), np.uint8)})[0]
     assert probabilities.shape == (1, len(trained.report["model"]["classes"]))
+
+
+def test_the_champion_brings_its_drift_reference_along(registered, trained):
+    settings, version = registered
+    connect(settings).set_registered_model_alias(settings.model_name, CHAMPION, version)
+
+    served = champion(settings)
+    assert served.drift_reference == served.path.parent / REFERENCE_FILE
+    assert json.loads(served.drift_reference.read_text()) == trained.drift_reference
+
+
+def test_a_version_registered_without_a_drift_reference_is_served_without_one(registered,
+                                                                              tmp_path):
+    settings, _ = registered
+    settings = replace(settings, model_cache_dir=str(tmp_path))
+    older = register(settings, tiny_trained(colour_classifier()))  # no reference in its run
+
+    served = model_version(settings, older)
+    assert served.drift_reference is None and served.path.exists()
 
 
 def test_a_second_call_does_not_download_again(registered):

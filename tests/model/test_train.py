@@ -3,6 +3,8 @@ snapshot and seed give the same metrics."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import pytest
@@ -12,6 +14,7 @@ from dataset.snapshots import resolve
 from model.backbone import export_onnx
 from model.buckets import Thresholds, buckets
 from model.classifier import PROBABILITIES, classes_of
+from model.drift import REFERENCE_FILE, from_json, window_psi
 from model.runtime import inference_session, run_batched
 from model.train import SYNTHETIC
 from tests.model.conftest import N_VARIANTS, SEED, SNAPSHOT
@@ -143,3 +146,28 @@ def test_the_served_model_reads_the_shards_tensor_and_gives_the_measured_accurac
     labels = np.asarray([rows.loc[meta["image_id"], "label"] for _, _, meta in samples])
     accuracy = trained.report["metrics"]["test"]["accuracy"]
     assert np.mean(predicted == labels) == pytest.approx(accuracy)
+
+
+def test_the_drift_reference_holds_the_snapshots_signals_and_the_served_answers_on_held_out_photos(
+    trained, dataset, cli_run
+):
+    _, store = dataset
+    reader = DatasetReader(store, resolve(store, SNAPSHOT))
+    reference = from_json(trained.drift_reference)
+    photos = reader.manifest()
+    photos = photos[photos["label"].notna()]
+    assert reference["sharpness"].photos == reference["brightness"].photos == len(photos)
+    for signal in ("sharpness", "brightness"):
+        assert window_psi(reference[signal], photos[signal]) == pytest.approx(0, abs=1e-9)
+    held_out = photos[photos["split"].isin(["val", "test"])]
+    session = inference_session(trained.onnx)
+    tensors = np.stack([tensor for tensor, _, _ in reader.samples(held_out)])
+    probabilities = session.run(None, {"image": tensors})[0]
+    classes = trained.report["model"]["classes"]
+    assert reference["predicted_crop"].categories == tuple(classes)
+    assert reference["predicted_crop"].photos == reference["confidence"].photos == len(held_out)
+    predicted = list(np.asarray(classes)[probabilities.argmax(axis=1)])
+    assert window_psi(reference["predicted_crop"], predicted) == pytest.approx(0, abs=1e-9)
+    assert window_psi(reference["confidence"], probabilities.max(axis=1)) < 0.01
+    _, output, _ = cli_run
+    assert json.loads((output / REFERENCE_FILE).read_text()) == trained.drift_reference

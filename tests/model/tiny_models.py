@@ -86,8 +86,9 @@ def served_model(folder: Path, version: str, onnx: bytes) -> ServedModel:
 
 
 def tiny_trained(onnx_model: bytes, crops=CROPS, snapshot: str = "tiny-v1",
-                 delta_version: int = 4) -> TrainedModel:
-    """A TrainedModel of a small classifier, with a report as full as training writes."""
+                 delta_version: int = 4, drift_reference: dict | None = None) -> TrainedModel:
+    """A TrainedModel of a small classifier, with a report as full as training writes, and the
+    drift reference given (none by default, as a version registered before references)."""
     report = {
         "model": {"sha256": hashlib.sha256(onnx_model).hexdigest(), "file": "model.onnx",
                   "backbone": "mean colour (a test model)", "classes": list(crops),
@@ -104,7 +105,8 @@ def tiny_trained(onnx_model: bytes, crops=CROPS, snapshot: str = "tiny-v1",
         "metrics": {"val": {"n": 0, "buckets": {}}, "test": {"n": 0, "buckets": {}}},
         "timings": {"total_s": 0.0},
     }
-    return TrainedModel(onnx_model, report, pd.DataFrame(), np.zeros((0, 1280), np.float32))
+    return TrainedModel(onnx_model, report, pd.DataFrame(), np.zeros((0, 1280), np.float32),
+                        drift_reference=drift_reference)
 
 
 def register_tiny(settings: Settings, onnx_model: bytes, **lineage) -> str:

@@ -7,8 +7,10 @@ test knows which partition holds what.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from kafka import KafkaProducer
 
 from adapters.elasticsearch_client import make_elasticsearch_client
@@ -37,15 +39,18 @@ class Message:
         return image_id_of(self.value or b"")
 
 
-def photo_messages(count: int, *, first: int = 0, partitions: int = 3) -> list[Message]:
-    """`count` distinct small JPEGs; every other one has EXIF GPS near FIELD."""
+def photo_messages(count: int, *, first: int = 0, partitions: int = 3,
+                   edit: Callable[[int, np.ndarray], np.ndarray] | None = None) -> list[Message]:
+    """`count` distinct small JPEGs; every other one has EXIF GPS near FIELD. `edit(n, pixels)`
+    changes the n-th picture before it is encoded (darkens it, blurs it)."""
     messages = []
     for n in range(first, first + count):
         options = {}
         if n % 2 == 0:
             gps = gps_ifd(FIELD[0] + n / 10_000, FIELD[1] + n / 10_000)
             options["exif"] = exif_bytes(gps=gps)
-        jpeg = encode(photo_like(320, 240, seed=n), "jpeg", quality=85, **options)
+        pixels = photo_like(320, 240, seed=n)
+        jpeg = encode(edit(n, pixels) if edit else pixels, "jpeg", quality=85, **options)
         facts = {"label": "maize" if n % 3 else "cassava", "device_id": f"phone-{n % 4}",
                  "client_captured_at": "2026-11-20T08:00:00Z", "filename": f"IMG_{n:04d}.jpg"}
         messages.append(Message(f"photo-{n}".encode(), jpeg, encode_headers(facts),

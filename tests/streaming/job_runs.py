@@ -17,11 +17,13 @@ from streaming.job import start_stream
 PER_BATCH = 4  # photos per micro-batch of a job started as a process
 
 
-def run_job(spark, settings, max_offsets_per_trigger: int = 4, progress=None) -> list[int]:
+def run_job(spark, settings, max_offsets_per_trigger: int = 4, progress=None,
+            sink=None) -> list[int]:
     """Run the job's query until the topic's backlog is processed; rows per micro-batch. The
-    sink records its model in `progress` (a ProgressRecorder) when given one."""
+    sink records its model in `progress` (a ProgressRecorder) when given one; `sink`, one kept
+    across runs as run_stream keeps it across restarts (a new one by default)."""
     query = start_stream(spark, settings, max_offsets_per_trigger=max_offsets_per_trigger,
-                         trigger={"availableNow": True}, progress=progress)
+                         trigger={"availableNow": True}, progress=progress, sink=sink)
     try:
         query.awaitTermination(300)
         assert not query.isActive, "the job did not finish its backlog in time"
