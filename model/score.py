@@ -78,6 +78,7 @@ class ScoreReport:
     processed: int = 0
     unpredicted: int = 0  # rows without a prediction before the run
     other_version: int = 0  # rows predicted by another version before the run
+    marginless: int = 0  # rows of the champion's from before prediction margins were kept
     predicted: int = 0
     failed: int = 0  # photos the model failed on: still without
     documents_updated: int | None = None  # None: the index was not asked
@@ -86,7 +87,7 @@ class ScoreReport:
 
     def lines(self) -> list[str]:
         model = f"{self.champion.name} version {self.champion.version}"
-        stale = self.unpredicted + self.other_version
+        stale = self.unpredicted + self.other_version + self.marginless
         lines = [f"champion: {model}"]
         if not stale:
             lines.append(f"manifest: all {self.processed} processed photos have its prediction; "
@@ -143,13 +144,19 @@ def run_score(root: str, index_choice: str, settings: Settings) -> ScoreReport:
     return report
 
 
-def stale_rows(rows: pd.DataFrame, version: str) -> tuple[pd.DataFrame, int, int]:
-    """The processed rows whose prediction is not the champion's, and how many had none and
-    how many one from another version (a manifest from before predictions has no column)."""
-    versions = rows["model_version"] if "model_version" in rows else pd.Series(None, rows.index)
+def stale_rows(rows: pd.DataFrame, version: str) -> tuple[pd.DataFrame, int, int, int]:
+    """The processed rows whose prediction is not the champion's, and how many had none, how
+    many one from another version, and how many the champion's from before margins were kept
+    (a manifest from before predictions or margins has no such column)."""
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows else pd.Series(None, rows.index)
+
+    versions = column("model_version")
     unpredicted = versions.isna()
     other = ~unpredicted & (versions != version)
-    return rows[unpredicted | other], int(unpredicted.sum()), int(other.sum())
+    marginless = ~unpredicted & ~other & column("prediction_margin").isna()
+    return (rows[unpredicted | other | marginless], int(unpredicted.sum()), int(other.sum()),
+            int(marginless.sum()))
 
 
 def predict_rows(rows: pd.DataFrame, store: ObjectStore, champion: ServedModel,
@@ -173,8 +180,8 @@ def score(reader: DatasetReader, champion: ServedModel, settings: Settings,
     """Predict the reader's stale rows with the champion, set them in the manifest, then bring
     the search documents (given a client) in line with the manifest."""
     rows = reader.manifest()
-    stale, unpredicted, other = stale_rows(rows, champion.version)
-    report = ScoreReport(champion, len(rows), unpredicted, other)
+    stale, unpredicted, other, marginless = stale_rows(rows, champion.version)
+    report = ScoreReport(champion, len(rows), unpredicted, other, marginless)
     if len(stale):
         predicted = predict_rows(stale, reader.store, champion, settings)
         answered = predicted.filter(pc.is_valid(predicted.column("prediction")))
