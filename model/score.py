@@ -94,9 +94,12 @@ class ScoreReport:
             lines.append(f"manifest: all {self.processed} processed photos have its prediction; "
                          "nothing to predict")
         else:
+            without_margin = (f", {self.marginless} one without its margin" if self.marginless
+                              else "")
             lines.append(f"manifest: {self.predicted} of the {stale} photos to predict "
                          f"predicted ({self.unpredicted} had no prediction, {self.other_version} "
-                         f"one from another version), of {self.processed} processed photos")
+                         f"one from another version{without_margin}), of {self.processed} "
+                         "processed photos")
         if self.failed:
             lines.append(f"the model failed on {self.failed} photos: they keep what they had, "
                          "and the next run tries them again")
