@@ -1,12 +1,13 @@
 """`python -m model score ROOT`: the champion's predictions for the processed photos that have
-none, or one from another version (after a promotion), in the manifest and the search index.
+none, or one from another version (after a promotion), or the champion's own from before
+margins were kept, in the manifest and the search index.
 
 1. The registry names the champion; without one, or without a registry, nothing changes.
 2. The processed rows of the manifest's newest version whose model_version is not the
    champion's are predicted as a Spark job, the way features are extracted (model/features.py):
    one small task row per photo, grouped by shard, the base tensors read where the shards are,
    ONNX Runtime in fixed batches, one thread per task, the model a broadcast variable.
-3. One Delta merge sets those rows' three prediction columns (Manifest.set_columns).
+3. One Delta merge sets those rows' four prediction columns (Manifest.set_columns).
 4. The search documents of the root's processed photos whose prediction differs from their
    manifest row are updated: the index follows the manifest, so a run after an Elasticsearch
    outage catches up even when there is nothing left to predict.
@@ -93,9 +94,12 @@ class ScoreReport:
             lines.append(f"manifest: all {self.processed} processed photos have its prediction; "
                          "nothing to predict")
         else:
+            without_margin = (f", {self.marginless} one without its margin" if self.marginless
+                              else "")
             lines.append(f"manifest: {self.predicted} of the {stale} photos to predict "
                          f"predicted ({self.unpredicted} had no prediction, {self.other_version} "
-                         f"one from another version), of {self.processed} processed photos")
+                         f"one from another version{without_margin}), of {self.processed} "
+                         "processed photos")
         if self.failed:
             lines.append(f"the model failed on {self.failed} photos: they keep what they had, "
                          "and the next run tries them again")
