@@ -109,7 +109,7 @@ def classify(settings: Settings, photo: Path) -> requests.Response:
                          files={"file": (photo.name, photo.read_bytes())}, timeout=30)
 
 
-@pytest.mark.timeout(1200)  # 10.5 min on 2 cores at load 12 to 16 (other jobs); two trainings
+@pytest.mark.timeout(1200)  # 5.5 min on 2 cores, 10.5 min at load 12 to 16: two trainings
 def test_corrections_in_the_review_queue_reach_the_stream_through_the_next_champion(
     pipeline, tmp_path
 ):
