@@ -84,6 +84,9 @@ FIELDS = (
           "or the model failed on this photo"),
     Field("prediction_confidence", "float", True,
           "the model's probability of that crop, 0..1"),
+    Field("prediction_margin", "float", True,
+          "how far that probability is above the second best crop's, 0..1: small when the "
+          "model hesitates (the review queue shows those first)"),
     Field("model_version", "keyword", True,
           "the version of the registered model (crop-classifier) that made the prediction"),
 )

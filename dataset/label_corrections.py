@@ -8,8 +8,8 @@ row and the search document take the new label. The stream and the batch job app
 latest corrections to the rows they commit, so a batch job run again never brings an old label
 back, and the next snapshot carries the corrected one.
 
-The prediction columns came later: a table made before them gets them at its next correction
-(Delta's schema merge), its earlier rows reading null there.
+The prediction columns came later, and the margin after them: a table made before them gets
+them at its next correction (Delta's schema merge), its earlier rows reading null there.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ SCHEMA = pa.schema([
     ("request_id", pa.string()),
     ("prediction", pa.string()),  # the crop the model predicted, when one did
     ("prediction_confidence", pa.float64()),
+    ("prediction_margin", pa.float64()),  # above the second best crop's probability
     ("model_version", pa.string()),  # the registered model's version that predicted it
 ])
 
@@ -55,6 +56,7 @@ class LabelCorrection:
     prediction: str | None = None
     prediction_confidence: float | None = None
     model_version: str | None = None
+    prediction_margin: float | None = None
 
     @property
     def changes_label(self) -> bool:
@@ -72,14 +74,17 @@ class CorrectionLog(DatasetTable):
         super().__init__(uri, storage_options)
         self._latest: dict[str, str] = {}
         self._version: int | None = None
+        self._reviewed: dict[str, set[str]] = {}
+        self._reviewed_version: int | None = None
 
     def __getstate__(self):
-        return {**super().__getstate__(), "_latest": {}, "_version": None}
+        return {**super().__getstate__(), "_latest": {}, "_version": None, "_reviewed": {},
+                "_reviewed_version": None}
 
-    def record(self, correction: LabelCorrection) -> None:
+    def record(self, correction: LabelCorrection, *, review: bool = False) -> None:
         """Append the correction; it is durable when this returns. One that does not change the
-        label is no correction: nothing is appended."""
-        if not correction.changes_label:
+        label is no correction, and is appended only as a `review`'s confirmation."""
+        if not (correction.changes_label or review):
             return
         self.append(pa.Table.from_pylist([asdict(correction)], schema=SCHEMA),
                     schema_mode="merge")
@@ -99,3 +104,17 @@ class CorrectionLog(DatasetTable):
         self._latest = {row["image_id"]: row["new_label"] for row in rows}
         self._version = table.version()
         return self._latest
+
+    def reviewed(self) -> dict[str, set[str]]:
+        """model version -> the photos whose prediction by it a person corrected or confirmed;
+        read again only when the table changed."""
+        table = self.table()
+        if table is None or table.version() == self._reviewed_version:
+            return self._reviewed
+        rows = table.to_pyarrow_table(columns=["image_id", "model_version"]).to_pylist()
+        reviewed: dict[str, set[str]] = {}
+        for row in rows:
+            if row["model_version"] is not None:
+                reviewed.setdefault(row["model_version"], set()).add(row["image_id"])
+        self._reviewed, self._reviewed_version = reviewed, table.version()
+        return reviewed

@@ -24,6 +24,7 @@ from ingest_api.labels import LabelBook
 from ingest_api.live_map import bp as live_map_bp
 from ingest_api.model_lineage import ModelLineage
 from ingest_api.publisher import KafkaPublisher
+from ingest_api.review import bp as review_bp
 from ingest_api.routes import bp
 from ingest_api.tensors import DatasetTensors
 from ingest_api.upload_page import bp as upload_page_bp
@@ -72,5 +73,6 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     app.register_blueprint(contract_bp)
     app.register_blueprint(live_map_bp)
     app.register_blueprint(upload_page_bp)
+    app.register_blueprint(review_bp)
     init_rate_limits(app, settings)
     return app

@@ -284,10 +284,14 @@ LABEL_CORRECTION_REQUEST = {
                 "crop": {"type": "string", "pattern": whole(LABEL)},
                 "confidence": _PROBABILITY,
                 "model_version": {"type": "string", "pattern": whole(MODEL_VERSION)},
+                "margin": {**_PROBABILITY, "description": "above the second best crop's "
+                           "probability"},
             },
             "required": ["crop", "confidence", "model_version"],
             "additionalProperties": False,
         },
+        "review": {"type": "boolean", "description": "sent from the review queue: the label "
+                   "the photo has already is kept as a confirmation of its prediction"},
     },
 }
 
@@ -305,6 +309,9 @@ LABEL_CORRECTION_ENTRY = {
                        "description": "the crop the model predicted, which the correction "
                        "overruled; null when no prediction was known"},
         "prediction_confidence": {"type": ["number", "null"]},
+        "prediction_margin": {"type": ["number", "null"],
+                              "description": "how far above the second best crop's "
+                              "probability; null when not known"},
         "model_version": {"type": ["string", "null"],
                           "description": "the version of the model that predicted it"},
     },
@@ -327,7 +334,7 @@ LABEL_CORRECTED = {
         "previous_label": {"type": ["string", "null"]},
         "changed": {"type": "boolean",
                     "description": "false when the photo had this label already: nothing was "
-                    "recorded"},
+                    "changed (a review's confirmation is recorded)"},
         "message": {"type": "string", "description": "what happened, in words"},
     },
 }
@@ -382,5 +389,43 @@ MAP_FOUND = {
                     "description": "the first of them by id, as GET /images/<id> answers"},
     },
     "required": ["found", "records"],
+    "additionalProperties": False,
+}
+
+REVIEW_ITEM = {
+    "type": "object",
+    "properties": {
+        "image_id": IMAGE_ID_SCHEMA,
+        "label": _NULLABLE_STRING,
+        "prediction": {"type": "string", "description": "the crop the model predicts"},
+        "prediction_confidence": {"type": ["number", "null"],
+                                  "description": "the model's probability of that crop, 0..1"},
+        "prediction_margin": {"type": ["number", "null"], "description": "how far above the "
+                              "second best crop's; null for a prediction from before margins"},
+        "model_version": _NULLABLE_STRING,
+        "duplicate_group": {**_NULLABLE_STRING,
+                            "description": "its near-duplicate group; one photo each is shown"},
+        "reason": {"enum": ["uncertain", "differs", "unreviewed"],
+                   "description": "why it is in the queue"},
+        "record": {"type": "string", "description": "the path of the photo's record"},
+        "thumbnail": {"type": "string", "description": "the path of its JPEG thumbnail"},
+    },
+    "required": ["image_id", "label", "prediction", "prediction_confidence",
+                 "prediction_margin", "model_version", "duplicate_group", "reason", "record",
+                 "thumbnail"],
+    "additionalProperties": False,
+}
+REVIEW_QUEUE = {
+    "type": "object",
+    "properties": {
+        "items": {"type": "array", "items": REVIEW_ITEM,
+                  "description": "this page's photos, the one most needing a person first"},
+        "page": {"type": "integer", "minimum": 1},
+        "limit": {"type": "integer", "minimum": 1},
+        "next_page": {"type": ["integer", "null"], "description": "null on the last page"},
+        "waiting": {"type": "integer",
+                    "description": "how many predicted photos no person has judged yet"},
+    },
+    "required": ["items", "page", "limit", "next_page", "waiting"],
     "additionalProperties": False,
 }

@@ -25,10 +25,10 @@ EXTENSION_KEY = "authenticator"
 # Liveness and readiness probes come from the platform, which has no device token; /metrics is
 # kept off the public port by nginx (ingest_api/metrics.py); the contract and its docs page are
 # public (contract.py); the map and upload pages and the static scripts hold no data, and ask the
-# person for a token themselves (live_map.py, upload_page.py).
+# person for a token themselves (live_map.py, upload_page.py, review.py).
 OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics"}) | frozenset(
     {"contract.openapi_json", "contract.docs", "contract.docs_asset", "static", "live_map.page",
-     "upload_page.page"}
+     "upload_page.page", "review.page"}
 )
 
 # RFC 6750: the scheme (any case), one space, a b64token. Ours are 43 characters.

@@ -2,10 +2,13 @@
 
 A correction records the prediction it overrules: the one the client showed the person (e.g.
 /classify's answer, sent with the correction), else the one the photo's record holds.
+A review (the body's `"review": true`, as the review queue sends it) keeps a confirmation of the
+label the photo has too: a person judged its prediction, which then leaves the queue.
 A correction is recorded durably first (dataset/label_corrections.py), then applied to the
 image's manifest row and its search document. Every step is safe to repeat: a client that got
 no answer sends the same correction again. A correction to the label the photo has already is
-answered with `changed: false`, and nothing is recorded or written.
+answered with `changed: false`, and nothing is written (nor recorded, but for a review's first
+confirmation of that prediction).
 """
 
 from __future__ import annotations
@@ -86,6 +89,24 @@ class LabelBook:
             log.warning("correcting the label of %s failed: %r", correction.image_id, error)
             raise DatasetUnavailable("the dataset could not be written") from error
 
+    def confirm(self, correction: LabelCorrection) -> None:
+        """Record a review's confirmation of the label, once per photo and model version."""
+        try:
+            if correction.image_id not in self.corrections.reviewed().get(
+                    correction.model_version, ()):
+                self.corrections.record(correction, review=True)
+        except (DeltaError, OSError) as error:
+            log.warning("confirming the label of %s failed: %r", correction.image_id, error)
+            raise DatasetUnavailable("the dataset could not be written") from error
+
+    def reviewed(self) -> dict[str, set[str]]:
+        """model version -> the photos whose prediction by it a person judged."""
+        try:
+            return self.corrections.reviewed()
+        except (DeltaError, OSError) as error:
+            log.warning("reading the reviewed photos failed: %r", error)
+            raise DatasetUnavailable("the dataset could not be read") from error
+
     def history(self, image_id: str) -> list[LabelCorrection]:
         try:
             return self.corrections.history(image_id)
@@ -111,9 +132,11 @@ def get_label_book() -> LabelBook:
         request_body={"application/json": api_schemas.LABEL_CORRECTION_REQUEST},
         description="Each correction is kept with the old and new label, the device and the "
         "time, and the prediction it overrules: `prediction` as the client showed it (e.g. "
-        "POST /classify's crop, confidence and model version), else the prediction the photo's "
-        "record holds. The label the photo has already is no correction and is not kept, so "
-        "sending the same correction again is harmless.",
+        "POST /classify's crop, confidence, model version and margin), else the prediction the "
+        "photo's record holds. The label the photo has already is no correction and is not "
+        "kept, so sending the same correction again is harmless; but with `\"review\": true` "
+        "(as the review page sends it) it is kept once as a confirmation of the prediction, "
+        "which then leaves GET /review/queue.",
     )
 )
 def correct_label(image_id: str):
@@ -137,6 +160,9 @@ def correct_label(image_id: str):
         get_label_book().correct(correction)
         get_image_records().relabel(image_id, new_label)
         message = f"image {image_id} is labelled {new_label} now (was {previous or 'unlabelled'})"
+    elif review_of(body) and correction.model_version is not None:
+        get_label_book().confirm(correction)
+        message = f"image {image_id} is labelled {new_label} already: confirmed"
     else:
         message = f"image {image_id} is labelled {new_label} already: nothing changed"
     return {"image_id": image_id, "label": new_label, "previous_label": previous,
@@ -160,34 +186,50 @@ def label_history(image_id: str):
             "history": [asdict(c) for c in get_label_book().history(image_id)]}
 
 
+def review_of(body: dict) -> bool:
+    """Whether the body says it is a review (`"review": true`); InvalidCorrection unless a
+    boolean or left out."""
+    review = body.get("review", False)
+    if not isinstance(review, bool):
+        raise InvalidCorrection('"review" is true (sent from the review queue) or left out')
+    return review
+
+
 def shown_prediction(body: dict) -> dict | None:
     """The correction's fields of the prediction the client showed: its body's `prediction`
-    {"crop", "confidence", "model_version"}; None when it sent none."""
+    {"crop", "confidence", "model_version"} and optionally "margin"; None when it sent none."""
     shown = body.get("prediction")
     if shown is None:
         return None
     if not _is_prediction(shown):
         raise InvalidCorrection("a correction's prediction is the model's answer it overrules, "
                                 f"such as {PREDICTION_EXAMPLE}: a crop, a confidence from 0 to 1 "
-                                "and the model's version")
+                                "and the model's version (and a margin from 0 to 1, if known)")
+    margin = shown.get("margin")
     return {"prediction": shown["crop"], "prediction_confidence": float(shown["confidence"]),
-            "model_version": shown["model_version"]}
+            "model_version": shown["model_version"],
+            "prediction_margin": None if margin is None else float(margin)}
 
 
 def _is_prediction(shown) -> bool:
-    if not isinstance(shown, dict) or set(shown) != {"crop", "confidence", "model_version"}:
+    if not isinstance(shown, dict) or set(shown) - {"margin"} != {
+            "crop", "confidence", "model_version"}:
         return False
     crop, confidence, version = shown["crop"], shown["confidence"], shown["model_version"]
     return (isinstance(crop, str) and bool(rules.LABEL.fullmatch(crop))
-            and isinstance(confidence, int | float) and not isinstance(confidence, bool)
-            and 0 <= confidence <= 1
+            and _is_fraction(confidence) and _is_fraction(shown.get("margin", 0))
             and isinstance(version, str) and bool(MODEL_VERSION.fullmatch(version)))
+
+
+def _is_fraction(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def recorded_prediction(record: dict) -> dict:
     """The correction's fields of the prediction the photo's record holds (none are null)."""
     return {"prediction": record.get("prediction"),
             "prediction_confidence": record.get("prediction_confidence"),
+            "prediction_margin": record.get("prediction_margin"),
             "model_version": record.get("model_version")}
 
 

@@ -24,7 +24,7 @@ from dataset.image_record import PROCESSED
 from model.runtime import BATCH, classes, inference_session, run_batched
 from preprocessing.upload import Outcome
 
-PREDICTION_FIELDS = ("prediction", "prediction_confidence", "model_version")
+PREDICTION_FIELDS = ("prediction", "prediction_confidence", "prediction_margin", "model_version")
 NO_PREDICTION = dict.fromkeys(PREDICTION_FIELDS)
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,15 @@ class Predictor:
         best = int(np.argmax(probabilities))
         return {"prediction": self.classes[best],
                 "prediction_confidence": float(probabilities[best]),
+                "prediction_margin": margin(probabilities),
                 "model_version": self.version}
+
+
+def margin(probabilities: np.ndarray) -> float:
+    """The best class's probability less the second best's (the best's own with one class):
+    near 0 when the model hesitates between two crops."""
+    top = np.sort(probabilities)[::-1]
+    return float(top[0] - (top[1] if len(top) > 1 else 0.0))
 
 
 class OutcomePredictions:

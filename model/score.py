@@ -1,12 +1,13 @@
 """`python -m model score ROOT`: the champion's predictions for the processed photos that have
-none, or one from another version (after a promotion), in the manifest and the search index.
+none, or one from another version (after a promotion), or the champion's own from before
+margins were kept, in the manifest and the search index.
 
 1. The registry names the champion; without one, or without a registry, nothing changes.
 2. The processed rows of the manifest's newest version whose model_version is not the
    champion's are predicted as a Spark job, the way features are extracted (model/features.py):
    one small task row per photo, grouped by shard, the base tensors read where the shards are,
    ONNX Runtime in fixed batches, one thread per task, the model a broadcast variable.
-3. One Delta merge sets those rows' three prediction columns (Manifest.set_columns).
+3. One Delta merge sets those rows' four prediction columns (Manifest.set_columns).
 4. The search documents of the root's processed photos whose prediction differs from their
    manifest row are updated: the index follows the manifest, so a run after an Elasticsearch
    outage catches up even when there is nothing left to predict.
@@ -78,6 +79,7 @@ class ScoreReport:
     processed: int = 0
     unpredicted: int = 0  # rows without a prediction before the run
     other_version: int = 0  # rows predicted by another version before the run
+    marginless: int = 0  # rows of the champion's from before prediction margins were kept
     predicted: int = 0
     failed: int = 0  # photos the model failed on: still without
     documents_updated: int | None = None  # None: the index was not asked
@@ -86,15 +88,18 @@ class ScoreReport:
 
     def lines(self) -> list[str]:
         model = f"{self.champion.name} version {self.champion.version}"
-        stale = self.unpredicted + self.other_version
+        stale = self.unpredicted + self.other_version + self.marginless
         lines = [f"champion: {model}"]
         if not stale:
             lines.append(f"manifest: all {self.processed} processed photos have its prediction; "
                          "nothing to predict")
         else:
+            without_margin = (f", {self.marginless} one without its margin" if self.marginless
+                              else "")
             lines.append(f"manifest: {self.predicted} of the {stale} photos to predict "
                          f"predicted ({self.unpredicted} had no prediction, {self.other_version} "
-                         f"one from another version), of {self.processed} processed photos")
+                         f"one from another version{without_margin}), of {self.processed} "
+                         "processed photos")
         if self.failed:
             lines.append(f"the model failed on {self.failed} photos: they keep what they had, "
                          "and the next run tries them again")
@@ -143,13 +148,19 @@ def run_score(root: str, index_choice: str, settings: Settings) -> ScoreReport:
     return report
 
 
-def stale_rows(rows: pd.DataFrame, version: str) -> tuple[pd.DataFrame, int, int]:
-    """The processed rows whose prediction is not the champion's, and how many had none and
-    how many one from another version (a manifest from before predictions has no column)."""
-    versions = rows["model_version"] if "model_version" in rows else pd.Series(None, rows.index)
+def stale_rows(rows: pd.DataFrame, version: str) -> tuple[pd.DataFrame, int, int, int]:
+    """The processed rows whose prediction is not the champion's, and how many had none, how
+    many one from another version, and how many the champion's from before margins were kept
+    (a manifest from before predictions or margins has no such column)."""
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows else pd.Series(None, rows.index)
+
+    versions = column("model_version")
     unpredicted = versions.isna()
     other = ~unpredicted & (versions != version)
-    return rows[unpredicted | other], int(unpredicted.sum()), int(other.sum())
+    marginless = ~unpredicted & ~other & column("prediction_margin").isna()
+    return (rows[unpredicted | other | marginless], int(unpredicted.sum()), int(other.sum()),
+            int(marginless.sum()))
 
 
 def predict_rows(rows: pd.DataFrame, store: ObjectStore, champion: ServedModel,
@@ -173,8 +184,8 @@ def score(reader: DatasetReader, champion: ServedModel, settings: Settings,
     """Predict the reader's stale rows with the champion, set them in the manifest, then bring
     the search documents (given a client) in line with the manifest."""
     rows = reader.manifest()
-    stale, unpredicted, other = stale_rows(rows, champion.version)
-    report = ScoreReport(champion, len(rows), unpredicted, other)
+    stale, unpredicted, other, marginless = stale_rows(rows, champion.version)
+    report = ScoreReport(champion, len(rows), unpredicted, other, marginless)
     if len(stale):
         predicted = predict_rows(stale, reader.store, champion, settings)
         answered = predicted.filter(pc.is_valid(predicted.column("prediction")))

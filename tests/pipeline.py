@@ -20,23 +20,24 @@ from tests.ingest_api.apps import device_token
 
 @contextmanager
 def running_pipeline(kafka_stack: Settings, es_stack: Settings, checkpoint_dir: str,
-                     prefix: str) -> Iterator[Settings]:
-    """Start nginx, the API and the stream; yield their settings; stop them at the end."""
+                     prefix: str, **overrides) -> Iterator[Settings]:
+    """Start nginx, the API and the stream; yield their settings; stop them at the end.
+    `overrides` replace any of these settings (a model name of the test's own, its variants)."""
     suffix = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    settings = replace(
-        kafka_stack,
-        kafka_topic=suffix,
-        dataset_root=f"s3://{suffix}/dataset",
-        elasticsearch_index=f"{es_stack.elasticsearch_index}-{suffix}",
-        checkpoint_dir=checkpoint_dir,
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        stream_metrics_port=free_port(),
-        spark_master="local[2]",
-        n_variants=2,
-        upload_rate_limit="10000/minute",
-        lookup_rate_limit="100000/minute",
-    )
+    settings = replace(kafka_stack, **{
+        "kafka_topic": suffix,
+        "dataset_root": f"s3://{suffix}/dataset",
+        "elasticsearch_index": f"{es_stack.elasticsearch_index}-{suffix}",
+        "checkpoint_dir": checkpoint_dir,
+        "api_port": free_port(),
+        "api_internal_port": free_port(),
+        "stream_metrics_port": free_port(),
+        "spark_master": "local[2]",
+        "n_variants": 2,
+        "upload_rate_limit": "10000/minute",
+        "lookup_rate_limit": "100000/minute",
+        **overrides,
+    })
     stack = LocalStack(settings)
     stack.up(["nginx", "stream"])
     try:

@@ -95,6 +95,8 @@ def test_with_a_champion_each_processed_photo_has_its_prediction_on_the_stored_b
         row = rows.loc[image_id]
         assert (row.prediction, row.model_version) == (CROPS[answer.argmax()], "1")
         assert row.prediction_confidence == pytest.approx(answer.max(), rel=1e-6)
+        second_best = np.sort(answer)[-2]
+        assert row.prediction_margin == pytest.approx(answer.max() - second_best, abs=1e-6)
     rejected = rows[rows.status == "rejected"]
     assert rejected["prediction"].isna().all() and rejected["model_version"].isna().all()
     counts = rows[rows.status == "processed"]["prediction"].value_counts()

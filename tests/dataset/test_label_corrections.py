@@ -1,4 +1,5 @@
-"""The label corrections table: one row per change of a photo's label, none for a non-change."""
+"""The label corrections table: one row per change of a photo's label, none for a non-change
+but a review's confirmation; and which photos' predictions a person judged."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pyarrow as pa
 
 from dataset.label_corrections import SCHEMA, CorrectionLog, LabelCorrection
 
-PREDICTION_COLUMNS = ("prediction", "prediction_confidence", "model_version")
+PREDICTION_COLUMNS = ("prediction", "prediction_confidence", "prediction_margin", "model_version")
 
 
 def correction(old: str | None, new: str, at: str) -> LabelCorrection:
@@ -36,6 +37,20 @@ def test_a_correction_keeps_the_prediction_it_overrules(store):
     log.record(overruled)
 
     assert log.history("ab" * 32) == [overruled]
+
+
+def test_a_reviews_confirmation_is_kept_and_marks_the_prediction_of_that_version_judged(store):
+    log = CorrectionLog.of(store)
+    confirmed = replace(correction("maize", "maize", "2026-12-07T08:00:00+00:00"),
+                        prediction="maize", prediction_confidence=0.5, prediction_margin=0.05,
+                        model_version="3")
+    corrected = replace(confirmed, image_id="cd" * 32, new_label="wheat", model_version="4")
+
+    log.record(confirmed, review=True)
+    log.record(corrected)
+
+    assert log.history("ab" * 32) == [confirmed]
+    assert log.reviewed() == {"3": {"ab" * 32}, "4": {"cd" * 32}}
 
 
 def test_a_table_made_before_the_prediction_columns_takes_them_at_its_next_correction(store):

@@ -35,6 +35,19 @@ def test_each_tensor_gets_the_crop_of_its_highest_probability_in_order_across_ba
     assert {field["model_version"] for field in fields} == {"7"}
 
 
+def test_each_prediction_has_the_margin_between_its_two_most_probable_crops():
+    photos = tensors(4)
+    probabilities = inference_session(colour_classifier()).run(None, {"image": np.stack(photos)})[0]
+    ranked = np.sort(probabilities, axis=1)
+
+    fields = Predictor(shipped(colour_classifier())).predict(photos)
+
+    np.testing.assert_allclose([field["prediction_margin"] for field in fields],
+                               ranked[:, -1] - ranked[:, -2], rtol=1e-5, atol=1e-7)
+    assert all(0 <= field["prediction_margin"] <= field["prediction_confidence"]
+               for field in fields)
+
+
 def test_a_photo_the_model_fails_on_gets_no_prediction_and_the_others_theirs():
     photos = tensors(5)
     for photo in photos:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import replace
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
@@ -61,12 +62,14 @@ def scored(model_settings, es_stack, tmp_path_factory):
     remove_bucket(client, bucket)
 
 
-def expected(reader: DatasetReader, champion) -> dict[str, tuple[str, float]]:
-    """image id -> (crop, confidence) of the champion run directly on each stored base tensor."""
+def expected(reader: DatasetReader, champion) -> dict[str, tuple[str, float, float]]:
+    """image id -> (crop, confidence, margin) of the champion run directly on each stored base
+    tensor."""
     bases = {meta["image_id"]: tensor for tensor, _, meta in reader.samples(variants=["base"])}
     session = inference_session(champion.path.read_bytes())
     answers = session.run(None, {"image": np.stack(list(bases.values()))})[0]
-    return {image_id: (CROPS[answer.argmax()], float(answer.max()))
+    return {image_id: (CROPS[answer.argmax()], float(answer.max()),
+                       float(np.sort(answer)[-1] - np.sort(answer)[-2]))
             for image_id, answer in zip(bases, answers, strict=True)}
 
 
@@ -86,13 +89,15 @@ def test_the_manifest_and_every_document_hold_the_champions_answer_on_the_base_t
     answers = expected(reader, champion)
 
     assert sorted(answers) == sorted(rows.index)
-    for image_id, (crop, confidence) in answers.items():
+    for image_id, (crop, confidence, margin) in answers.items():
         row = rows.loc[image_id]
         assert (row.prediction, row.model_version) == (crop, "2")
         assert row.prediction_confidence == pytest.approx(confidence, rel=1e-6)
+        assert row.prediction_margin == pytest.approx(margin, rel=1e-5, abs=1e-6)
         document = search.get(index=settings.elasticsearch_index, id=image_id)["_source"]
         assert (document["prediction"], document["model_version"]) == (crop, "2")
         assert document["prediction_confidence"] == row.prediction_confidence
+        assert document["prediction_margin"] == row.prediction_margin
         assert document["label"] == row.label and document["status"] == "processed"
 
 
@@ -114,6 +119,21 @@ def test_documents_left_behind_by_an_index_outage_catch_up_on_the_next_run(score
     assert (report.predicted, report.documents_updated) == (0, 1)
     document = search.get(index=settings.elasticsearch_index, id=behind)["_source"]
     assert document["model_version"] == "2"
+
+
+def test_the_champions_predictions_from_before_margins_are_made_again(scored):
+    settings, reader, search, _, (_, champion) = scored
+    rows = DatasetReader(reader.store).manifest()
+    older = rows["image_id"].iloc[1]
+    no_margin = pa.table({"image_id": [older], "prediction_margin": pa.array([None], pa.float64())})
+    reader.manifest_table.set_columns(no_margin)
+
+    report = score(DatasetReader(reader.store), champion, settings, search)
+
+    assert (report.unpredicted, report.other_version, report.marginless) == (0, 0, 1)
+    assert report.predicted == 1 and "1 one without its margin" in "\n".join(report.lines())
+    again = DatasetReader(reader.store).manifest().set_index("image_id")
+    assert again.loc[older, "prediction_margin"] >= 0
 
 
 @pytest.fixture(scope="module")

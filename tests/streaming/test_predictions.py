@@ -140,6 +140,7 @@ def test_a_champion_promoted_while_the_stream_runs_predicts_its_photos_within_a_
                                                              doc["prediction"])
         assert row["prediction"] in CROPS
         assert 0 < row["prediction_confidence"] == doc["prediction_confidence"] <= 1
+        assert 0 <= row["prediction_margin"] == doc["prediction_margin"] <= 1
     assert sum(predicted(crop) - before[crop] for crop in CROPS) == len(docs)
     line = model_line(StreamProgress.read(progress_path(settings)))
     assert line.startswith(f"{settings.model_name} version {second_version}: ")
