@@ -158,14 +158,22 @@ def test_s3_without_the_keys_reads_writes_lists_and_deletes_nothing(seaweed):
     assert stored(server, bucket, key) == OBJECT
 
 
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the process's open sockets; a descriptor closed while we look is skipped."""
+    inodes = set()
+    for link in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = link.readlink().name
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:"):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
 def test_weed_listens_on_loopback_only_on_its_s3_port_and_the_side_ports_it_was_given(seaweed):
     server, _, _ = seaweed
-    pid = server.process.pid()
-    inodes = {
-        link.readlink().name[len("socket:[") : -1]
-        for link in Path(f"/proc/{pid}/fd").iterdir()
-        if link.readlink().name.startswith("socket:")
-    }
+    inodes = socket_inodes(server.process.pid())
     listening = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:

@@ -18,6 +18,7 @@ from dataset.snapshots import pin
 from dataset.writer import write_group
 from infra.processes import free_port
 from model.__main__ import main
+from model.drift import REFERENCE_FILE
 from model.train import CARD_FILE, MODEL_FILE
 from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
@@ -34,11 +35,13 @@ def test_the_last_line_is_the_registered_version_alone(cli_run, model_settings):
     assert any("measured on synthetic pictures" in line for line in printed if "accuracy" in line)
 
 
-def test_the_directory_holds_the_model_its_metrics_card_and_confusion_pictures(cli_run):
+def test_the_directory_holds_the_model_its_metrics_card_confusion_pictures_and_drift_reference(
+    cli_run,
+):
     _, output, _ = cli_run
     names = {path.name for path in output.iterdir()}
     assert names == {"confusion_test.png", "confusion_val.png", "metrics.json", CARD_FILE,
-                     MODEL_FILE}
+                     MODEL_FILE, REFERENCE_FILE}
     for picture in ("confusion_test.png", "confusion_val.png"):
         with Image.open(output / picture) as png:
             assert png.format == "PNG" and png.width >= 400
