@@ -1,7 +1,8 @@
 """The stream's drift on its /metrics, with a champion in the real MLflow whose reference was
 made from photos like the field messages: nothing until the window is full; photos like the
 reference read stable; darkened and blurred ones read as a major shift of brightness and
-sharpness; a champion without a reference leaves the drift unmeasured and the photos processed."""
+sharpness, and Prometheus, scraping the stream with the shipped rules made fast, fires DriftMajor
+for both; a champion without a reference leaves the drift unmeasured and the photos processed."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from PIL import Image, ImageFilter
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.processes import free_port
+from infra.stack import LocalStack
 from model import drift
 from model.runtime import classes, inference_session, run_batched
 from preprocessing import process_image
 from streaming.metrics import serve_metrics
 from streaming.sink import ImageSink
+from tests.infra.monitoring.watching import eventually, fast_monitoring, in_log
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
 from tests.preprocessing.synthetic import encode, photo_like
 from tests.streaming.field_messages import photo_messages, produce
@@ -68,17 +71,23 @@ def psi(samples) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def metrics_url():
+def metrics_port():
     port = free_port()
     serve_metrics(port)
-    return f"http://127.0.0.1:{port}/metrics"
+    return port
 
 
 @pytest.fixture(scope="module")
-def settings(module_stream_settings, mlflow_stack, tmp_path_factory):
+def metrics_url(metrics_port):
+    return f"http://127.0.0.1:{metrics_port}/metrics"
+
+
+@pytest.fixture(scope="module")
+def settings(module_stream_settings, mlflow_stack, metrics_port, tmp_path_factory):
     """The module's topic, dataset and index, a DRIFT_WINDOW of WINDOW photos, and a champion
     of a model name of its own whose reference is REFERENCE_PHOTOS photos like the messages."""
     settings = replace(module_stream_settings, drift_window=WINDOW,
+                       stream_metrics_port=metrics_port,
                        mlflow_tracking_uri=mlflow_stack.mlflow_tracking_uri,
                        model_name=f"drift-{uuid.uuid4().hex[:8]}",
                        model_cache_dir=str(tmp_path_factory.mktemp("models")))
@@ -123,6 +132,26 @@ def test_darkened_and_blurred_photos_are_a_major_shift_of_brightness_and_sharpne
     measured = psi(distorted)
     assert measured["brightness"] > 0.25 and measured["sharpness"] > 0.25, measured
     assert measured["brightness"] > 3 * psi(like_reference)["brightness"]
+
+
+@pytest.fixture
+def watching(settings, tmp_path):
+    """Fast monitoring of the module's stream, in a stack dir of its own; stopped after."""
+    watched = fast_monitoring(replace(settings, stack_dir=str(tmp_path)), tmp_path)
+    try:
+        LocalStack(watched).up(["prometheus"])
+        yield watched
+    finally:
+        LocalStack(watched).down(["prometheus", "alertmanager", "blackbox", "alertlog"])
+
+
+def test_prometheus_fires_drift_major_for_the_brightness_and_sharpness_that_shifted(
+    phases, watching
+):
+    for signal in ("brightness", "sharpness"):
+        eventually(lambda shifted=signal: in_log(watching, "firing", "DriftMajor",
+                                                 signal=shifted),
+                   f"DriftMajor for {signal} reaches the alert log")
 
 
 def test_a_champion_without_a_reference_leaves_drift_unmeasured_and_photos_processed(
