@@ -10,7 +10,7 @@ Kafka (`python -m infra up kafka`, or the test stack). It prints per run: the an
 and error, seconds per request, each worker's peak RSS (VmHWM) during the flood, and its RSS
 before, just after, and 5 s after the flood. Then, for each tree, what one stream (or batch)
 worker spends on each file: dataset.records.process_upload in a fresh process per file, its peak
-RSS above its RSS at rest, and the seconds it took. Results: docs/performance.md §4.
+RSS above its RSS at rest, and the seconds it took. Results: docs/performance.md, "Memory".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a decode costs in memory, known from the header alone; and freed memory given back.
 
-The figures are peaks measured per declared pixel (docs/performance.md §4); the estimates are held
-to them by tests/preprocessing/test_memory.py:
+The figures are peaks measured per declared pixel (docs/performance.md, "Memory"); the estimates
+are held to them by tests/preprocessing/test_memory.py:
 - PNG and TIFF decode straight into Pillow's image: 1 byte per pixel for 1-bit, grey and palette
   modes, 2 for 16-bit grey, 4 for every other mode (Pillow stores RGB in 4 bytes). libtiff
   adds one strip or tile of packed samples, the whole picture for a single-strip file.

@@ -34,7 +34,7 @@ PROCESSING_TIMEOUT_MS = 300_000
 DEVICE = "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-TOKEN_KEY = "ingest_api.token"  # where the pages keep the device token (map.js)
+TOKEN_KEY = "ingest_api.token"  # where the pages keep the device token (shared/device_token.js)
 MAX_ZOOM_CLICKS = 8
 # The columns a reader needs of each kind of metric: a histogram's buckets and every series'
 # creation time are left out, as are the client library's own python_ and process_ metrics.

@@ -1,7 +1,7 @@
 """Decode memory on the request path: each worker's budget, the memory cap, the lying JPEG.
 
 The flood runs against real gunicorn workers, whose memory is read from /proc (VmHWM, VmRSS).
-Bounds are generous; bench/memory_drill.py measures the figures (docs/performance.md §4).
+Bounds are generous; bench/memory_drill.py measures the figures (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations

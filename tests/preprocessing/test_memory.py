@@ -2,7 +2,7 @@
 
 Peaks are read from /proc (VmHWM) of a process of the test's own (memory_probe.py) running
 dataset.records.process_upload, what each stream and batch worker runs per photo. Bounds are
-generous; the exact figures come from bench/memory_drill.py (docs/performance.md §4).
+generous; the exact figures come from bench/memory_drill.py (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ import { csvOf, download, geojsonOf } from "./export.js";
 import { recordView, takenAt } from "./record.js";
 
 const REFRESH_MS = 10000;
-const TOKEN_KEY = "ingest_api.token";  // shared with the upload page
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
   "#17becf"];
 const UNLABELLED_COLOUR = "#7f7f7f";
@@ -68,44 +67,6 @@ function text(value) {
   return span.innerHTML;
 }
 
-function authorised(url) {
-  return fetch(url, { headers: { Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY) } });
-}
-
-// An answer's JSON, or a message about its status when it has none (a proxy's HTML page).
-async function answerOf(response) {
-  try {
-    return await response.json();
-  } catch (error) {
-    return { message: "the server answered " + response.status };
-  }
-}
-
-// Ask for a token; `refusal` is why the last one was refused, in the API's words.
-function askToken(refusal) {
-  const dialog = document.getElementById("token-dialog");
-  const said = document.getElementById("token-refused");
-  said.hidden = !refusal;
-  said.textContent = refusal ? "That token was refused: " + refusal : "";
-  if (dialog.open) return;
-  if (recordDialog.open) recordDialog.close();
-  const input = dialog.querySelector("input");
-  input.value = "";
-  dialog.showModal();
-  dialog.addEventListener("close", function () {
-    localStorage.setItem(TOKEN_KEY, input.value.trim());
-    refresh();
-  }, { once: true });
-}
-
-// On a 401 or 403 the token is forgotten and asked for again, saying why: true then.
-function tokenRefused(response, answer) {
-  if (response.status !== 401 && response.status !== 403) return false;
-  localStorage.removeItem(TOKEN_KEY);
-  askToken(answer.message);
-  return true;
-}
-
 // Say `message` in the bar; with `imageId`, offer that photo's record too.
 function say(message, imageId) {
   notice.replaceChildren(message);
@@ -126,9 +87,9 @@ async function showRecord(imageId) {
   if (!recordDialog.open) recordDialog.showModal();
   try {
     const [response, history] = await Promise.all([
-      authorised("/images/" + imageId), authorised("/images/" + imageId + "/labels")]);
-    const record = await answerOf(response);
-    if (tokenRefused(response, record)) return;
+      deviceToken.send("/images/" + imageId), deviceToken.send("/images/" + imageId + "/labels")]);
+    const record = await deviceToken.answerOf(response);
+    if (deviceToken.refused(response, record, refresh)) return;
     if (!response.ok) {
       body.textContent = record.message;
       return;
@@ -176,8 +137,7 @@ async function correctLabel(event, marker) {
   try {
     const response = await fetch(marker.point.record + "/label", {
       method: "PUT",
-      headers: { Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY),
-        "Content-Type": "application/json" },
+      headers: { ...deviceToken.header(), "Content-Type": "application/json" },
       body: JSON.stringify({ label: form.elements.label.value.trim() }),
     });
     const answer = await response.json();
@@ -209,7 +169,7 @@ function openPopup(event) {
 async function showThumbnail(event) {
   const img = event.popup.getElement().querySelector("img");
   if (!img || img.src) return;
-  const response = await authorised(event.target.point.thumbnail);
+  const response = await deviceToken.send(event.target.point.thumbnail);
   if (response.ok) img.src = URL.createObjectURL(await response.blob());
   else img.remove();
 }
@@ -267,12 +227,12 @@ function filterQuery() {
 }
 
 async function refresh() {
-  if (!localStorage.getItem(TOKEN_KEY)) return askToken();
+  if (!deviceToken.kept()) return deviceToken.ask(null, refresh);
   const mine = ++asked;
   try {
-    const response = await authorised(element.dataset.pointsUrl + "?" + filterQuery());
-    const answer = await answerOf(response);
-    if (mine !== asked || tokenRefused(response, answer)) return;
+    const response = await deviceToken.send(element.dataset.pointsUrl + "?" + filterQuery());
+    const answer = await deviceToken.answerOf(response);
+    if (mine !== asked || deviceToken.refused(response, answer, refresh)) return;
     if (!response.ok) {
       status.textContent = answer.message;
       return;
@@ -294,9 +254,9 @@ async function find(event) {
   let answer;
   try {
     const url = element.dataset.findUrl + "?id=" + encodeURIComponent(start);
-    const response = await authorised(url);
-    answer = await answerOf(response);
-    if (tokenRefused(response, answer)) return;
+    const response = await deviceToken.send(url);
+    answer = await deviceToken.answerOf(response);
+    if (deviceToken.refused(response, answer, refresh)) return;
     if (!response.ok) return say(answer.message);
   } catch (error) {
     return say("the API cannot be reached; try again");
@@ -329,13 +289,13 @@ async function find(event) {
 
 // A file of the points the filters select now, as the map draws them (placed photos only).
 async function exportShown(format) {
-  if (!localStorage.getItem(TOKEN_KEY)) return askToken();
+  if (!deviceToken.kept()) return deviceToken.ask(null, refresh);
   const query = filterQuery();
   let answer;
   try {
-    const response = await authorised(element.dataset.pointsUrl + "?" + query);
-    answer = await answerOf(response);
-    if (tokenRefused(response, answer)) return;
+    const response = await deviceToken.send(element.dataset.pointsUrl + "?" + query);
+    answer = await deviceToken.answerOf(response);
+    if (deviceToken.refused(response, answer, refresh)) return;
     if (!response.ok) return say("not exported: " + answer.message);
   } catch (error) {
     return say("the API cannot be reached; try again");

@@ -2,7 +2,6 @@
 // (or the keys 1, 2, 3 on the first card) through PUT /images/<id>/label, "review": true.
 "use strict";
 
-const TOKEN_KEY = "ingest_api.token";  // shared with the map and upload pages
 const queueUrl = document.body.dataset.queueUrl;
 const list = document.getElementById("queue");
 const status = document.getElementById("status");
@@ -11,43 +10,6 @@ const REASONS = {
   differs: "The prediction is not the label",
   unreviewed: "Not reviewed yet",
 };
-
-function call(url, options = {}) {
-  const headers = { Authorization: "Bearer " + localStorage.getItem(TOKEN_KEY),
-                    ...(options.headers || {}) };
-  return fetch(url, { ...options, headers });
-}
-
-async function answerOf(response) {
-  try {
-    return await response.json();
-  } catch (error) {
-    return { message: "the server answered " + response.status };
-  }
-}
-
-function askToken(refusal) {
-  const dialog = document.getElementById("token-dialog");
-  const said = document.getElementById("token-refused");
-  said.hidden = !refusal;
-  said.textContent = refusal ? "That token was refused: " + refusal : "";
-  if (dialog.open) return;
-  const input = dialog.querySelector("input");
-  input.value = "";
-  dialog.showModal();
-  dialog.addEventListener("close", function () {
-    localStorage.setItem(TOKEN_KEY, input.value.trim());
-    load();
-  }, { once: true });
-}
-
-// On a 401 or 403 the token is forgotten and asked for again: true then.
-function tokenRefused(response, answer) {
-  if (response.status !== 401 && response.status !== 403) return false;
-  localStorage.removeItem(TOKEN_KEY);
-  askToken(answer.message);
-  return true;
-}
 
 function percent(value) {
   return value == null ? "unknown" : Math.round(value * 100) + "%";
@@ -68,7 +30,7 @@ function card(item) {
   li.dataset.imageId = item.image_id;
   const img = document.createElement("img");
   img.alt = "photo " + item.image_id.slice(0, 12);
-  call(item.thumbnail).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
+  deviceToken.send(item.thumbnail).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
     if (blob) img.src = URL.createObjectURL(blob);
   });
   const facts = document.createElement("div");
@@ -106,13 +68,13 @@ function card(item) {
 
 async function review(li, item, label) {
   li.querySelectorAll("button, input").forEach((element) => (element.disabled = true));
-  const response = await call(`/images/${item.image_id}/label`, {
+  const response = await deviceToken.send(`/images/${item.image_id}/label`, {
     method: "PUT",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ label: label.trim().toLowerCase(), review: true }),
   });
-  const answer = await answerOf(response);
-  if (tokenRefused(response, answer)) return;
+  const answer = await deviceToken.answerOf(response);
+  if (deviceToken.refused(response, answer, load)) return;
   status.textContent = answer.message;
   if (!response.ok) {
     li.querySelectorAll("button, input").forEach((element) => (element.disabled = false));
@@ -123,11 +85,11 @@ async function review(li, item, label) {
 }
 
 async function load() {
-  if (!localStorage.getItem(TOKEN_KEY)) return askToken();
+  if (!deviceToken.kept()) return deviceToken.ask(null, load);
   status.textContent = "Loading…";
-  const response = await call(queueUrl + "?limit=20");
-  const answer = await answerOf(response);
-  if (tokenRefused(response, answer)) return;
+  const response = await deviceToken.send(queueUrl + "?limit=20");
+  const answer = await deviceToken.answerOf(response);
+  if (deviceToken.refused(response, answer, load)) return;
   if (!response.ok) {
     status.textContent = answer.message;
     return;

@@ -5,7 +5,6 @@
 // it overrules. The list of uploads is kept in localStorage, so it survives a reload.
 "use strict";
 (function () {
-  const TOKEN_KEY = "ingest_api.token";  // shared with the live map
   // this page's list: [{key, name, imageId, state, message, sentAt, prediction}]
   const UPLOADS_KEY = "ingest_api.uploads";
   const MAX_KEPT = 50;
@@ -32,16 +31,12 @@
   }
 
   function authorisation() {
-    return { Authorization: "Bearer " + tokenInput.value.trim() };
+    return deviceToken.header(tokenInput.value.trim());
   }
 
   // An answer's JSON error message, or a sentence about the status when it has none.
   async function messageOf(response) {
-    try {
-      return (await response.json()).message;
-    } catch (error) {
-      return "the server answered " + response.status;
-    }
+    return (await deviceToken.answerOf(response)).message;
   }
 
   async function fillKnownLabels() {
@@ -398,9 +393,9 @@
     announce(result.textContent);
   }
 
-  tokenInput.value = localStorage.getItem(TOKEN_KEY) || "";
+  tokenInput.value = deviceToken.kept() || "";
   tokenInput.addEventListener("change", function () {
-    localStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
+    deviceToken.keep(tokenInput.value);
     fillKnownLabels();
   });
   restoreUploads();
