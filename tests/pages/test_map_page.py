@@ -422,8 +422,9 @@ def test_the_map_colours_by_label_or_by_prediction_and_popups_show_both(browser,
         f"predicted wheat (80 %, model version {version}), not its label")
     popup.get_by_role("button", name="record").click()
     rows = page.locator("#record-dialog dl")
+    # The first record asks MLflow for the model's lineage: seconds on a loaded machine.
     expect(rows.locator("dt:text-is('Predicted crop') + dd")).to_have_text(
-        f"wheat (80 % confident, model version {version}), not its label")
+        f"wheat (80 % confident, model version {version}), not its label", timeout=30_000)
     expect(rows.locator("dt:text-is('Prediction made by') + dd")).to_contain_text(
         f"version {version} (MLflow run ")
     expect(rows.locator("dt:text-is('Prediction made by') + dd")).to_contain_text(
