@@ -5,8 +5,11 @@
 The table grows by big commits (GROW rows each) between measuring points; at each point,
 MEASURED micro-batches of 1-3 rows are committed through ManifestWriter.commit, as the stream's
 driver does (label corrections, catalog refresh, duplicate groups, the Delta append), each
-timed. Rows are synthetic: random ids and pHashes. The root is a new bucket on the local S3
-unless given.
+timed. After each, a stream writer's look-up is timed too: its own catalogue (as a Python worker
+keeps one, dataset/catalog.py) refreshed and asked for a LOOKED_UP-message batch, which must
+stay flat as well; and at each point, a new worker's first refresh (a cold start), which grows
+with the table. Rows are synthetic: random ids and pHashes. The root is a new bucket on the
+local S3 unless given.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ import uuid
 
 from adapters.object_store import open_store
 from adapters.s3 import make_s3_client
+from dataset.catalog import Catalog
 from dataset.image_record import FIELD_NAMES
+from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from infra.schemas import ensure_bucket, remove_bucket
 from settings import Settings
 
 GROW = 5_000
 MEASURED = 20
+LOOKED_UP = 60  # streaming.job's MAX_OFFSETS_PER_TRIGGER
 FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -35,38 +41,63 @@ def synthetic_rows(count: int, rng: random.Random) -> list[dict]:
         image_id = f"{rng.getrandbits(256):064x}"
         rows.append({**dict.fromkeys(FIELD_NAMES), "image_id": image_id, "status": "processed",
                      "label": "maize", "phash": f"{rng.getrandbits(64):016x}",
+                     "source": f"kafka:bench/0/{rng.getrandbits(40)}",
                      "shard_key": f"shards/stream/t-p0-o{rng.getrandbits(40):012d}.tar",
                      "variants": ["base"]})
     return rows
 
 
-def timed_commits(writer: ManifestWriter, rng: random.Random) -> list[float]:
-    seconds = []
+def timed_commits(
+    writer: ManifestWriter, lookups: Catalog, rng: random.Random
+) -> tuple[list[float], list[float]]:
+    """Seconds of each commit, and of the writer's look-up after it."""
+    commits, looked_up = [], []
     for _ in range(MEASURED):
         rows = synthetic_rows(rng.randint(1, 3), rng)
         start = time.perf_counter()
         writer.commit(rows)
-        seconds.append(time.perf_counter() - start)
-    return seconds
+        commits.append(time.perf_counter() - start)
+        ids = [row["image_id"] for row in rows] + [f"{rng.getrandbits(256):064x}"
+                                                   for _ in range(LOOKED_UP - len(rows))]
+        start = time.perf_counter()
+        lookups.refresh()
+        assert sum(lookups.source_of(image_id) is not None for image_id in ids) == len(rows)
+        looked_up.append(time.perf_counter() - start)
+    return commits, looked_up
+
+
+def cold_start(manifest: Manifest) -> float:
+    """Seconds of a new catalogue's first refresh."""
+    start = time.perf_counter()
+    Catalog(manifest).refresh()
+    return time.perf_counter() - start
 
 
 def run(root: str, settings: Settings, total: int) -> None:
     rng = random.Random(7)
-    writer = ManifestWriter.of(open_store(root, settings.s3), FRACTIONS)  # as the stream does
+    store = open_store(root, settings.s3)
+    writer = ManifestWriter.of(store, FRACTIONS)  # as the stream's driver does
+    lookups = Catalog(Manifest.of(store))  # as a stream writer does
     points = [0, 1_000, 10_000, 25_000, 50_000, total]
     rows = 0
-    print("rows in table | commit ms p50 / p95 / max | data files")
+    print(f"rows in table | commit ms p50 / p95 / max | {LOOKED_UP}-message look-up ms p50 / p95 "
+          "/ max | cold start ms | data files")
     for point in points:
         while rows < point:
             batch = min(GROW, point - rows)
             writer.commit(synthetic_rows(batch, rng))
             rows += batch
-        seconds = timed_commits(writer, rng)
+        commits, looked_up = timed_commits(writer, lookups, rng)
         rows = writer.manifest.rows(columns=["image_id"]).num_rows
-        ms = sorted(1000 * s for s in seconds)
         files = len(writer.manifest.table().file_uris())
-        print(f"{rows:>13,} | {statistics.median(ms):6.0f} / {ms[int(0.95 * len(ms))]:4.0f} / "
-              f"{ms[-1]:4.0f} | {files}")
+        print(f"{rows:>13,} | {spread(commits)} | {spread(looked_up)} | "
+              f"{1000 * cold_start(writer.manifest):6.0f} | {files}")
+
+
+def spread(seconds: list[float]) -> str:
+    """p50 / p95 / max in ms."""
+    ms = sorted(1000 * s for s in seconds)
+    return f"{statistics.median(ms):6.0f} / {ms[int(0.95 * len(ms))]:4.0f} / {ms[-1]:4.0f}"
 
 
 def main() -> None:

@@ -6,9 +6,10 @@
   core (process_upload with N_VARIANTS), for gps and mobile photos, in this one process;
 - a full micro-batch (MAX_OFFSETS_PER_TRIGGER messages over KAFKA_PARTITIONS partitions, as the
   source hands them over) through the sink's own streaming.sink.PartitionWriter: its
-  look-ups of indexed photos, the core, and the shards and raw objects of each partition's
-  range, written to a local directory (serialising alone) and then to S3; then the batch's
-  documents bulk-indexed with adapters.image_index.index_rows. Each as a ceiling in photos/s.
+  look-ups of recorded photos in the manifest's catalogue, the core, and the shards and raw
+  objects of each partition's range, written to a local directory (serialising alone) and
+  then to S3; then the batch's documents bulk-indexed with adapters.image_index.index_rows.
+  Each as a ceiling in photos/s.
 - the S3 writes with and without raw/ copies (STREAM_RAW_COPIES), rounds interleaved: wall
   time, the writer's CPU and SeaweedFS's CPU per photo, objects and bytes per photo.
 """
@@ -33,6 +34,7 @@ from bench.corpus import CORPUS
 from bench.process_cpu import cpu_seconds, listening_pid
 from bench.stream_load import LABEL, Payload, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
+from dataset.manifest import Manifest
 from preprocessing import load_upright_rgb
 from preprocessing.upload import Upload, process_upload
 from settings import Settings
@@ -97,11 +99,9 @@ def batch_cost(settings: Settings, payloads: list[Payload], rounds: int) -> dict
     s3_server = {"s3": listening_pid(urlsplit(settings.s3.endpoint_url).port)}
 
     def written(root: str, raw_copies: bool = True) -> tuple[dict[str, float], list[dict]]:
-        writer = PartitionWriter(
-            open_store(root, settings.s3), settings.n_variants, settings.max_pixels,
-            settings.elasticsearch_url, settings.elasticsearch_index, settings.max_decode_mb,
-            settings.elasticsearch_auth, raw_copies,
-        )
+        store = open_store(root, settings.s3)
+        writer = PartitionWriter(store, Manifest.of(store), settings.n_variants,
+                                 settings.max_pixels, settings.max_decode_mb, raw_copies)
         began, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(s3_server)
         rows = [row for out in writer(iter([batch])) for row in out.to_pylist()]
         cost = {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu,

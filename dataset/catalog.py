@@ -1,9 +1,14 @@
-"""What the manifest holds about each image's scene: its perceptual hash and duplicate group.
+"""What the manifest holds about each image: where it was first recorded from, its perceptual
+hash and its duplicate group.
 
-Kept in memory by whoever commits (the stream's driver, the batch job) and refreshed from the
-table's new data files only (found in the log's add actions, read one by one), so placing a
-micro-batch costs about the same however big the table grows. Files that compaction rewrote
-are read once more; their rows are the same.
+This is what decides what enters the dataset: the stream's writers ask it whether a message's
+photo is recorded already (and from which message), and whoever commits (the stream's driver,
+the batch job) places new photos in their near-duplicate group with it. Elasticsearch, derived
+from the table, is never asked, so a lost or rebuilt index changes nothing that is written.
+
+Each holder keeps it in memory and refreshes it from the table's new data files only (found in
+the log's add actions, read one by one), so a refresh costs about the same however big the
+table grows. Files that compaction rewrote are read once more; their rows are the same.
 """
 
 from __future__ import annotations
@@ -17,16 +22,17 @@ from dataset.duplicates import KnownScenes
 from dataset.manifest import Manifest
 from dataset.splits import split_of
 
-COLUMNS = ["image_id", "phash", "duplicate_group"]
+COLUMNS = ["image_id", "source", "phash", "duplicate_group"]
 
 
 class Catalog:
-    """Every image id the manifest holds; image id -> duplicate group for processed photos,
-    and the (phash, group) pairs new photos are compared with."""
+    """image id -> the source of its row for every image the manifest holds; image id ->
+    duplicate group for processed photos, and the (phash, group) pairs new photos are compared
+    with."""
 
     def __init__(self, manifest: Manifest):
         self.manifest = manifest
-        self.ids: set[str] = set()
+        self.sources: dict[str, str | None] = {}
         self.groups: dict[str, str] = {}
         self.scenes = KnownScenes()
         self._files: set[str] = set()
@@ -59,11 +65,16 @@ class Catalog:
             placed.append({**row, "duplicate_group": group, "split": split})
         return placed
 
+    def source_of(self, image_id: str) -> str | None:
+        """Where the manifest's row of the image came from (a Kafka position or a batch file);
+        None when the manifest does not hold the image."""
+        return self.sources.get(image_id)
+
     def __contains__(self, image_id: str) -> bool:
-        return image_id in self.ids
+        return image_id in self.sources
 
     def _learn(self, row: dict) -> None:
-        self.ids.add(row["image_id"])
+        self.sources[row["image_id"]] = row["source"]
         if row["duplicate_group"] and row["image_id"] not in self.groups:
             self.groups[row["image_id"]] = row["duplicate_group"]
             self.scenes.add(row["phash"], row["duplicate_group"])

@@ -11,8 +11,10 @@ the versions' files), so a process that starts while the registry is down serves
 champion this machine knew, and says so in its log. A process serves that cached champion from
 its start anyway, until the registry's first answer confirms or replaces it.
 
-The registry is imported at the first lookup, not with this module: it imports onnxruntime,
-whose threads do not survive the fork of gunicorn's workers (see model/predictor.py).
+Asking, its thread and the outage's log lines are shared with the jobs' ChampionWatch
+(model/registry_watch.py). The registry is imported at the first lookup, not with this module:
+it imports onnxruntime, whose threads do not survive the fork of gunicorn's workers (see
+model/predictor.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from model.predictor import Predictor
+from model.registry_watch import Outage, ask, keep_asking
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class Champion:
         self.on_change = on_change
         self._serving: Serving | None = None
         self._no_champion = False  # the registry's last answer: no champion
-        self._down_since: float | None = None  # when the registry stopped answering
+        self._outage = Outage(log)
         self._first_model = threading.Event()  # the first lookup settled, or the cache served
         self._stopped = threading.Event()
         self._lock = threading.Lock()
@@ -88,7 +90,7 @@ class Champion:
 
     def start(self) -> Champion:
         """Serve the cached champion, if any, then ask the registry every refresh_s."""
-        threading.Thread(target=self._run, name="champion refresh", daemon=True).start()
+        keep_asking(self, self.refresh_s, stopped=self._stopped, first=Champion._serve_cached)
         return self
 
     def close(self) -> None:
@@ -103,7 +105,7 @@ class Champion:
             return current
         if self._no_champion:
             raise NoModel("the registry has no champion")
-        if self._down_since is not None:
+        if self._outage.since is not None:
             raise ModelUnavailable("no model is loaded and the registry does not answer")
         raise ModelUnavailable(f"the first model is not loaded after {FIRST_MODEL_WAIT_S} s")
 
@@ -111,13 +113,12 @@ class Champion:
         """Ask the registry once, and serve its champion if it is another version."""
         with self._lock:
             try:
-                try:
-                    found = self.find()
-                except Exception as error:  # whatever the lookup raises, the last model serves
-                    self._registry_down(error)
-                    return
-                self._registry_up()
-                self._follow(found)
+                answer = ask(self.find)  # whatever the lookup raises, the last model serves
+                if answer.answered:
+                    self._outage.up()
+                    self._follow(answer.model)
+                else:
+                    self._outage.down(answer.problem, self._what_serves())
             finally:
                 self._first_model.set()
 
@@ -131,13 +132,6 @@ class Champion:
             self._swap(None)
         elif found is not None and (current is None or key(current.model) != key(found)):
             self._load(found)
-
-    def _run(self) -> None:
-        self._serve_cached()
-        while True:
-            self.refresh()
-            if self._stopped.wait(self.refresh_s):
-                return
 
     def _load(self, model: ServedModel, cached: bool = False) -> bool:
         """Load `model` and serve it; on failure, log it and keep the model served now."""
@@ -191,23 +185,6 @@ class Champion:
             os.replace(temporary, self.pointer)
         except OSError as error:  # the model serves all the same; only a restart loses it
             log.warning("cannot note the champion in %s: %r", self.pointer, error)
-
-    def _registry_down(self, error: Exception) -> None:
-        if isinstance(error, registry().RegistryUnavailable):
-            reason = str(error)
-        else:
-            log.error("asking the registry for the champion failed", exc_info=error)
-            reason = repr(error)
-        if self._down_since is None:
-            self._down_since = time.monotonic()
-            log.warning("the model registry does not answer (%s); %s", reason,
-                        self._what_serves())
-
-    def _registry_up(self) -> None:
-        if self._down_since is not None:
-            log.warning("the model registry answers again after %.0f s",
-                        time.monotonic() - self._down_since)
-            self._down_since = None
 
     def _what_serves(self) -> str:
         current = self._serving

@@ -7,6 +7,8 @@ promotion reaches the stream within that time and the new file's download, witho
 and no batch ever waits for the registry but the first one (FIRST_ANSWER_WAIT_S at most). While
 the registry cannot answer, the stream keeps the champion it has. Nothing here raises: no model
 is a state (`ModelState.problem` says why, in words), and photos are processed without one.
+Asking, its thread and the outage's log lines are those of the API's Champion
+(model/registry_watch.py).
 
 `ModelBroadcast` ships the model's bytes to the executors as a Spark broadcast variable, once
 per version, so a cluster's executors need neither the driver's disk nor the registry.
@@ -16,8 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +25,8 @@ from pyspark import SparkContext
 
 from model import registry
 from model.predictions import ShippedModel
-from model.registry import RegistryUnavailable, ServedModel
+from model.registry import ServedModel
+from model.registry_watch import Outage, ask, keep_asking
 from settings import Settings
 
 FIRST_ANSWER_WAIT_S = 30.0  # how long the stream's first batch waits for the registry
@@ -51,21 +52,16 @@ class ModelState:
         return NO_CHAMPION if self.registry_answered else REGISTRY_UNAVAILABLE
 
 
-def ask_champion(settings: Settings, ask: Callable = registry.champion,
+def ask_champion(settings: Settings, ask_registry: Callable = registry.champion,
                  kept: ServedModel | None = None) -> ModelState:
     """The registry's answer now; `kept` (the champion a running job has) when it cannot answer."""
-    try:
-        model = ask(settings)
-    except RegistryUnavailable as error:
-        return ModelState(kept, str(error), registry_answered=False)
-    except Exception as error:  # a fault of the registry's own must not stop a job either
-        log.exception("asking the registry for the champion failed")
-        return ModelState(kept, f"the registry could not be asked ({error!r})",
-                          registry_answered=False)
-    if model is None:
+    answer = ask(lambda: ask_registry(settings))
+    if not answer.answered:
+        return ModelState(kept, answer.problem, registry_answered=False)
+    if answer.model is None:
         return ModelState(None, f"the registry has no champion of {settings.model_name} yet "
                                 "(python -m model promote VERSION makes one)")
-    return ModelState(model)
+    return ModelState(answer.model)
 
 
 class ChampionWatch:
@@ -80,14 +76,14 @@ class ChampionWatch:
         self._answered = threading.Event()
         self._asking: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._outage = Outage(log)
 
     def state(self) -> ModelState:
         with self._lock:
             first = self._asking is None
             if first:
-                self._asking = threading.Thread(target=_keep_asking, args=(weakref.ref(self),),
-                                                name="champion-watch", daemon=True)
-                self._asking.start()
+                self._asking = keep_asking(self, self.settings.model_refresh_s,
+                                           name="champion-watch")
         if first:
             self._answered.wait(self.first_answer_wait_s)
         return self._state or ModelState(None, "the registry has not answered yet",
@@ -99,20 +95,12 @@ class ChampionWatch:
         state = ask_champion(self.settings, self.ask, kept)
         if state.model != kept:
             log.info("model: now %s (was %s)", _named(state.model), _named(kept))
-        if not state.registry_answered:
-            log.warning("the registry did not answer: %s; predicting with %s", state.problem,
-                        _named(state.model))
+        if state.registry_answered:
+            self._outage.up()
+        else:
+            self._outage.down(state.problem, f"predicting with {_named(state.model)}")
         self._state = state
         self._answered.set()
-
-
-def _keep_asking(watch_ref: weakref.ref) -> None:
-    """The watch's thread: ask, sleep MODEL_REFRESH_S, again, until the watch is gone."""
-    while (watch := watch_ref()) is not None:
-        watch.refresh()
-        interval = watch.settings.model_refresh_s
-        del watch  # not held while sleeping: a watch nobody uses can go
-        time.sleep(interval)
 
 
 def _named(model: ServedModel | None) -> str:

@@ -16,12 +16,14 @@ Only failures of a whole server (unreachable, throttling, 5xx) fail the batch, t
 
 A photo sent again (a phone retrying an upload, or an upload the API could not check against
 the index) is a new message with the same image id: it is a duplicate when an earlier message
-of its range or of the batch carried it, or when the index already holds it from another
-message. A duplicate is not written: it comes back as a row naming the message that was kept
-(`duplicate_of`), which the driver logs with the copy's request id and counts, so every message
-read ends processed, rejected or duplicate (docs/ingest_api.md, "Sending a photo again"). A
-replayed batch finds its own messages as the documents' source, so it rewrites exactly what it
-wrote the first time and finds the same duplicates.
+of its range or of the batch carried it, or when the manifest already holds it from another
+message. The dataset decides what is in the dataset: each writer asks its own copy of the
+manifest's catalogue (dataset/catalog.py), never Elasticsearch, so a lost or rebuilt index
+changes nothing that is written. A duplicate is not written: it comes back as a row naming the
+message that was kept (`duplicate_of`), which the driver logs with the copy's request id and
+counts, so every message read ends processed, rejected or duplicate (docs/ingest_api.md,
+"Sending a photo again"). A replayed batch finds its own messages as the rows' source, so it
+rewrites exactly what it wrote the first time and finds the same duplicates.
 """
 
 from __future__ import annotations
@@ -38,16 +40,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from elasticsearch import NotFoundError
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
+from dataset.catalog import Catalog
 from dataset.dead_letters import index_or_dead_letter
 from dataset.image_record import PROCESSED
-from dataset.manifest import SCHEMA
+from dataset.manifest import SCHEMA, Manifest
 from dataset.manifest_writer import ManifestWriter
 from dataset.splits import parse_fractions
 from dataset.writer import write_group
@@ -69,7 +71,6 @@ MESSAGE_COLUMNS = ("topic", "partition", "offset", "value", "headers")
 # the message whose copy was kept.
 ROW_SCHEMA = SCHEMA.append(pa.field("request_id", pa.string())).append(
     pa.field("duplicate_of", pa.string()))
-LOOKUP_CHUNK = 16  # messages per look-up of already indexed photos
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,20 @@ def message_source(topic: str, partition: int, offset: int) -> str:
 
 @functools.cache
 def search_client(url: str, auth: tuple[str, str] | None = None):
-    """One Elasticsearch client per process (driver or Python worker)."""
+    """One Elasticsearch client per process (the driver)."""
     return make_elasticsearch_client(url, auth)
+
+
+@functools.cache
+def _catalog(uri: str, options: tuple[tuple[str, str], ...] | None) -> Catalog:
+    return Catalog(Manifest(uri, dict(options) if options is not None else None))
+
+
+def catalog_of(manifest: Manifest) -> Catalog:
+    """One catalogue of the manifest per Python worker, kept across tasks (Spark reuses its
+    workers), so each refresh reads only the data files committed since the last one."""
+    options = manifest.storage_options
+    return _catalog(manifest.uri, tuple(sorted(options.items())) if options else None)
 
 
 @dataclass(frozen=True)
@@ -101,12 +114,10 @@ class PartitionWriter:
     """Picklable mapInArrow function: Kafka messages in offset order in, manifest rows out."""
 
     store: ObjectStore
+    manifest: Manifest  # what decides whether a photo is recorded already
     n_variants: int
     max_pixels: int
-    elasticsearch_url: str
-    index: str
     max_decode_mb: int
-    elasticsearch_auth: tuple[str, str] | None = None
     raw_copies: bool = True  # processed photos' bytes to raw/ too, not only in the broker's log
     model: ShippedModel | None = None  # the champion of this micro-batch, if there is one
 
@@ -127,31 +138,21 @@ class PartitionWriter:
             yield pa.RecordBatch.from_pylist(rows + duplicates, schema=ROW_SCHEMA)
 
     def _first_sightings(self, messages: Iterator[dict], duplicates: list[dict]) -> Iterator[dict]:
-        """The messages whose photo neither the index (from another message) nor an earlier
-        message of this range carried; the index is asked once per chunk of messages. The
-        others are noted in `duplicates`, as rows without their bytes."""
+        """The messages whose photo neither the manifest (from another message) nor an earlier
+        message of this range carried. The others are noted in `duplicates`, as rows without
+        their bytes."""
+        catalog = catalog_of(self.manifest)
+        catalog.refresh()  # the batches before this one are committed: foreachBatch is serial
         kept: dict[str, str] = {}  # image id -> the source of this range's message kept
-        while chunk := list(itertools.islice(messages, LOOKUP_CHUNK)):
-            ids = [image_id_of(message["value"] or b"") for message in chunk]
-            sources = [message_source(m["topic"], m["partition"], m["offset"]) for m in chunk]
-            indexed = self._indexed_sources(ids)
-            for message, image_id, source in zip(chunk, ids, sources, strict=True):
-                first = kept.get(image_id) or indexed.get(image_id, source)
-                if first != source:
-                    duplicates.append(duplicate_row(message, image_id, source, first))
-                    continue
-                kept[image_id] = source
-                yield message
-
-    def _indexed_sources(self, image_ids: list[str]) -> dict[str, str]:
-        """The source message of each image the index already has."""
-        try:
-            docs = search_client(self.elasticsearch_url, self.elasticsearch_auth).mget(
-                index=self.index, ids=image_ids, source_includes=["source"]
-            )["docs"]
-        except NotFoundError:  # the index is made by the first batch's documents
-            return {}
-        return {doc["_id"]: doc["_source"].get("source") for doc in docs if doc.get("found")}
+        for message in messages:
+            image_id = image_id_of(message["value"] or b"")
+            source = message_source(message["topic"], message["partition"], message["offset"])
+            first = kept.get(image_id) or catalog.source_of(image_id) or source
+            if first != source:
+                duplicates.append(duplicate_row(message, image_id, source, first))
+                continue
+            kept[image_id] = source
+            yield message
 
     def _processed(self, messages: Iterator[dict], request_ids: dict) -> Iterator[Outcome]:
         """Each message through the core, noting its photo's request id in `request_ids`."""
@@ -220,15 +221,12 @@ class ImageSink:
         self.settings, self.progress = settings, progress
         self.champion, self.broadcast = ChampionWatch(settings), ModelBroadcast()
         self.drift = DriftWindow(settings.drift_window)
+        store = open_store(settings.dataset_root, settings.s3)
+        self.manifest = ManifestWriter.of(store, parse_fractions(settings.split_fractions))
         self.writer = PartitionWriter(
-            open_store(settings.dataset_root, settings.s3), settings.n_variants,
-            settings.max_pixels, settings.elasticsearch_url, settings.elasticsearch_index,
-            settings.max_decode_mb,
-            settings.elasticsearch_auth,
-            settings.stream_raw_copies,
+            store, self.manifest.manifest, settings.n_variants, settings.max_pixels,
+            settings.max_decode_mb, settings.stream_raw_copies,
         )
-        self.manifest = ManifestWriter.of(self.writer.store,
-                                          parse_fractions(settings.split_fractions))
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         messages = batch.select(*MESSAGE_COLUMNS)

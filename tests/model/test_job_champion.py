@@ -5,6 +5,7 @@ no model said in words, never raised."""
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -148,3 +149,22 @@ def test_a_first_answer_that_does_not_come_in_time_is_no_model_for_now():
 
     assert (first.model, first.why_none) == (None, REGISTRY_UNAVAILABLE)
     assert eventually(lambda: watch.state().model is not None)
+
+
+def test_a_registry_outage_is_logged_once_when_it_starts_and_once_when_it_ends(caplog):
+    registry = Registry(served("3"))
+    watch = ChampionWatch(SETTINGS, registry)
+    with caplog.at_level(logging.WARNING, "model.job_champion"):
+        watch.refresh()
+        registry.answer = RegistryUnavailable("MLflow does not answer")
+        for _ in range(3):
+            watch.refresh()
+        registry.answer = served("3")
+        watch.refresh()
+
+    messages = [record.message for record in caplog.records
+                if record.name == "model.job_champion"]
+    assert messages[0] == ("the model registry does not answer (MLflow does not answer); "
+                           "predicting with crop-classifier version 3")
+    assert messages[1].startswith("the model registry answers again after ")
+    assert len(messages) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -224,6 +225,39 @@ def test_a_photo_sent_again_is_written_and_indexed_once(spark, stream_settings):
     base_samples = list(DatasetReader(store_of(settings)).samples(variants=("base",)))
     assert len(base_samples) == 3
     assert documents(settings) == first_documents
+
+
+def test_a_lost_index_changes_nothing_that_enters_the_dataset(spark, stream_settings, caplog):
+    settings = stream_settings
+    photos = [replace(photo, key=photo.image_id.encode()) for photo in photo_messages(4)]
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, photos)
+    run_job(spark, settings, max_offsets_per_trigger=2)
+    store = store_of(settings)
+    sources = {row["image_id"]: row["source"] for row in manifest_rows_written(store)}
+    shards = set(store.list_keys("shards/"))
+    make_elasticsearch_client(settings.elasticsearch_url).indices.delete(
+        index=settings.elasticsearch_index)
+    commits = Path(settings.checkpoint_dir) / "commits"
+    last = max(int(path.name) for path in commits.iterdir() if path.name.isdigit())
+    (commits / str(last)).unlink()  # the last batch is replayed, the same messages again
+    (commits / f".{last}.crc").unlink(missing_ok=True)
+    [new] = photo_messages(1, first=4)
+    produce(settings.kafka_bootstrap_servers, settings.kafka_topic, [*photos, new])  # sent again
+
+    with caplog.at_level(logging.INFO, logger="streaming.sink"):
+        run_job(spark, settings, max_offsets_per_trigger=10)
+
+    rows = manifest_rows_written(store)
+    assert sorted(row["image_id"] for row in rows) == sorted({*sources, new.image_id})
+    assert {row["image_id"]: row["source"] for row in rows if row["image_id"] in sources} == sources
+    copies = [line.split(": duplicate ")[1] for line in caplog.messages if ": duplicate " in line]
+    assert sorted(copy.split()[0] for copy in copies) == sorted(sources)  # each copy, once
+    assert all(f"recorded from {sources[copy.split()[0]]} already" in copy for copy in copies)
+    assert len(set(store.list_keys("shards/")) - shards) == 1  # the new photo's range alone
+    indexed = documents(settings)  # the replayed batch's photos and the new one
+    assert new.image_id in indexed
+    assert all(doc["source"] == sources[image_id] for image_id, doc in indexed.items()
+               if image_id != new.image_id)
 
 
 def test_without_raw_copies_a_photos_bytes_stay_only_in_the_broker_at_its_source(
