@@ -5,6 +5,10 @@ and they are all stopped when the session ends. The servers listen on the fixed 
 Settings: if a stack already runs on them (a developer's `python -m infra up`), LocalStack finds
 the ports answering and uses those servers as they are, never starting a second copy, and the
 session leaves them running. Either way a fixture returns Settings pointing at servers that work.
+
+Every test that needs a real server, or starts a Spark session, a browser or a process of its
+own, is marked `servers` (by its fixtures, below, or in its module), so `pytest -m "not servers"`
+is a quick loop that passes with no server running.
 """
 
 from __future__ import annotations
@@ -22,6 +26,22 @@ from infra.processes import free_port, free_port_block
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
 from settings import Settings
+
+# Fixtures that start servers, Spark sessions or browsers, or hand out settings for them (every
+# server fixture asks for stack_settings): a test whose fixture closure holds one of them is
+# marked `servers`. A test that starts its own is marked in its module.
+SERVER_FIXTURES = frozenset({"stack_settings", "spark", "browser"})
+# Parametrized fixtures whose named parameter asks for the session's S3.
+SERVER_PARAMS = {"store": "s3"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `servers` every test that needs a real server (see SERVER_FIXTURES)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if SERVER_FIXTURES.intersection(item.fixturenames) or any(
+                params.get(name) == value for name, value in SERVER_PARAMS.items()):
+            item.add_marker(pytest.mark.servers)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from settings import Settings
 from tests.model.tiny_models import colour_classifier, served_model
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
+pytestmark = pytest.mark.servers  # every run of the job starts a local Spark session
+
 FARM = (41.878, -93.097)  # Iowa
 
 

@@ -174,6 +174,7 @@ def test_the_metrics_say_which_version_answers_and_count_the_predictions_by_crop
             - value(before, "ingest_api_requests_total", **route)) == 6
 
 
+@pytest.mark.servers  # imports the app in a process of its own
 def test_the_app_is_imported_without_onnxruntime_which_each_worker_loads_after_the_fork():
     code = ("import sys, ingest_api; "
             "print(sorted({'onnxruntime', 'model.registry'} & set(sys.modules)))")

@@ -132,6 +132,7 @@ def test_credentials_the_registry_refuses_are_one_sentence(tmp_path: Path, capsy
                     "the project's credentials (MLFLOW_USERNAME, MLFLOW_PASSWORD)")
 
 
+@pytest.mark.servers  # runs the command in a process of its own
 def test_from_a_shell_a_registry_that_does_not_answer_is_one_line_on_stderr():
     """No log record or traceback around the sentence when nothing configures logging."""
     uri = f"http://127.0.0.1:{free_port()}"

@@ -12,6 +12,8 @@ from PIL import Image
 from preprocessing import process_image, tensor_sha256
 from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, scene
 
+pytestmark = pytest.mark.servers  # each test runs the command in a process of its own
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DOCUMENTED_KEYS = {
