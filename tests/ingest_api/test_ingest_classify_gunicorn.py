@@ -18,13 +18,13 @@ import pytest
 import requests
 
 from infra.processes import free_port
+from kit.uploads import jpeg
 from model.promotion import promote as promote_through_the_gate
 from model.promotion import rollback
 from settings import PROJECT_ROOT, Settings
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_logs import lines_with
 from tests.ingest_api.test_ingest_metrics import scrape, value
 

@@ -17,13 +17,13 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from dataset.writer import write_group
 from infra.processes import free_port
+from kit.photos import encode, photo_like
 from model.__main__ import main
 from model.drift import REFERENCE_FILE
 from model.train import CARD_FILE, MODEL_FILE
 from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 from tests.model.conftest import SNAPSHOT, use_settings
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 def test_the_last_line_is_the_registered_version_alone(cli_run, model_settings):

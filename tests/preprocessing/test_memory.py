@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from kit.photos import (
+    FLOOD,
+    encode,
+    flat_picture,
+    flood_file,
+    png_header_only,
+)
 from preprocessing import (
     DEFAULT_MAX_DECODE_MB,
     DEFAULT_MAX_PIXELS,
@@ -19,13 +26,6 @@ from preprocessing import (
 from preprocessing.memory import MB
 from settings import Settings
 from tests.preprocessing.memory_probe import measure
-from tests.preprocessing.synthetic import (
-    FLOOD,
-    encode,
-    flat_picture,
-    flood_file,
-    png_header_only,
-)
 
 # Files of 9 to 36 megapixels, one per way of decoding: (size, mode, format, save options).
 SAMPLES = {

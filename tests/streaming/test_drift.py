@@ -15,14 +15,14 @@ from PIL import Image, ImageFilter
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.processes import free_port
+from kit.field_messages import photo_messages, produce
+from kit.photos import encode, photo_like
 from model import drift
 from model.runtime import classes, inference_session, run_batched
 from preprocessing import process_image
 from streaming.metrics import serve_metrics
 from streaming.sink import ImageSink
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
-from tests.preprocessing.synthetic import encode, photo_like
-from tests.streaming.field_messages import photo_messages, produce
 from tests.streaming.job_runs import run_job
 
 WINDOW = 200
