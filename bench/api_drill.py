@@ -28,11 +28,10 @@ import platform
 import shutil
 import signal
 import statistics
-import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from infra.processes import free_port
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
 from ingest_api.auth_store import TokenStore
+from kit.stack import isolated_settings
 from settings import PROJECT_ROOT, Settings
 
 TIMEOUT_S = 5.0
@@ -232,18 +232,12 @@ def main() -> int:
     parser.add_argument("--keep-logs", action="store_true", help="keep the stack dir")
     args = parser.parse_args()
 
-    stack_dir = Path(tempfile.mkdtemp(prefix="api-drill-"))
-    base = Settings.from_env()
-    settings = replace(
-        base,
-        stack_dir=str(stack_dir),
+    settings = isolated_settings(
+        "api-drill-",
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         kafka_log_bucket=f"kafka-log-drill-{uuid.uuid4().hex[:8]}",
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
-        upload_rate_limit="1000000/minute",  # the drill is one device sending for many
     )
+    stack_dir = Path(settings.stack_dir)
     stack = LocalStack(settings)
     print(f"# API drill, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")

@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -48,6 +47,7 @@ from dataset.records import manifest_row
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_bucket, remove_index
 from infra.stack import LocalStack
+from kit.stack import isolated_settings
 from preprocessing import DEFAULT_MAX_PIXELS
 from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT, Settings
@@ -254,21 +254,14 @@ def main() -> int:
     parser.add_argument("--keep-logs", action="store_true", help="keep the stack dir")
     args = parser.parse_args()
 
-    stack_dir = Path(tempfile.mkdtemp(prefix="api-stress-"))
-    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root, if started here
     base = Settings.from_env()
-    settings = replace(
-        base,
-        stack_dir=str(stack_dir),
+    settings = isolated_settings(
+        "api-stress-", base,
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         kafka_log_bucket=f"kafka-log-stress-{uuid.uuid4().hex[:8]}",
         elasticsearch_index=f"{base.elasticsearch_index}-stress-{uuid.uuid4().hex[:8]}",
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
-        upload_rate_limit="1000000/minute",
-        lookup_rate_limit="1000000/minute",
     )
+    stack_dir = Path(settings.stack_dir)
     print(f"# API stress test, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"{args.seconds:g} s measured per cell after {args.spawn_seconds:g} s of spawning; "
           f"think time x{args.think_time:g}; locust in {args.locust_processes} process(es); "

@@ -38,8 +38,9 @@ from pathlib import Path
 import urllib3
 from PIL import Image
 
-from infra.processes import NotReady, free_port, wait_until
+from infra.processes import NotReady, free_port
 from infra.schemas import ensure_topic, remove_topics
+from infra.server import wait_until
 from ingest_api.auth_limits import SqliteStorage
 from ingest_api.auth_store import TokenStore
 from ingest_api.server import GUNICORN_OPTIONS

@@ -20,18 +20,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from infra.processes import free_port, free_port_block
+from infra.processes import free_port
 from infra.stack import LocalStack
+from kit.stack import spark_cluster_settings
 from settings import PROJECT_ROOT, Settings
-
-
-def cluster_settings(stack_dir: Path) -> Settings:
-    master_port = free_port()
-    return replace(
-        Settings.from_env(), stack_dir=str(stack_dir), spark_master_port=master_port,
-        spark_master=f"spark://127.0.0.1:{master_port}", spark_master_ui_port=free_port(),
-        spark_worker_ui_port=free_port_block(2),  # and the next, the second worker's
-    )
 
 
 def timed_batch(settings: Settings, master: str, input_dir: Path, output: Path) -> float:
@@ -52,7 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     photos = sum(1 for path in args.input.rglob("*") if path.is_file())
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as scratch:
-        settings = cluster_settings(Path(scratch) / "stack")
+        settings = spark_cluster_settings(
+            replace(Settings.from_env(), stack_dir=str(Path(scratch) / "stack")))
         stack = LocalStack(settings)
         started = time.perf_counter()
         stack.up(["spark"])

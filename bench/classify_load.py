@@ -26,7 +26,6 @@ import argparse
 import os
 import random
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from infra.stack import LocalStack
 from ingest_api.classify import base_tensor_of
+from kit.stack import isolated_settings
 from model.predictor import serving_options
 from model.registry import CHAMPION, ServedModel, champion, connect
 from settings import PROJECT_ROOT, Settings
@@ -187,18 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.think_time, args.locust_processes = 0.0, 1  # run_locust's options: no pauses
 
-    stack_dir = Path(tempfile.mkdtemp(prefix="classify-load-"))
-    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root, if started here
-    settings = replace(
-        Settings.from_env(),
-        stack_dir=str(stack_dir),
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
-        model_cache_dir=str(stack_dir / "models"),
-        upload_rate_limit="1000000/minute",
-        lookup_rate_limit="1000000/minute",
-    )
+    settings = isolated_settings("classify-load-")
+    stack_dir = Path(settings.stack_dir)
     print(f"# /classify load, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"{args.seconds:g} s measured per cell and baseline; {args.photos} photos of the "
           f"field mix; locust users without pauses, spawned over {args.spawn_seconds:g} s")

@@ -14,8 +14,7 @@ import itertools
 import sys
 
 from dataset.duplicates import MAX_HAMMING_DISTANCE, assign_groups, hamming_distance
-from preprocessing import CurationSignals, process_image
-from tests.preprocessing.real_photos import (
+from kit.real_photos import (
     COPIES,
     CORPUS,
     ONE_SCENE,
@@ -23,6 +22,7 @@ from tests.preprocessing.real_photos import (
     photos,
     scene_of,
 )
+from preprocessing import CurationSignals, process_image
 
 
 def signals(data: bytes) -> CurationSignals:

@@ -11,26 +11,13 @@ sides of a split.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from settings import PROJECT_ROOT
-
-GENERATOR = PROJECT_ROOT / "img" / "make_samples.py"
-
-
-def generator():
-    """img/make_samples.py as a module (img/ is not a package)."""
-    if "make_samples" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_samples", GENERATOR)
-        sys.modules["make_samples"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["make_samples"])
-    return sys.modules["make_samples"]
+from kit.drawings import generator
 
 
 def drawing_path(folder: Path, index: int) -> Path:

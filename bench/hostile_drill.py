@@ -6,7 +6,7 @@
    damaged headers, a decompression bomb, bad and past-limit fields, lying numbers, a body
    without a boundary, 5,000 fields, a body over the limit), each answered JSON 4xx with a
    message free of internals; /is_alive answers afterwards.
-2. Kafka: `rounds` x the bad messages of tests/streaming/hostile_messages.py, produced past the
+2. Kafka: `rounds` x the bad messages of kit/hostile_messages.py, produced past the
    API among as many new good photos; then the time until every one has its document, good ones
    `processed` exactly once and bad ones dead letters with their reason.
 Prints counts and times; exits 1 if any promise broke. Settings come from the environment.
@@ -23,10 +23,10 @@ from collections import Counter
 import urllib3
 
 from adapters.elasticsearch_client import make_elasticsearch_client
+from kit.field_messages import produce
+from kit.hostile_messages import bad_messages, photo
+from kit.uploads import gif, jpeg, png_bomb, truncated_jpeg
 from settings import Settings
-from tests.ingest_api.samples import gif, jpeg, png_bomb, truncated_jpeg
-from tests.streaming.field_messages import produce
-from tests.streaming.hostile_messages import bad_messages, photo
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INTERNALS = re.compile(

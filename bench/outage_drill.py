@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.outage_drill [--outage-s 60] [--servers kafka,s3,es] [--rate 2]
                                            [--broker-on-own-s3]
 
-A stack of the drill's own (tests/streaming/spare_stack.py) on free ports: SeaweedFS (the
+A stack of the drill's own (kit/spare_stack.py) on free ports: SeaweedFS (the
 dataset), a Tansu broker, Elasticsearch, and the streaming job under the stack dir's
 supervisord, as `./deploy.sh` runs it. The broker keeps its log on the S3 that answers on the
 Settings' port (the shared one), so an S3 outage is the dataset store's alone and photos keep
@@ -43,10 +43,10 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from infra.processes import NotReady
 from ingest_api.publisher import KafkaPublisher, KafkaUnavailable
+from kit.field_messages import manifest_rows_written, photo_messages
+from kit.spare_stack import SpareStack
 from settings import Settings
 from streaming.progress import StreamProgress, messages_behind, progress_path
-from tests.streaming.field_messages import manifest_rows_written, photo_messages
-from tests.streaming.spare_stack import SpareStack
 
 CATCH_UP_TIMEOUT_S = 600
 WARM_UP_S = 20

@@ -12,43 +12,32 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from infra.processes import free_port
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
 from ingest_api.auth_store import TokenStore
+from kit.stack import isolated_settings
 from settings import Settings
 
 SERVERS = ["s3", "kafka", "es"]
 BENCH_DEVICE = "bench"
 
 
-def bench_settings(stack_dir: Path, suffix: str) -> Settings:
-    """Settings.from_env() with this run's own names, ports and state."""
+def bench_settings(suffix: str) -> Settings:
+    """Settings.from_env(), isolated (kit/stack.py), with this run's own names."""
     base = Settings.from_env()
-    return replace(
-        base,
-        stack_dir=str(stack_dir),
-        checkpoint_dir=str(stack_dir / "checkpoint"),
+    return isolated_settings(
+        "bench-stream-", base,
         kafka_topic=f"bench-{suffix}",
         dataset_root=f"s3://bench-{suffix}/dataset",
         elasticsearch_index=f"{base.elasticsearch_index}-bench-{suffix}",
-        api_port=free_port(),
-        api_internal_port=free_port(),
-        stream_metrics_port=free_port(),
         spark_master="local[2]",
-        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
-        # A benchmark is many phones' worth of uploads from one device token.
-        upload_rate_limit="1000000/minute",
-        lookup_rate_limit="1000000/minute",
     )
 
 
@@ -56,9 +45,8 @@ def bench_settings(stack_dir: Path, suffix: str) -> Settings:
 def bench_stack(services: list[str], *, keep_logs: bool = False) -> Iterator[LocalStack]:
     """The servers and then `services` (e.g. nginx, stream) up for this run; all down after."""
     print_machine()
-    stack_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
-    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
-    stack = LocalStack(bench_settings(stack_dir, uuid.uuid4().hex[:8]))
+    stack = LocalStack(bench_settings(uuid.uuid4().hex[:8]))
+    stack_dir = stack.settings.stack_dir
     started: list[str] = []
     services_started: list[str] = []  # with what they need: nginx brings the API up
     try:

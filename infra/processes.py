@@ -1,54 +1,17 @@
-"""Waiting for servers and finding ports; the processes themselves run under infra.supervisor."""
+"""Finding ports for servers, and the error a server that does not come up raises.
+
+The processes themselves run under infra.supervisor; infra.server waits for them."""
 
 from __future__ import annotations
 
 import random
 import socket
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from infra.supervisor import SupervisedProcess
-
-# Servers get a clean environment, so nothing from the caller's shell changes how they run.
-BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
 class NotReady(RuntimeError):
     """A server did not answer in time, or exited while starting."""
-
-
-def wait_until(
-    ready: Callable[[], bool],
-    timeout: float,
-    name: str,
-    process: SupervisedProcess | None,
-    *,
-    starting: bool = False,
-) -> None:
-    """Poll `ready` until it returns true; raise NotReady, with the server log's tail, if not.
-
-    `process` is the server's own process when this stack runs it; if `starting` (this call
-    started it), its first exit ends the wait instead of waiting for supervisord's retries.
-    """
-    deadline = time.monotonic() + timeout
-    problem = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            if ready():
-                return
-        except Exception as error:  # any failure of the probe just means "not yet"
-            problem = f"{type(error).__name__}: {error}"
-        if starting and process is not None and process.has_exited():
-            problem = "the process exited"
-            break
-        time.sleep(0.5)
-    message = f"{name} is not ready ({problem})"
-    if process is not None:
-        message += f"\n--- last lines of {process.log_file} ---\n{process.log_tail()}"
-    raise NotReady(message)
 
 
 def free_port() -> int:

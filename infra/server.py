@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from infra.private import private_dir
-from infra.processes import NotReady, port_open, wait_until
+from infra.processes import NotReady, port_open
 from infra.supervisor import RESTARTING, ProgramState, SupervisedProcess, Supervisor
 from settings import Settings
 
@@ -42,6 +44,37 @@ class ServerStatus:
     def __str__(self) -> str:
         width = 44 - max(0, len(self.name) - 6)  # a longer name keeps the urls in line
         return f"{self.name:<6} {self.state:<{width}} {self.url}"
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    timeout: float,
+    name: str,
+    process: SupervisedProcess | None,
+    *,
+    starting: bool = False,
+) -> None:
+    """Poll `ready` until it returns true; raise NotReady, with the server log's tail, if not.
+
+    `process` is the server's own process when this stack runs it; if `starting` (this call
+    started it), its first exit ends the wait instead of waiting for supervisord's retries.
+    """
+    deadline = time.monotonic() + timeout
+    problem = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            if ready():
+                return
+        except Exception as error:  # any failure of the probe just means "not yet"
+            problem = f"{type(error).__name__}: {error}"
+        if starting and process is not None and process.has_exited():
+            problem = "the process exited"
+            break
+        time.sleep(0.5)
+    message = f"{name} is not ready ({problem})"
+    if process is not None:
+        message += f"\n--- last lines of {process.log_file} ---\n{process.log_tail()}"
+    raise NotReady(message)
 
 
 class Server:

@@ -22,7 +22,10 @@ from pathlib import Path
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from infra.processes import BASE_ENV, NotReady
+from infra.processes import NotReady
+
+# Programs get a clean environment, so nothing from the caller's shell changes how they run.
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 START_SECONDS = 5  # a program alive this long counts as started; dying sooner means backoff
 START_RETRIES = 1000  # back-to-back failed starts (1 s, 2 s, ... apart: ~6 days) before giving up

@@ -5,44 +5,52 @@ and they are all stopped when the session ends. The servers listen on the fixed 
 Settings: if a stack already runs on them (a developer's `python -m infra up`), LocalStack finds
 the ports answering and uses those servers as they are, never starting a second copy, and the
 session leaves them running. Either way a fixture returns Settings pointing at servers that work.
+
+Every test that needs a real server, or starts a Spark session, a browser or a process of its
+own, is marked `servers` (by its fixtures, below, or in its module), so `pytest -m "not servers"`
+is a quick loop that passes with no server running.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from adapters.s3 import make_s3_client
-from infra.processes import free_port, free_port_block
+from infra.processes import free_port
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
+from kit.stack import isolated_settings, spark_cluster_settings
 from settings import Settings
+
+# Fixtures that start servers, Spark sessions or browsers, or hand out settings for them (every
+# server fixture asks for stack_settings): a test whose fixture closure holds one of them is
+# marked `servers`. A test that starts its own is marked in its module.
+SERVER_FIXTURES = frozenset({"stack_settings", "spark", "browser"})
+# Parametrized fixtures whose named parameter asks for the session's S3.
+SERVER_PARAMS = {"store": "s3"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `servers` every test that needs a real server (see SERVER_FIXTURES)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if SERVER_FIXTURES.intersection(item.fixturenames) or any(
+                params.get(name) == value for name, value in SERVER_PARAMS.items()):
+            item.add_marker(pytest.mark.servers)
 
 
 @pytest.fixture(scope="session")
 def stack_settings():
-    """Settings from the environment, with a stack dir (checkpoints, tokens) of its own."""
-    stack_dir = Path(tempfile.mkdtemp(prefix="local-stack-"))
-    stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter here
-    settings = replace(
-        Settings.from_env(),
-        stack_dir=str(stack_dir),
-        checkpoint_dir=str(stack_dir / "checkpoints"),
-        api_token_store=str(stack_dir / "auth" / "tokens.sqlite3"),
-        model_cache_dir=str(stack_dir / "models"),
-        # One test device posts for the whole session, far more than a phone would; the
-        # rate-limit tests set their own limits.
-        upload_rate_limit="100000/minute",
-        lookup_rate_limit="100000/minute",
-    )
+    """Settings from the environment, isolated (kit/stack.py): a stack dir (checkpoints, tokens),
+    API ports of their own, no rate limit (the rate-limit tests set their own)."""
+    settings = isolated_settings("local-stack-")
     yield settings
     LocalStack(settings).down()
-    shutil.rmtree(stack_dir, ignore_errors=True)
+    shutil.rmtree(settings.stack_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -79,15 +87,7 @@ def mlflow_stack(s3_stack) -> Settings:
 def spark_cluster(stack_settings) -> Settings:
     """`python -m infra up spark` on free ports: a standalone master and two 1-core workers;
     the settings send the jobs to it (SPARK_MASTER is its url)."""
-    master_port = free_port()
-    settings = replace(
-        stack_settings,
-        spark_master=f"spark://127.0.0.1:{master_port}",
-        spark_master_port=master_port,
-        spark_master_ui_port=free_port(),
-        spark_worker_ui_port=free_port_block(2),  # the second worker's is the next port
-        spark_ui_port=free_port(),
-    )
+    settings = spark_cluster_settings(stack_settings)
     LocalStack(settings).up(["spark"])
     yield settings
     LocalStack(settings).down(["spark"])

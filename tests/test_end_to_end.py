@@ -21,9 +21,9 @@ from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.manifest import Manifest
 from infra.stack import LocalStack
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from settings import PROJECT_ROOT
 from tests.pipeline import api_url, auth_header, running_pipeline
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 PROCESSING_TIMEOUT_S = 300

@@ -20,6 +20,8 @@ import pytest
 from infra.processes import free_port, port_open
 from settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.servers  # each test runs a command in a process of its own
+
 PHOTO = PROJECT_ROOT / "img" / "maize" / "maize_01.jpg"
 DEFAULT_PORTS = (8333, 9092, 9200)  # the shared stack's S3, Kafka and Elasticsearch
 

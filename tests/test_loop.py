@@ -30,9 +30,10 @@ from dataset import DatasetReader
 from infra.processes import free_port
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
+from kit.drawings import generator
 from settings import Settings
 from tests.model.conftest import use_settings
-from tests.model.field_photos import IMG, generator
+from tests.model.field_photos import IMG
 from tests.pipeline import api_url, auth_header, running_pipeline
 
 # Photos that arrive after the first model, drawn with another seed than img/'s: three per crop.

@@ -13,6 +13,7 @@ from infra.processes import free_port
 from settings import Settings
 
 
+@pytest.mark.servers  # starts a Spark session
 def test_the_workers_run_this_interpreter_and_the_environment_is_left_as_it_was(monkeypatch):
     monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
     monkeypatch.delenv("SPARK_LOCAL_IP", raising=False)

@@ -19,12 +19,14 @@ from dataset import DatasetReader
 from dataset.layout import rejected_key
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from model.job_champion import ModelState
 from model.runtime import inference_session
 from preprocessing import image_id_of
 from settings import Settings
 from tests.model.tiny_models import colour_classifier, served_model
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
+
+pytestmark = pytest.mark.servers  # every run of the job starts a local Spark session
 
 FARM = (41.878, -93.097)  # Iowa
 

@@ -16,10 +16,10 @@ import pytest
 from adapters.object_store import LocalStore
 from dataset import DatasetReader
 from infra.processes import free_port
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from settings import PROJECT_ROOT
 from tests.dataset.tensor_hashes import tensor_hashes
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FARM = (41.878, -93.097)
 

@@ -18,10 +18,10 @@ import pytest
 from bench.api_stress import FIELD_USERS
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
+from kit.uploads import jpeg
 from settings import PROJECT_ROOT
 from tests.ingest_api.gunicorn import internal_url, serving
 from tests.ingest_api.map_index import MapIndex
-from tests.ingest_api.samples import jpeg
 
 USERS = 10  # 6 phones, 3 map viewers, 1 upload page visitor (the classes' weights)
 RUN_S = 8

@@ -12,10 +12,10 @@ import pytest
 from bench.stream_load import ACCEPTED, DUPLICATE, FAILED, Payload, post_all
 from infra.deploy import auth_headers
 from infra.schemas import ensure_topic, remove_topics
+from kit.uploads import unique_jpeg
 from preprocessing import image_id_of
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
-from tests.ingest_api.samples import unique_jpeg
 from tests.pages.live_site import served
 
 

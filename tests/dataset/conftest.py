@@ -15,8 +15,8 @@ from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
-from tests.preprocessing.synthetic import encode, photo_like
 
 FRACTIONS = (1.0, 0.0, 0.0)  # training photos only: samples() yields every variant
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from dataset.duplicates import MAX_HAMMING_DISTANCE, assign_groups, hamming_distance
+from kit.real_photos import copy_of, photos, scene_of
 from preprocessing import process_image
-from tests.preprocessing.real_photos import copy_of, photos, scene_of
 
 PHOTOS = photos()
 # Every photo but the two full-size phone photos, which take long to copy.

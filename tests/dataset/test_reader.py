@@ -21,8 +21,8 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.shards import open_shard_writer
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
-from tests.preprocessing.synthetic import encode, photo_like
 
 SHARDS, PHOTOS_PER_SHARD, VARIANTS = 4, 2, 2
 TENSOR_SHAPE = (224, 224, 3)

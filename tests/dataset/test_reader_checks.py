@@ -16,8 +16,8 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.writer import write_group
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 def upload(seed: int, label: str, data: bytes | None = None):

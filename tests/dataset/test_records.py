@@ -6,8 +6,8 @@ import pytest
 
 from dataset.image_record import FIELD_NAMES
 from dataset.records import GPS_SOURCES, index_refused_row, manifest_row
+from kit.photos import DAMAGED_EXIF, encode, exif_bytes, gps_ifd, photo_like
 from preprocessing.upload import Upload, process_upload
-from tests.preprocessing.synthetic import DAMAGED_EXIF, encode, exif_bytes, gps_ifd, photo_like
 
 
 def row_of(exif: dict | None = None, data: bytes | None = None, **upload) -> dict:

@@ -12,9 +12,9 @@ import pytest
 
 from infra.deploy import auth_headers, post_sample, post_samples
 from infra.schemas import ensure_topic, remove_topics
+from kit.uploads import unique_jpeg
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
-from tests.ingest_api.samples import unique_jpeg
 from tests.ingest_api.topic import TopicReader
 from tests.pages.live_site import served
 

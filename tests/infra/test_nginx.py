@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,12 +20,12 @@ import requests
 
 from bench.slow_clients import slow_clients
 from infra.nginx import REQUEST_ID, error_bodies
-from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
 from ingest_api.errors import too_large_message
+from kit.stack import isolated_settings
+from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
-from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib
 
 SLOW_CLIENTS = 50
@@ -40,12 +38,8 @@ ANSWER_BOUND_S = 2.0
 @pytest.fixture(scope="module")
 def front(kafka_stack, es_stack):
     """Settings of a running nginx + gunicorn of this module's stack dir; stopped afterwards."""
-    stack_dir = Path(tempfile.mkdtemp(prefix="front-"))
-    settings = replace(
-        kafka_stack,
-        stack_dir=str(stack_dir),
-        api_port=free_port(),
-        api_internal_port=free_port(),
+    settings = isolated_settings(
+        "front-", kafka_stack,
         kafka_topic=f"front-test-{uuid.uuid4().hex[:8]}",
         upload_rate_limit="10000/minute",
         cors_origins=WEB_VIEW,
@@ -57,7 +51,7 @@ def front(kafka_stack, es_stack):
     finally:
         stack.down()
         remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
-        shutil.rmtree(stack_dir, ignore_errors=True)
+        shutil.rmtree(settings.stack_dir, ignore_errors=True)
 
 
 def public_url(settings) -> str:

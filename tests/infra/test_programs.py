@@ -25,6 +25,7 @@ def test_a_missing_program_is_named_with_the_command_that_installs_it(monkeypatc
         programs.tansu_binary()
 
 
+@pytest.mark.servers  # runs the check in a process of its own
 def test_setup_ends_by_checking_every_program_is_in_place():
     assert (PROJECT_ROOT / "setup.sh").read_text().rstrip().endswith(
         ".venv/bin/python -m infra.programs"

@@ -15,9 +15,9 @@ from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from infra.stack import LocalStack
 from infra.status_report import status_report
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
 from tests.ingest_api.gunicorn import serving
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import document_of
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
+from kit.uploads import new_image_id
 from settings import Settings
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.champions import own_model, promote, registered
-from tests.ingest_api.samples import new_image_id
 from tests.ingest_api.topic import TopicReader
 from tests.model.conftest import dataset, model_settings, trained  # noqa: F401 (fixtures)
 

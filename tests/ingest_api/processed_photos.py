@@ -15,9 +15,9 @@ from adapters.s3 import make_s3_client
 from dataset.manifest_writer import ManifestWriter
 from dataset.records import manifest_row
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
 from settings import Settings
-from tests.preprocessing.synthetic import encode, photo_like
 
 FRACTIONS = (0.8, 0.1, 0.1)
 

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from ingest_api.accepted_uploads import REMEMBER_S, AcceptedUploads
+from kit.uploads import new_image_id, unique_jpeg
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import new_image_id, unique_jpeg
 from tests.ingest_api.test_ingest_openapi import assert_documented
 
 

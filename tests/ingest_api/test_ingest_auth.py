@@ -11,8 +11,8 @@ from adapters.kafka_messages import upload_from_message
 from infra.processes import free_port
 from ingest_api import create_app
 from ingest_api.auth_store import TokenStore
+from kit.uploads import jpeg
 from tests.ingest_api.apps import TEST_DEVICE, device_token, running_app
-from tests.ingest_api.samples import jpeg
 
 IMAGE_ID = "ab" * 32
 

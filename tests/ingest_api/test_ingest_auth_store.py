@@ -7,8 +7,12 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.servers  # each test runs the tokens command in a process of its own
 
 
 def tokens_cli(store_path, *args: str) -> str:

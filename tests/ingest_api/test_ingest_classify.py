@@ -10,10 +10,10 @@ from dataclasses import replace
 import pytest
 
 from infra.processes import free_port
+from kit.uploads import gif, jpeg, truncated_jpeg, unique_jpeg
 from preprocessing import process_image, tensor_sha256
 from tests.ingest_api.apps import running_app
 from tests.ingest_api.champions import own_model
-from tests.ingest_api.samples import gif, jpeg, truncated_jpeg, unique_jpeg
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,13 @@ import pytest
 import requests
 
 from infra.processes import free_port
+from kit.uploads import jpeg
 from model.promotion import promote as promote_through_the_gate
 from model.promotion import rollback
 from settings import PROJECT_ROOT, Settings
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_logs import lines_with
 from tests.ingest_api.test_ingest_metrics import scrape, value
 
@@ -174,6 +174,7 @@ def test_the_metrics_say_which_version_answers_and_count_the_predictions_by_crop
             - value(before, "ingest_api_requests_total", **route)) == 6
 
 
+@pytest.mark.servers  # imports the app in a process of its own
 def test_the_app_is_imported_without_onnxruntime_which_each_worker_loads_after_the_fork():
     code = ("import sys, ingest_api; "
             "print(sorted({'onnxruntime', 'model.registry'} & set(sys.modules)))")

@@ -21,9 +21,9 @@ from adapters.s3 import make_s3_client
 from batch.job import run_batch
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.uploads import CORPUS
 from tests.dataset.tensor_hashes import tensor_hashes
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import CORPUS
 
 PHOTOS = sorted(CORPUS.glob("*/*.jpg"))
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from ingest_api import create_app
+from kit.uploads import jpeg
 from settings import Settings
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import jpeg
 
 ALLOWED = "https://fields.example.org"
 OTHER = "https://elsewhere.example.com"

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from ingest_api.guard import ServiceGuard
 from ingest_api.publisher import EXTENSION_KEY, MAX_KAFKA_CALLS
-from tests.ingest_api.samples import jpeg
+from kit.uploads import jpeg
 
 
 class Down(Exception):

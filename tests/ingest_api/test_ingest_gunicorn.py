@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from infra.processes import free_port
+from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
 

@@ -8,8 +8,8 @@ import pytest
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import document_of
+from kit.uploads import new_image_id
 from tests.ingest_api.apps import device_token, running_app
-from tests.ingest_api.samples import new_image_id
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from infra.processes import free_port
 from ingest_api.image_records import public_record
+from kit.uploads import new_image_id
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import new_image_id
 
 
 def test_a_processed_image_is_200_with_its_record(es_client, indexed):

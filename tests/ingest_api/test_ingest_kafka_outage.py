@@ -12,8 +12,8 @@ import time
 import pytest
 
 from infra.stack import LocalStack
+from kit.uploads import jpeg
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import jpeg
 
 
 def post(client, seed: int = 0):

@@ -15,9 +15,9 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from infra.processes import free_port
 from ingest_api.accepted_uploads import AcceptedUploads
+from kit.uploads import new_image_id
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.processed_photos import FRACTIONS, own_dataset, write_photo
-from tests.ingest_api.samples import new_image_id
 
 
 @pytest.fixture

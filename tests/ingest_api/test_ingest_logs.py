@@ -10,11 +10,11 @@ from dataclasses import replace
 import pytest
 
 from infra.processes import free_port
+from kit.photos import encode, photo_like
+from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import post_with_urllib
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ import requests
 
 from bench.memory_drill import memory_mb, worker_pids
 from infra.processes import free_port
+from kit.photos import FLOOD, flood_file, jpeg_declaring, photo_like
+from kit.uploads import jpeg
 from preprocessing.memory import MB
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.gunicorn import START_TIMEOUT_S, serving
-from tests.ingest_api.samples import jpeg
-from tests.preprocessing.synthetic import FLOOD, flood_file, jpeg_declaring, photo_like
 
 # What docs/reliability.md §4 promises for one API worker: its ~110 MB at rest, the 640 MB
 # decode budget, and the request bodies its four threads hold.

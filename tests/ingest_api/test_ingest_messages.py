@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.ingest_api.samples import jpeg, png_bomb
+from kit.uploads import jpeg, png_bomb
 
 # What must never reach a client: object reprs, addresses, exception class names, a library's own
 # limits (Pillow's bomb limit is 178,956,970 pixels), the broker's address.

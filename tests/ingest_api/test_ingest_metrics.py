@@ -13,9 +13,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.processes import free_port
+from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 
 REQUESTS = 60
 

@@ -14,9 +14,9 @@ from referencing.jsonschema import DRAFT202012
 from ingest_api.auth import OPEN_ENDPOINTS
 from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
 from ingest_api.openapi import IGNORED_METHODS, INTERNAL_ENDPOINTS, RULE_ARGUMENT
+from kit.uploads import gif, jpeg, new_image_id, unique_jpeg
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.champions import own_model
-from tests.ingest_api.samples import gif, jpeg, new_image_id, unique_jpeg
 
 CONTRACT = "urn:contract"
 

@@ -15,12 +15,12 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from kit.field_messages import bad_message, produce
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
+from kit.uploads import gif, truncated_jpeg
 from settings import PROJECT_ROOT
-from tests.ingest_api.samples import gif, truncated_jpeg
 from tests.ingest_api.test_ingest_openapi import assert_headers_documented
 from tests.pipeline import api_url, auth_header, running_pipeline
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
-from tests.streaming.field_messages import bad_message, produce
 
 CONTRACT = "urn:contract"
 PROCESSING_TIMEOUT_S = 300

@@ -22,10 +22,10 @@ import requests
 from infra.processes import free_port
 from infra.stack import LocalStack
 from ingest_api.server import GUNICORN_OPTIONS
+from kit.uploads import jpeg
 from settings import Settings
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.samples import jpeg
 
 ALIVE_BOUND_S = 1.0
 UPLOAD_503_BOUND_S = 5.0

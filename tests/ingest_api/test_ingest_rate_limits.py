@@ -9,9 +9,9 @@ import pytest
 
 from ingest_api import create_app
 from ingest_api.auth_store import TokenStore
+from kit.uploads import jpeg
 from settings import Settings
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import jpeg
 
 
 def post(client, seed: int):

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from ingest_api.errors import too_large_message
+from kit.uploads import gif, jpeg, png_bomb, truncated_jpeg
 from preprocessing.client_facts import capture_times_of
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import gif, jpeg, png_bomb, truncated_jpeg
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from infra.processes import free_port
+from kit.uploads import unique_jpeg
 from tests.ingest_api.apps import running_app
-from tests.ingest_api.samples import unique_jpeg
 
 
 def post(client, data: bytes, **fields):

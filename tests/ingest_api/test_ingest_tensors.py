@@ -18,9 +18,9 @@ from adapters.s3 import make_s3_client
 from dataset.layout import shard_key
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
+from kit.photos import encode, photo_like
 from preprocessing.upload import Upload, process_upload
 from tests.ingest_api.apps import running_app
-from tests.preprocessing.synthetic import encode, photo_like
 
 GROUP, NAME = "stream", "tensors-p0-o000000000001"
 

@@ -14,6 +14,8 @@ import pytest
 from ingest_api.auth_store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.servers  # each test runs the command in a process of its own
+
 TOKEN_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 

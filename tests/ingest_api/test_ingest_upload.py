@@ -8,8 +8,8 @@ import io
 import pytest
 
 from adapters.kafka_messages import upload_from_message
+from kit.uploads import corpus_photo, jpeg
 from tests.ingest_api.apps import TEST_DEVICE
-from tests.ingest_api.samples import corpus_photo, jpeg
 
 
 def post(client, data: bytes, filename: str = "photo.jpg", **fields):

@@ -3,28 +3,18 @@ another seed, some of them darkened, and one file that is not a photo at all."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 from PIL import Image
 
+from kit.drawings import generator
 from settings import PROJECT_ROOT
 
 IMG = PROJECT_ROOT / "img"
 SEED = 17  # not img/'s 2026: other pictures
 DRAWN_PER_CROP = 3
 DARKENED = 0  # the first drawn photo of each crop is stored at a third of its brightness
-
-
-def generator():
-    """img/make_samples.py as a module (img/ is not a package)."""
-    if "make_samples" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_samples", IMG / "make_samples.py")
-        sys.modules["make_samples"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["make_samples"])
-    return sys.modules["make_samples"]
 
 
 def field_folder(folder: Path) -> Path:

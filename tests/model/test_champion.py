@@ -276,6 +276,7 @@ def test_requests_during_swaps_all_get_an_answer(settings, versions, pointer):
     assert failures == [] and answered == set(versions)
 
 
+@pytest.mark.servers  # imports serving in a process of its own
 def test_serving_needs_neither_torch_nor_scikit_learn_nor_the_onnx_tools():
     code = ("import sys, model.champion; "
             "print(sorted({'torch', 'sklearn', 'skl2onnx', 'onnx'} & set(sys.modules)))")

@@ -17,13 +17,13 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.snapshots import pin
 from dataset.writer import write_group
 from infra.processes import free_port
+from kit.photos import encode, photo_like
 from model.__main__ import main
 from model.drift import REFERENCE_FILE
 from model.train import CARD_FILE, MODEL_FILE
 from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 from tests.model.conftest import SNAPSHOT, use_settings
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 def test_the_last_line_is_the_registered_version_alone(cli_run, model_settings):
@@ -132,6 +132,7 @@ def test_credentials_the_registry_refuses_are_one_sentence(tmp_path: Path, capsy
                     "the project's credentials (MLFLOW_USERNAME, MLFLOW_PASSWORD)")
 
 
+@pytest.mark.servers  # runs the command in a process of its own
 def test_from_a_shell_a_registry_that_does_not_answer_is_one_line_on_stderr():
     """No log record or traceback around the sentence when nothing configures logging."""
     uri = f"http://127.0.0.1:{free_port()}"

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from kit.photos import encode, photo_like
 from model.predictions import NO_PREDICTION, OutcomePredictions, Predictor, ShippedModel
 from model.runtime import BATCH, inference_session
 from preprocessing.upload import Upload, process_upload
 from tests.model.tiny_models import CROPS, colour_classifier
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 def shipped(onnx: bytes, version: str = "7") -> ShippedModel:

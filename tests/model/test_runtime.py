@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper
 
 from model.runtime import inference_session, run_batched, session_options
@@ -38,6 +39,7 @@ def test_one_thread_per_process_and_one_session_per_model():
     assert inference_session(doubling_model()) is inference_session(doubling_model())
 
 
+@pytest.mark.servers  # imports the runtime in a process of its own
 def test_running_a_model_needs_neither_torch_nor_scikit_learn():
     code = ("import sys, model.runtime; "
             "print(sorted({'torch', 'sklearn', 'skl2onnx', 'onnx'} & set(sys.modules)))")

@@ -19,12 +19,12 @@ from batch.job import run_batch
 from dataset.reader import DatasetReader
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, ensure_index, remove_bucket, remove_index
+from kit.photos import encode, photo_like
 from model.__main__ import main
 from model.runtime import inference_session
 from model.score import score
 from tests.model.conftest import use_settings
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny, served_model
-from tests.preprocessing.synthetic import encode, photo_like
 
 CROPS = ("maize", "wheat")
 PHOTOS_PER_CROP = 3

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import base64
 import shutil
-import tempfile
 import uuid
-from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
+from kit.stack import isolated_settings
+from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
-from tests.ingest_api.samples import jpeg
 from tests.pages.live_site import served
 
 # fetch() from the page; what the page could read of the answer, or the error's name.
@@ -59,12 +56,8 @@ def sites():
 @pytest.fixture(scope="module")
 def api(kafka_stack, es_stack, sites):
     """The public URL of nginx and gunicorn, allowing the web view's origin; token of a device."""
-    stack_dir = Path(tempfile.mkdtemp(prefix="cors-"))
-    settings = replace(
-        kafka_stack,
-        stack_dir=str(stack_dir),
-        api_port=free_port(),
-        api_internal_port=free_port(),
+    settings = isolated_settings(
+        "cors-", kafka_stack,
         kafka_topic=f"cors-test-{uuid.uuid4().hex[:8]}",
         cors_origins=sites[0],
     )
@@ -77,7 +70,7 @@ def api(kafka_stack, es_stack, sites):
     finally:
         stack.down()
         remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])
-        shutil.rmtree(stack_dir, ignore_errors=True)
+        shutil.rmtree(settings.stack_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from playwright.sync_api import Page, expect
 
 from adapters.object_store import open_store
 from dataset.label_corrections import CorrectionLog
+from kit.photos import encode, photo_like
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.map_index import MapIndex
 from tests.ingest_api.processed_photos import own_dataset
 from tests.pages.live_site import offline_except, served
-from tests.preprocessing.synthetic import encode, photo_like
 
 PHONE = {"width": 360, "height": 740}
 

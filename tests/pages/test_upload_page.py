@@ -20,13 +20,13 @@ import urllib3
 from playwright.sync_api import Page, expect
 
 from infra.schemas import ensure_topic, remove_topics
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
+from kit.uploads import truncated_jpeg, unique_jpeg
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.processed_photos import own_dataset, write_record
-from tests.ingest_api.samples import truncated_jpeg, unique_jpeg
 from tests.pages.live_site import offline_except, served
 from tests.pipeline import api_url, auth_header, running_pipeline
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 # The stream's first micro-batch can take minutes on a busy machine: wait by polling, not sleeping.
 PROCESSING_TIMEOUT_MS = 300_000

@@ -17,10 +17,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from kit.photos import encode, photo_like
 from preprocessing import DEFAULT_MAX_PIXELS
 from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
-from tests.preprocessing.synthetic import encode, photo_like
 
 
 def memory_mb() -> dict[str, float]:

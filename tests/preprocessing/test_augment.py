@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 
 from bench.pillow_core import pillow_variant
+from kit.photos import scene
+from kit.real_photos import SAMPLES
 from preprocessing.augment import (
     JITTER_RANGE,
     MAX_ANGLE,
@@ -20,8 +22,6 @@ from preprocessing.augment import (
 )
 from preprocessing.opencv import cv2
 from preprocessing.pipeline import image_id_of, upright_rgb
-from tests.preprocessing.real_photos import SAMPLES
-from tests.preprocessing.synthetic import scene
 
 IMAGE_ID = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 MANY = [draw_params(IMAGE_ID, k) for k in range(500)]

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kit.photos import encode, exif_bytes, gps_ifd, scene
 from preprocessing import process_image, tensor_sha256
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, scene
+
+pytestmark = pytest.mark.servers  # each test runs the command in a process of its own
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

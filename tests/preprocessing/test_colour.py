@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kit.photos import encode, scene
 from preprocessing import process_image
 from preprocessing.colour import BACKGROUND, to_rgb
 from preprocessing.decode import decode_image
-from tests.preprocessing.synthetic import encode, scene
 
 WHITE = (255, 255, 255)
 

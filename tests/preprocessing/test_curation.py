@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kit.real_photos import copy_of, photos
 from preprocessing import CurationSignals, process_image
 from preprocessing.curation import curation_signals
-from tests.preprocessing.real_photos import copy_of, photos
 
 PHOTOS = photos()
 # Outdoor photos of 640x480: the corpus's gps/ set and one field of each crop in img/.

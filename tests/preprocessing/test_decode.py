@@ -4,11 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from preprocessing import process_image
-from preprocessing.decode import decode_image
-from preprocessing.errors import CorruptImage, TooManyPixels
-from preprocessing.pipeline import DEFAULT_MAX_PIXELS
-from tests.preprocessing.synthetic import (
+from kit.photos import (
     SAVE_AS,
     encode,
     jpeg_cut_short,
@@ -19,6 +15,10 @@ from tests.preprocessing.synthetic import (
     png_header_only,
     scene,
 )
+from preprocessing import process_image
+from preprocessing.decode import decode_image
+from preprocessing.errors import CorruptImage, TooManyPixels
+from preprocessing.pipeline import DEFAULT_MAX_PIXELS
 
 CAP = 10_000_000
 

@@ -8,8 +8,7 @@ import math
 import piexif
 import pytest
 
-from preprocessing.exif import DAMAGED, ExifFacts, read_exif
-from tests.preprocessing.synthetic import (
+from kit.photos import (
     DAMAGED_EXIF,
     SAVE_AS,
     encode,
@@ -18,6 +17,7 @@ from tests.preprocessing.synthetic import (
     near_lossless,
     scene,
 )
+from preprocessing.exif import DAMAGED, ExifFacts, read_exif
 
 GPS = piexif.GPSIFD
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kit.photos import SAVE_AS, encode, near_lossless, save_as, scene
 from preprocessing.errors import ImageRejected, UnsupportedFormat
 from preprocessing.formats import sniff_format
-from tests.preprocessing.synthetic import SAVE_AS, encode, near_lossless, save_as, scene
 
 NOT_IMAGES = {
     "empty": b"",

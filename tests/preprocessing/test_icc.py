@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from kit.photos import encode, near_lossless
 from preprocessing.icc import profile_conversion
 from preprocessing.pipeline import load_upright_rgb
 from tests.preprocessing.icc_profiles import (
@@ -20,7 +21,6 @@ from tests.preprocessing.icc_profiles import (
     srgb_decode,
     srgb_of,
 )
-from tests.preprocessing.synthetic import encode, near_lossless
 
 PATCH = 16
 P3_RED = (255, 0, 0)

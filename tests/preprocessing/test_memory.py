@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from kit.photos import (
+    FLOOD,
+    encode,
+    flat_picture,
+    flood_file,
+    png_header_only,
+)
 from preprocessing import (
     DEFAULT_MAX_DECODE_MB,
     DEFAULT_MAX_PIXELS,
@@ -19,13 +26,6 @@ from preprocessing import (
 from preprocessing.memory import MB
 from settings import Settings
 from tests.preprocessing.memory_probe import measure
-from tests.preprocessing.synthetic import (
-    FLOOD,
-    encode,
-    flat_picture,
-    flood_file,
-    png_header_only,
-)
 
 # Files of 9 to 36 megapixels, one per way of decoding: (size, mode, format, save options).
 SAMPLES = {
@@ -50,6 +50,7 @@ def _sample(tmp_path, name: str) -> tuple:
     return path, upright_rgb_cost(path.read_bytes()) / MB
 
 
+@pytest.mark.servers  # measures a process of its own (memory_probe.py)
 @pytest.mark.parametrize("name", SAMPLES)
 def test_the_estimate_from_the_header_covers_the_measured_peak_of_processing(tmp_path, name):
     path, estimate_mb = _sample(tmp_path, name)
@@ -77,6 +78,7 @@ def test_the_default_cap_admits_an_rgba_png_at_the_pixel_cap_but_not_a_9000x9000
         upright_rgb_cost(flood_file("webp_9000x9000"))
 
 
+@pytest.mark.servers  # measures a process of its own (memory_probe.py)
 @pytest.mark.timeout(300)
 def test_a_stream_worker_processing_the_flood_stays_under_the_decode_cap(tmp_path):
     paths = []
@@ -91,6 +93,7 @@ def test_a_stream_worker_processing_the_flood_stays_under_the_decode_cap(tmp_pat
     assert report["after"] - report["before"] < 64  # handed back
 
 
+@pytest.mark.servers  # measures a process of its own (memory_probe.py)
 @pytest.mark.timeout(300)
 def test_four_threads_decoding_large_pictures_hand_the_memory_back_afterwards(tmp_path):
     paths = [_sample(tmp_path, name)[0] for name in ("png_rgba", "tiff_one_strip", "heic")]

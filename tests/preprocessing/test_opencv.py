@@ -3,8 +3,8 @@
 import numpy as np
 
 import preprocessing  # noqa: F401  (importing the core pins OpenCV's threads)
+from kit.photos import scene
 from preprocessing.opencv import cv2, warp_rgb, warp_source
-from tests.preprocessing.synthetic import scene
 
 
 def test_importing_the_core_leaves_opencv_one_thread_per_spark_task():

@@ -11,10 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from preprocessing import process_image
-from preprocessing.orientation import apply_orientation, ifd0_orientation, stored_orientation
-from preprocessing.resize import base_tensor
-from tests.preprocessing.synthetic import (
+from kit.photos import (
     DAMAGED_EXIF,
     SAVE_AS,
     encode,
@@ -24,6 +21,9 @@ from tests.preprocessing.synthetic import (
     scene,
     store_for_orientation,
 )
+from preprocessing import process_image
+from preprocessing.orientation import apply_orientation, ifd0_orientation, stored_orientation
+from preprocessing.resize import base_tensor
 
 UPRIGHT = scene(120, 80)
 ORIENTATIONS = range(1, 9)

@@ -5,6 +5,7 @@ import hashlib
 import numpy as np
 import pytest
 
+from kit.photos import encode, exif_bytes, gps_ifd, scene
 from preprocessing import (
     DEFAULT_VARIANTS,
     ImageMetadata,
@@ -16,7 +17,6 @@ from preprocessing import (
     tensor_sha256,
 )
 from preprocessing.augment import draw_params
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, scene
 
 PHOTO = encode(
     scene(320, 240),

@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from bench.pillow_core import pillow_base_tensor
+from kit.photos import large_photo_jpeg, scene
+from kit.real_photos import SAMPLES
 from preprocessing import process_image
 from preprocessing.pipeline import upright_rgb
 from preprocessing.resize import SIZE, base_tensor
-from tests.preprocessing.real_photos import SAMPLES
-from tests.preprocessing.synthetic import large_photo_jpeg, scene
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kit.photos import scene
 from preprocessing.colour import to_rgb
 from preprocessing.working import BAND_PIXELS, band_rows, reduction_factor, working_rgb
-from tests.preprocessing.synthetic import scene
 
 SIZE = 224
 

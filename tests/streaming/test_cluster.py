@@ -18,16 +18,16 @@ from adapters.object_store import open_store
 from infra.processes import free_port
 from infra.spark_cluster import SparkWorker
 from infra.stack import LocalStack
-from settings import Settings
-from tests.dataset.tensor_hashes import tensor_hashes
-from tests.streaming.conftest import isolated_settings
-from tests.streaming.field_messages import (
+from kit.field_messages import (
     Message,
     documents,
     manifest_rows_written,
     photo_messages,
     produce,
 )
+from settings import Settings
+from tests.dataset.tensor_hashes import tensor_hashes
+from tests.streaming.conftest import isolated_settings
 from tests.streaming.job_runs import PER_BATCH, batch_ids, kill, run_job, start_job, wait_for
 
 PHOTOS = 24

@@ -8,7 +8,7 @@ import threading
 from dataset import DatasetReader
 from dataset.__main__ import compact
 from dataset.compaction import runs
-from tests.streaming.field_messages import manifest_rows_written, photo_messages, produce
+from kit.field_messages import manifest_rows_written, photo_messages, produce
 from tests.streaming.job_runs import run_job, store_of
 
 MB = 1024 * 1024

@@ -14,9 +14,9 @@ from adapters.kafka_messages import encode_headers
 from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.layout import rejected_key
+from kit.field_messages import Message, documents, photo_messages, produce
+from kit.photos import flood_file, jpeg_declaring, photo_like
 from streaming.job import start_stream
-from tests.preprocessing.synthetic import flood_file, jpeg_declaring, photo_like
-from tests.streaming.field_messages import Message, documents, photo_messages, produce
 
 
 def refused_message(name: str, value: bytes, partition: int) -> Message:

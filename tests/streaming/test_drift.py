@@ -17,6 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from infra.processes import free_port
 from infra.stack import LocalStack
+from kit.field_messages import photo_messages, produce
+from kit.photos import encode, photo_like
 from model import drift
 from model.runtime import classes, inference_session, run_batched
 from preprocessing import process_image
@@ -24,8 +26,6 @@ from streaming.metrics import serve_metrics
 from streaming.sink import ImageSink
 from tests.infra.monitoring.watching import eventually, fast_monitoring, in_log
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
-from tests.preprocessing.synthetic import encode, photo_like
-from tests.streaming.field_messages import photo_messages, produce
 from tests.streaming.job_runs import run_job
 
 WINDOW = 200

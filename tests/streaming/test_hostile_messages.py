@@ -18,22 +18,22 @@ import pytest
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset.layout import rejected_key
-from preprocessing import image_id_of
-from streaming.job import start_stream
-from tests.preprocessing.synthetic import exif_bytes
-from tests.streaming.field_messages import (
+from kit.field_messages import (
     documents,
     manifest_rows_written,
     photo_messages,
     produce,
 )
-from tests.streaming.hostile_messages import (
+from kit.hostile_messages import (
     at_the_limits,
     bad_messages,
     hostile_exif,
     photo,
     unparsable,
 )
+from kit.photos import exif_bytes
+from preprocessing import image_id_of
+from streaming.job import start_stream
 
 PROCESSING_TIMEOUT_S = 300
 

@@ -18,8 +18,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from dataset import DatasetReader
 from dataset.layout import rejected_key
 from dataset.manifest import Manifest
-from streaming.sink import group_name, query_id
-from tests.streaming.field_messages import (
+from kit.field_messages import (
     BBOX,
     FIELD,
     bad_message,
@@ -28,6 +27,7 @@ from tests.streaming.field_messages import (
     photo_messages,
     produce,
 )
+from streaming.sink import group_name, query_id
 from tests.streaming.job_runs import run_job, store_of
 
 

@@ -18,9 +18,9 @@ from pyspark.sql.types import (
 )
 
 from adapters.kafka_messages import UNREADABLE_HEADER
+from kit.field_messages import Message, produce
+from kit.hostile_messages import unparsable
 from streaming.kafka_source import KafkaStreamReader, SourceOptions, rate_limited
-from tests.streaming.field_messages import Message, produce
-from tests.streaming.hostile_messages import unparsable
 
 CONNECTOR_SCHEMA = StructType(
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.object_store import open_store
 from dataset import DatasetReader
-from tests.streaming.field_messages import (
+from kit.field_messages import (
     documents,
     manifest_rows_written,
     photo_messages,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from infra.stack import LocalStack
+from kit.field_messages import documents, photo_messages, produce
+from kit.spare_stack import SpareStack
 from tests.infra.monitoring.watching import eventually, fast_monitoring, firing, in_log, query
-from tests.streaming.field_messages import documents, photo_messages, produce
-from tests.streaming.spare_stack import SpareStack
 
 CATCH_UP_S = 180
 

@@ -20,14 +20,14 @@ import urllib.request
 import pytest
 
 from adapters.object_store import open_store
-from settings import PROJECT_ROOT
-from tests.streaming.field_messages import (
+from kit.field_messages import (
     documents,
     manifest_rows_written,
     photo_messages,
     produce,
 )
-from tests.streaming.spare_stack import SpareStack
+from kit.spare_stack import SpareStack
+from settings import PROJECT_ROOT
 
 OUTAGE_S = 35  # longer than kafka-python's 30 s bootstrap timeout that used to end the job
 CATCH_UP_TIMEOUT_S = 180

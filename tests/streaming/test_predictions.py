@@ -15,10 +15,10 @@ from prometheus_client import REGISTRY
 from dataset import DatasetReader
 from infra.app_services import model_line
 from infra.processes import free_port
+from kit.field_messages import documents, photo_messages, produce
 from streaming.job import start_stream
 from streaming.progress import ProgressRecorder, StreamProgress, progress_path
 from tests.model.tiny_models import colour_classifier, make_champion, register_tiny
-from tests.streaming.field_messages import documents, photo_messages, produce
 from tests.streaming.job_runs import run_job, store_of
 
 CROPS = ("cassava", "maize")  # the field messages' labels

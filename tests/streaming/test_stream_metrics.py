@@ -15,9 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.json_logs import JsonFormatter
 from infra.processes import free_port
+from kit.field_messages import bad_message, photo_messages, produce
 from streaming.job import start_stream
 from streaming.metrics import MetricsListener, offsets_behind, serve_metrics
-from tests.streaming.field_messages import bad_message, photo_messages, produce
 
 PHOTOS = 5
 MAX_PER_BATCH = 3  # 6 messages: two micro-batches

@@ -9,10 +9,8 @@ tests and by bench/outage_drill.py.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 from adapters.s3 import make_s3_client
 from infra.app_services import StreamingJob
@@ -22,6 +20,7 @@ from infra.processes import free_port, free_port_block, free_ports_at
 from infra.schemas import apply_schemas, remove_bucket
 from infra.seaweedfs import SIDE_PORTS, SeaweedFS
 from infra.server import Server
+from kit.stack import isolated_settings
 from settings import Settings
 
 
@@ -36,13 +35,10 @@ class SpareStack:
     ORDER = ("s3", "kafka", "es", "stream")
 
     def __init__(self, base: Settings, *, broker_on_own_s3: bool):
-        stack_dir = Path(tempfile.mkdtemp(prefix="spare-stack-"))
-        stack_dir.chmod(0o755)  # Elasticsearch runs as nobody when we are root: it must enter
         suffix = uuid.uuid4().hex[:8]
         s3_port = free_port_block(1 + len(SIDE_PORTS))
-        self.settings = replace(
-            base,
-            stack_dir=str(stack_dir),
+        self.settings = isolated_settings(
+            "spare-stack-", base,
             s3=replace(base.s3, endpoint_url=f"http://127.0.0.1:{s3_port}"),
             kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
             kafka_log_bucket=f"kafka-log-spare-{suffix}",
@@ -50,8 +46,6 @@ class SpareStack:
             kafka_topic=f"spare-{suffix}",
             kafka_partitions=3,  # the field messages' partitions
             dataset_root=f"s3://spare-{suffix}/dataset",
-            checkpoint_dir=str(stack_dir / "checkpoint"),
-            stream_metrics_port=free_port(),
             spark_master="local[2]",
             n_variants=1,
         )

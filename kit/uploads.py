@@ -1,5 +1,5 @@
-"""Upload bodies for the API tests, built here with Pillow and zlib; corpus photos when present;
-image ids."""
+"""Upload bodies for the API's tests and benchmarks, built here with Pillow and zlib; corpus
+photos when present; image ids."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from settings import PROJECT_ROOT
+
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 SAMPLES = PROJECT_ROOT / "img"
 ONE_SCENE = "orientation/"  # landscape_1..8: one picture stored in the eight EXIF orientations

@@ -17,8 +17,8 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.kafka_messages import encode_headers
 from adapters.object_store import ObjectStore
 from dataset.manifest import Manifest
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from preprocessing import image_id_of
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
 
 FIELD = (-1.286, 36.817)  # Nairobi
 BBOX = (36.7, -1.4, 36.9, -1.2)  # min_lon, min_lat, max_lon, max_lat around FIELD

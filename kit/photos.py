@@ -1,4 +1,4 @@
-"""Synthetic image files for the preprocessing tests, made here from numpy arrays.
+"""Synthetic image files for tests and benchmarks, made here from numpy arrays.
 
 Nothing is copied from the corpus: every fixture is built from a known array, so a test can say
 what the right answer is. EXIF is written with piexif, an encoder independent of the reader.

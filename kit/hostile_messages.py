@@ -11,8 +11,8 @@ import numpy as np
 import piexif
 
 from adapters.kafka_messages import MAX_HEADER_BYTES, encode_headers
-from tests.preprocessing.synthetic import encode, exif_bytes, gps_ifd, photo_like
-from tests.streaming.field_messages import Message
+from kit.field_messages import Message
+from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 
 FACTS = {"label": "maize", "device_id": "phone-1", "filename": "IMG.jpg"}
 
