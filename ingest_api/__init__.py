@@ -13,12 +13,12 @@ from flask import Flask
 
 from ingest_api import classify, metrics, request_ids
 from ingest_api.accepted_uploads import AcceptedUploads
+from ingest_api.answers import register_error_handlers
 from ingest_api.auth import Authenticator
 from ingest_api.auth_limits import init_rate_limits
 from ingest_api.contract import bp as contract_bp
 from ingest_api.cors import CrossOrigin
 from ingest_api.decode_budget import DecodeBudget
-from ingest_api.errors import register_error_handlers
 from ingest_api.image_records import ImageRecords
 from ingest_api.labels import LabelBook
 from ingest_api.live_map import bp as live_map_bp

@@ -4,7 +4,7 @@
 local SQLite file only, so uploads keep working while Elasticsearch or S3 are down. The
 token's device becomes the request's device (current_device()): the API, not the client,
 says which device sent a photo. With Settings.auth off nothing is checked and no device is
-known. Refusals are the typed errors below; errors.py gives them their answers.
+known. Refusals are the typed errors below, each carrying its answer (errors.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sqlite3
 from flask import Flask, g, request
 
 from ingest_api.auth_store import TokenStore
+from ingest_api.errors import RETRY_AFTER_SECONDS, HttpError, Unavailable
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,26 @@ OPEN_ENDPOINTS = frozenset({"ingest.is_alive", "ingest.readyz", "metrics.metrics
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/-]{1,256}=*)")
 
 
-class NotAuthenticated(Exception):
-    """The request carries no token we know (401): missing, malformed or never issued."""
+# RFC 6750's challenge: the scheme to use, and why the token sent was refused.
+BEARER_CHALLENGE = 'Bearer realm="ingest_api"'
+INVALID_TOKEN_CHALLENGE = f'{BEARER_CHALLENGE}, error="invalid_token"'
 
-    code = "not_authenticated"
+
+class NotAuthenticated(HttpError):
+    """The request carries no token we know (401): missing, malformed or never issued.
+
+    Refused before the body was read, so the body is drained, as for the 413s.
+    """
+
+    status = 401
+    challenge = INVALID_TOKEN_CHALLENGE
+    drains_body = True
+    log_level = None
 
 
 class MissingToken(NotAuthenticated):
     code = "missing_token"
+    challenge = BEARER_CHALLENGE
 
 
 class MalformedToken(NotAuthenticated):
@@ -53,16 +66,22 @@ class UnknownToken(NotAuthenticated):
     code = "unknown_token"
 
 
-class RevokedToken(Exception):
+class RevokedToken(HttpError):
     """The token was issued to a device and has since been revoked (403)."""
 
+    status = 403
     code = "revoked_token"
+    drains_body = True
+    log_level = None
 
 
-class TokenStoreUnavailable(Exception):
+class TokenStoreUnavailable(Unavailable):
     """The token store file cannot be opened or read; the client should retry later (503)."""
 
     code = "auth_unavailable"
+    log_level = logging.ERROR
+    log_as = "the token store cannot be read"
+    public_message = f"tokens cannot be checked right now; retry in {RETRY_AFTER_SECONDS} seconds"
 
 
 class Authenticator:

@@ -27,13 +27,14 @@ import threading
 import time
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
 from ingest_api.auth import current_device
 from ingest_api.auth_store import open_database
+from ingest_api.errors import HttpError
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,26 @@ LIMIT_HEADER = "RateLimit-Limit"
 REMAINING_HEADER = "RateLimit-Remaining"
 RESET_HEADER = "RateLimit-Reset"
 HEADERS = (LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER)
+
+
+
+class RateLimited(HttpError):
+    """The answer to flask-limiter's RateLimitExceeded: the limit in words, and Retry-After the
+    seconds until the breached window ends."""
+
+    status = 429
+    code = "rate_limited"
+    drains_body = True
+    log_level = None
+
+    @classmethod
+    def answering(cls, error: RateLimitExceeded) -> RateLimited:
+        seconds = retry_after_seconds()
+        ours = cls(too_many_message(error.limit.limit, seconds))
+        ours.retry_after = seconds
+        ours.__cause__ = error
+        return ours
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_limit_counters (

@@ -14,16 +14,21 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 
+from ingest_api.errors import RETRY_AFTER_SECONDS, Unavailable
 from preprocessing.memory import MB
 from settings import Settings
 
 EXTENSION_KEY = "decode_budget"
 
 
-class DecodeBusy(Exception):
+class DecodeBusy(Unavailable):
     """The worker's decode budget did not free up in time for this upload."""
 
     code = "decoder_busy"
+    log_as = "upload refused, worker busy decoding"
+    public_message = (
+        f"the server is busy decoding other large photos; retry in {RETRY_AFTER_SECONDS} seconds"
+    )
 
 
 class DecodeBudget:

@@ -20,6 +20,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from dataset.image_record import REJECTED, STATUSES
+from ingest_api.errors import RETRY_AFTER_SECONDS, Unavailable
 from ingest_api.guard import ServiceGuard
 from preprocessing import CorruptImage, TooManyPixels, UnsupportedFormat
 from settings import Settings
@@ -50,16 +51,25 @@ READABLE_REASONS = frozenset(kind.reason for kind in (UnsupportedFormat, Corrupt
                                                       TooManyPixels))
 
 
-class IndexUnavailable(Exception):
+class IndexUnavailable(Unavailable):
     """Elasticsearch could not be asked; the client should retry later."""
 
     code = "elasticsearch_unavailable"
+    log_as = "Elasticsearch is unavailable"
+    public_message = (
+        f"image records cannot be looked up right now; ask again in {RETRY_AFTER_SECONDS} "
+        "seconds (uploads still work)"
+    )
 
 
 class IndexBusy(IndexUnavailable):
     """This worker's Elasticsearch calls are all taken by other requests."""
 
     code = "elasticsearch_busy"
+    log_as = "look-up refused, worker busy with other look-ups"
+    public_message = (
+        f"the server is busy with other look-ups; ask again in {RETRY_AFTER_SECONDS} seconds"
+    )
 
 
 def public_record(document: dict) -> dict | None:

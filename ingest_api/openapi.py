@@ -20,6 +20,7 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from ingest_api import api_schemas
+from ingest_api.answers import ErrorAnswer, error_answers
 from ingest_api.auth import OPEN_ENDPOINTS, NotAuthenticated, RevokedToken, TokenStoreUnavailable
 from ingest_api.auth_limits import (
     LIMIT_HEADER,
@@ -27,7 +28,7 @@ from ingest_api.auth_limits import (
     RESET_HEADER,
     endpoint_limits,
 )
-from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, ErrorAnswer, error_answers
+from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS
 from ingest_api.operations import JSON, Body, Operation
 from ingest_api.request_ids import HEADER as REQUEST_ID_HEADER
 from ingest_api.version import __version__

@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest_api.errors import RETRY_AFTER_SECONDS, Unavailable
 from ingest_api.guard import ServiceGuard
 from ingest_api.metrics import KAFKA_PUBLISH
 from settings import Settings
@@ -51,20 +52,41 @@ SLOT_WAIT_S = 0.25
 PROBE_INTERVAL_S = 1.0
 
 
-class KafkaUnavailable(Exception):
-    """The upload could not be handed to Kafka in time; the client should retry later."""
+class KafkaUnavailable(Unavailable):
+    """The upload could not be handed to Kafka in time; the client should retry later.
+
+    Refused during an outage maybe before the body was read: the body is drained.
+    """
 
     code = "kafka_unavailable"
+    drains_body = True
+    log_as = "Kafka is unavailable"
+    public_message = (
+        "the upload could not be confirmed as stored right now; send it again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)"
+    )
 
 
 class KafkaBusy(KafkaUnavailable):
     """This worker's Kafka calls are all taken by other uploads; Kafka itself may be fine."""
 
     code = "kafka_busy"
+    log_as = "upload refused, worker busy with other uploads"
+    public_message = (
+        "the server is busy storing other uploads; send this one again in "
+        f"{RETRY_AFTER_SECONDS} seconds (sending the same photo twice is harmless)"
+    )
 
 
 class KafkaNotReady(KafkaUnavailable):
     """The readiness check found the broker down or the topic missing."""
+
+    drains_body = False
+    log_as = "not ready, Kafka is unavailable"
+    public_message = (
+        "not ready: Kafka does not answer or has no such topic; the API's log says which, "
+        "under this request id"
+    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from ingest_api import create_app
-from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
+from ingest_api.answers import error_answers
+from ingest_api.errors import FRONT_UNAVAILABLE
 from ingest_api.openapi import openapi_document
 from settings import PROJECT_ROOT, Settings
 

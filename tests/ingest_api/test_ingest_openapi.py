@@ -11,8 +11,9 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from ingest_api.answers import error_answers
 from ingest_api.auth import OPEN_ENDPOINTS
-from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
+from ingest_api.errors import FRONT_UNAVAILABLE
 from ingest_api.openapi import IGNORED_METHODS, INTERNAL_ENDPOINTS, RULE_ARGUMENT
 from tests.ingest_api.apps import TEST_DEVICE, running_app
 from tests.ingest_api.champions import own_model
