@@ -24,7 +24,7 @@ from pathlib import Path
 from infra.processes import free_port
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import Settings
 
 SERVERS = ["s3", "kafka", "es"]

@@ -25,7 +25,7 @@ from infra.nginx import REQUEST_ID, error_bodies
 from infra.processes import free_port
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
-from ingest_api.errors import too_large_message
+from ingest_api.ops.errors import too_large_message
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.samples import jpeg
 from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib

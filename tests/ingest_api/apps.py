@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ingest_api import create_app
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import Settings
 
 TEST_DEVICE = "test-device"

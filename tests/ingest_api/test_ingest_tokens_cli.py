@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 TOKEN_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
