@@ -23,7 +23,8 @@ One sub-package per concern, each with its blueprint(s), all registered below:
   /openapi.json and /docs (routes.py);
 - ops/: the typed errors and the one handler that answers them (errors.py, answers.py),
   /is_alive and /readyz (health.py), /metrics (metrics.py), request ids (request_ids.py), the
-  circuit breaker of backing services (guard.py), the version (version.py).
+  circuit breaker of backing services (guard.py), closing the clients as the process ends
+  (closing.py), the version (version.py).
 static/ and templates/ hold the pages' files.
 """
 
@@ -41,7 +42,7 @@ from ingest_api.contract.routes import bp as contract_bp
 from ingest_api.labels.corrections import LabelBook
 from ingest_api.labels.corrections import bp as labels_bp
 from ingest_api.maps.live_map import bp as live_map_bp
-from ingest_api.ops import metrics, request_ids
+from ingest_api.ops import closing, metrics, request_ids
 from ingest_api.ops.answers import register_error_handlers
 from ingest_api.ops.health import bp as health_bp
 from ingest_api.ops.version import __version__
@@ -86,7 +87,8 @@ def create_app(test_config: Settings | Mapping | None = None) -> Flask:
     app.config.update(config)
     app.json.sort_keys = False
 
-    metrics.init_app(app)  # first: its clock starts before the other checks
+    closing.init_app(app)  # before the clients that register their close with it
+    metrics.init_app(app)  # first of the hooks: its clock starts before the other checks
     request_ids.init_app(app)
     KafkaPublisher.from_settings(settings).init_app(app)
     ImageRecords.from_settings(settings).init_app(app)

@@ -21,6 +21,7 @@ from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess
 
 from ingest_api import create_app
+from ingest_api.ops.closing import close_app
 from ingest_api.ops.metrics import MULTIPROC_DIR_VARIABLE
 from ingest_api.records.image_records import MAX_INDEX_CALLS
 from ingest_api.upload.publisher import MAX_KAFKA_CALLS
@@ -48,6 +49,8 @@ def gunicorn_config(settings: Settings, metrics_dir: Path) -> dict:
         "child_exit": lambda server, worker: multiprocess.mark_process_dead(
             worker.pid, str(metrics_dir)
         ),
+        # In the worker, as it ends: its app's producer flushes and its clients close.
+        "worker_exit": lambda server, worker: close_app(worker.wsgi, "the worker stops"),
         "workers": settings.api_workers,
         **GUNICORN_OPTIONS,
     }

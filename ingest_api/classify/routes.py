@@ -18,6 +18,7 @@ from flask.logging import default_handler
 from ingest_api.contract import api_schemas
 from ingest_api.contract.operations import Body, Operation, documented
 from ingest_api.ops import metrics
+from ingest_api.ops.closing import on_close
 from ingest_api.upload.decode_budget import DecodeBusy
 from ingest_api.upload.form import FORM_ERRORS, parse_upload
 from ingest_api.upload.routes import within_decode_budget
@@ -41,6 +42,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         model_log.addHandler(default_handler)
     champion = Champion.from_settings(settings, on_change=metrics.ServedModelGauge())
     app.extensions[EXTENSION_KEY] = champion.start()
+    on_close(app, champion.close)
 
 
 def get_champion() -> Champion:

@@ -20,6 +20,7 @@ from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import get_image, relabel
 from dataset.image_record import PUBLIC_FIELDS as RECORD_PUBLIC_FIELDS
 from dataset.image_record import REJECTED, STATUSES
+from ingest_api.ops.closing import on_close
 from ingest_api.ops.errors import RETRY_AFTER_SECONDS, Unavailable
 from ingest_api.ops.guard import ServiceGuard
 from preprocessing import CorruptImage, TooManyPixels, UnsupportedFormat
@@ -121,6 +122,7 @@ class ImageRecords:
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
+        on_close(app, self.close)
 
     def get(self, image_id: str) -> dict | None:
         """The public record of a processed image, None if unknown; raise IndexUnavailable."""
@@ -155,8 +157,12 @@ class ImageRecords:
         self._guarded(f"relabelling {image_id}", relabel, image_id, label)
 
     def close(self) -> None:
-        """Stop probing Elasticsearch: the app is gone."""
+        """Stop probing Elasticsearch and close the client: the app is gone."""
         self.guard.close()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def _ping(self) -> None:
         """Raise IndexUnavailable unless Elasticsearch answers."""

@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest_api.ops.closing import on_close
 from ingest_api.ops.errors import RETRY_AFTER_SECONDS, Unavailable
 from ingest_api.ops.guard import ServiceGuard
 from ingest_api.ops.metrics import KAFKA_PUBLISH
@@ -125,6 +126,7 @@ class KafkaPublisher:
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
+        on_close(app, self.close)
 
     def refuse_while_unavailable(self) -> None:
         """Raise KafkaUnavailable at once during a known outage (the guard's breaker is open),
