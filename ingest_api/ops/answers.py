@@ -61,6 +61,8 @@ class UnsupportedImage(UnusableImage):
 
 
 class NotPromoted(Unavailable):
+    """The served model's NoModel: no model has been promoted yet."""
+
     code = NoModel.code
     log_as = "no photo can be classified"
     public_message = (
@@ -70,6 +72,8 @@ class NotPromoted(Unavailable):
 
 
 class NotLoaded(Unavailable):
+    """The served model's ModelUnavailable: the registry does not answer, or the model loads."""
+
     code = ModelUnavailable.code
     log_as = "no photo can be classified"
     public_message = (
@@ -90,8 +94,8 @@ class WerkzeugError(HttpError):
         response = error.get_response()
         ours.status = response.status_code
         ours.code = werkzeug_code(response.status_code)
-        ours.extra_headers = [(name, value) for name, value in response.headers
-                              if name.lower() not in ("content-type", "content-length")]
+        ours.kept_headers = {name: value for name, value in response.headers
+                             if name.lower() not in ("content-type", "content-length")}
         ours.__cause__ = error
         return ours
 
@@ -99,8 +103,8 @@ class WerkzeugError(HttpError):
     def answers_of(cls, foreign: type[HTTPException]) -> tuple[tuple[int, str], ...]:
         return ((foreign.code, werkzeug_code(foreign.code)),)
 
-    def headers(self) -> list[tuple[str, str]]:
-        return self.extra_headers
+    def headers(self) -> dict[str, str]:
+        return self.kept_headers
 
 
 class Unexpected(HttpError):
