@@ -3,7 +3,7 @@
 Each accepted image with a GPS position is a dot coloured by crop, clustered when zoomed out,
 whose popup shows its thumbnail, crop, capture time and id. A legend counts the dots per crop
 and a box says how many images could not be placed for lack of GPS. Leaflet and its cluster plugin
-are inline, from the API's vendored copies (ingest_api/map_assets.py), and so are the
+are inline, from the API's vendored copies (ingest_api/maps/assets.py), and so are the
 thumbnails: the file travels alone and opens without internet (the tiles then stay blank).
 """
 
@@ -22,7 +22,7 @@ from folium.plugins import MarkerCluster
 from jinja2 import Template
 
 from dataset.image_record import PROCESSED
-from ingest_api import map_assets
+from ingest_api.maps import assets as map_assets
 from settings import Settings
 
 COLUMNS = ("image_id", "label", "status", "lat", "lon", "captured_at", "captured_at_local",

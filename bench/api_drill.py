@@ -42,7 +42,7 @@ from bench.slow_clients import KINDS, slow_clients
 from infra.processes import free_port
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from kit.stack import isolated_settings
 from settings import PROJECT_ROOT, Settings
 

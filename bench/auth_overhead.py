@@ -41,8 +41,8 @@ from PIL import Image
 from infra.processes import NotReady, free_port
 from infra.schemas import ensure_topic, remove_topics
 from infra.server import wait_until
-from ingest_api.auth_limits import SqliteStorage
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.limits import SqliteStorage
+from ingest_api.auth.store import TokenStore
 from ingest_api.server import GUNICORN_OPTIONS
 from settings import PROJECT_ROOT, Settings
 

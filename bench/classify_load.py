@@ -8,7 +8,7 @@ The photos are bench/field_photos.py's phone mix (640x480, 1600x1200 and 12 MP J
 with a fixed seed. Two baselines run first, in this process, one photo at a time on one thread:
 "session", the champion's ONNX file in one ONNX Runtime session with the serving options
 (model/predictor.py) fed the photos' base tensors, made beforehand by the very function
-/classify calls (ingest_api.classify.base_tensor_of); and "core + session", that function and
+/classify calls (ingest_api.classify.routes.base_tensor_of); and "core + session", that function and
 the session, per photo. Then locust's Classifier users (bench/locustfile.py, no pauses) post the
 same mix of photos to /classify through nginx, as bench/api_stress.py runs it: gunicorn
 restarted with each number of workers, each cell measured after its users have spawned.
@@ -44,7 +44,7 @@ from bench.field_photos import new_photo
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from infra.stack import LocalStack
-from ingest_api.classify import base_tensor_of
+from ingest_api.classify.routes import base_tensor_of
 from kit.stack import isolated_settings
 from model.predictor import serving_options
 from model.registry import CHAMPION, ServedModel, champion, connect

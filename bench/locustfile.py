@@ -27,7 +27,7 @@ from locust import FastHttpUser, events, task
 
 from bench.field_photos import new_photo, warm
 from bench.stream_load import ACCEPTED, DUPLICATE, outcome
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import Settings
 
 STORE = TokenStore.from_settings(Settings.from_env())

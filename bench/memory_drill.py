@@ -40,7 +40,7 @@ from PIL import Image
 
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 pillow_heif.register_heif_opener()

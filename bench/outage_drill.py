@@ -9,8 +9,8 @@ supervisord, as `./deploy.sh` runs it. The broker keeps its log on the S3 that a
 Settings' port (the shared one), so an S3 outage is the dataset store's alone and photos keep
 arriving; with --broker-on-own-s3 it keeps it on the drill's S3, as deployed, and an S3 outage
 stops Kafka too.
-Photos are published the way the API publishes them (ingest_api.publisher, acks=all) at --rate
-per second from start to end; a publish that fails (the API would answer 503) is counted as
+Photos are published the way the API publishes them (ingest_api.upload.publisher, acks=all) at
+--rate per second from start to end; a publish that fails (the API would answer 503) is counted as
 refused, not as lost.
 
 For each server in turn: the stream is caught up, the server is stopped with `down` for
@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from infra.processes import NotReady
-from ingest_api.publisher import KafkaPublisher, KafkaUnavailable
+from ingest_api.upload.publisher import KafkaPublisher, KafkaUnavailable
 from kit.field_messages import manifest_rows_written, photo_messages
 from kit.spare_stack import SpareStack
 from settings import Settings
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker-on-own-s3", action="store_true",
                         help="the broker's log on the drill's S3, as deployed")
     args = parser.parse_args(argv)
-    logging.getLogger("ingest_api.publisher").setLevel(logging.ERROR)  # refusals are counted
+    logging.getLogger("ingest_api.upload.publisher").setLevel(logging.ERROR)  # refusals are counted
 
     where = "the drill's S3" if args.broker_on_own_s3 else "the shared S3"
     print(f"outage_drill {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: "

@@ -33,7 +33,7 @@ from bench.process_cpu import ProcessTree, cpu_seconds, listening_pid
 from bench.stream_load import LABEL, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from infra.schemas import ensure_topic, remove_topics
-from ingest_api.publisher import KafkaPublisher
+from ingest_api.upload.publisher import KafkaPublisher
 from settings import Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER, failure_summary, start_stream
 

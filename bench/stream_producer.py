@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.stream_producer [--uploads 300]
 
 gps photos (bench/corpus.py) go through POST /post_image (nginx, gunicorn) from 8 threads,
-then the same number straight through ingest_api.publisher.KafkaPublisher, configured by the
+then the same number straight through ingest_api.upload.publisher.KafkaPublisher, configured by the
 same Settings: 2 publishers (the API's 2 workers) shared by 4 threads each, every send waiting
 for its acknowledgement as the API's does. Both write to this run's own topic, which no stream
 reads. Target: the API at least 0.5x its publisher.
@@ -23,7 +23,7 @@ from adapters.kafka_messages import encode_headers
 from bench.corpus import CORPUS
 from bench.stream_load import ACCEPTED, DUPLICATE, LABEL, Payload, distinct_payloads, post_all
 from bench.stream_stack import BENCH_DEVICE, api_url, bench_stack, bench_token
-from ingest_api.publisher import KafkaPublisher
+from ingest_api.upload.publisher import KafkaPublisher
 from settings import Settings
 
 THREADS = 8

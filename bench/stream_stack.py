@@ -21,7 +21,7 @@ from pathlib import Path
 
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from kit.stack import isolated_settings
 from settings import Settings
 

@@ -29,7 +29,7 @@ from infra.monitoring.alert_log import AlertLog
 from infra.processes import NotReady
 from infra.stack import LocalStack
 from infra.status_report import status_report
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 SAMPLES = PROJECT_ROOT / "img"

@@ -18,8 +18,8 @@ from infra.private import UNPRIVILEGED, hand_over, private_dir, write_private
 from infra.programs import nginx_binary
 from infra.server import Server
 from ingest_api import FORM_OVERHEAD_BYTES
-from ingest_api.cors import ANY_ORIGIN, allowed_origins
-from ingest_api.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, too_large_message
+from ingest_api.auth.cors import ANY_ORIGIN, allowed_origins
+from ingest_api.ops.errors import FRONT_UNAVAILABLE, RETRY_AFTER_SECONDS, too_large_message
 from settings import Settings
 
 # Request bodies over CLIENT_BODY_BUFFER go to temporary files, not memory; a client that
@@ -44,7 +44,7 @@ def body_limit(settings: Settings) -> int:
 
 
 # The request id nginx hands the API (X-Request-ID): the client's if well formed, as the API
-# itself takes it (ingest_api/request_ids.py), else nginx's own. nginx's own answers carry it.
+# itself takes it (ingest_api/ops/request_ids.py), else nginx's own. nginx's own answers carry it.
 REQUEST_ID = "$api_request_id"
 
 
@@ -69,8 +69,8 @@ def error_bodies(settings: Settings) -> dict[int, dict]:
     }
 
 
-# nginx's own answers name an allowed origin as the API's do (ingest_api/cors.py), so that a page
-# on that origin can read them; an empty value adds no header.
+# nginx's own answers name an allowed origin as the API's do (ingest_api/auth/cors.py), so that a
+# page on that origin can read them; an empty value adds no header.
 CORS_ORIGIN = "$cors_allowed_origin"
 CORS_EXPOSED = "X-Request-ID, Retry-After"
 

@@ -16,7 +16,7 @@ import argparse
 import sqlite3
 import sys
 
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from ingest_api.server import main as serve
 from settings import Settings
 

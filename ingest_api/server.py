@@ -5,7 +5,7 @@ small pool, so slow clients would hold those threads. nginx (infra/nginx.py on t
 stack, the `nginx` service in compose) listens on Settings.api_host:api_port, buffers every
 request whole and hands it on here.
 
-Its workers count their requests together (ingest_api/metrics.py) in the directory named by
+Its workers count their requests together (ingest_api/ops/metrics.py) in the directory named by
 PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads when first imported: without it,
 `python -m ingest_api` starts itself again with <stack_dir>/api-metrics. The master empties
 that directory at start and tells it when a worker dies.
@@ -21,14 +21,15 @@ from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess
 
 from ingest_api import create_app
-from ingest_api.image_records import MAX_INDEX_CALLS
-from ingest_api.metrics import MULTIPROC_DIR_VARIABLE
-from ingest_api.publisher import MAX_KAFKA_CALLS
+from ingest_api.ops.closing import close_app
+from ingest_api.ops.metrics import MULTIPROC_DIR_VARIABLE
+from ingest_api.records.image_records import MAX_INDEX_CALLS
+from ingest_api.upload.publisher import MAX_KAFKA_CALLS
 from settings import Settings
 
 # Settings.api_workers processes (two by default: uploads mostly wait on Kafka's
 # acknowledgement). Each process has threads for its Kafka and Elasticsearch slots
-# (ingest_api/guard.py) and as many again for everything else, so /is_alive finds a free
+# (ingest_api/ops/guard.py) and as many again for everything else, so /is_alive finds a free
 # thread whatever Kafka and Elasticsearch are doing.
 GUNICORN_OPTIONS = {
     "worker_class": "gthread",
@@ -48,6 +49,8 @@ def gunicorn_config(settings: Settings, metrics_dir: Path) -> dict:
         "child_exit": lambda server, worker: multiprocess.mark_process_dead(
             worker.pid, str(metrics_dir)
         ),
+        # In the worker, as it ends: its app's producer flushes and its clients close.
+        "worker_exit": lambda server, worker: close_app(worker.wsgi, "the worker stops"),
         "workers": settings.api_workers,
         **GUNICORN_OPTIONS,
     }

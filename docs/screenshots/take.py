@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.chromium import launch
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 OUT = Path(__file__).parent

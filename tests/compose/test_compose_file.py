@@ -22,8 +22,8 @@ import yaml
 
 from infra.nginx import TIMEOUTS, error_bodies, render_config
 from infra.schemas import IMAGE_MAPPINGS, compose_template_json
-from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
 from ingest_api.server import GUNICORN_OPTIONS
+from ingest_api.upload.publisher import MESSAGE_HEADROOM_BYTES
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
 from streaming.job import SOURCE_FORMATS
 

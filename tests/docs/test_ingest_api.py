@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 
 from ingest_api import create_app
-from ingest_api.errors import FRONT_UNAVAILABLE, error_answers
-from ingest_api.openapi import openapi_document
+from ingest_api.contract.openapi import openapi_document
+from ingest_api.ops.answers import error_answers
+from ingest_api.ops.errors import FRONT_UNAVAILABLE
 from settings import PROJECT_ROOT, Settings
 
 DOC = PROJECT_ROOT / "docs" / "ingest_api.md"

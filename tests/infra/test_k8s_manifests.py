@@ -22,7 +22,7 @@ import yaml
 from adapters.spark import session_config
 from infra.monitoring.blackbox import PROBE_TIMEOUT_S, modules, probes
 from infra.schemas import SCHEMA_SERVERS
-from ingest_api.publisher import MESSAGE_HEADROOM_BYTES
+from ingest_api.upload.publisher import MESSAGE_HEADROOM_BYTES
 from settings import PROJECT_ROOT, S3_VARIABLES, VARIABLES, Settings
 
 K8S_DIR = PROJECT_ROOT / "infra" / "k8s"

@@ -22,7 +22,7 @@ from bench.slow_clients import slow_clients
 from infra.nginx import REQUEST_ID, error_bodies
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
-from ingest_api.errors import too_large_message
+from ingest_api.ops.errors import too_large_message
 from kit.stack import isolated_settings
 from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token

@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ingest_api import create_app
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
+from ingest_api.ops.closing import close_app
 from settings import Settings
 
 TEST_DEVICE = "test-device"
@@ -38,13 +39,11 @@ class BearerClient(FlaskClient):
 
 @contextmanager
 def running_app(settings: Settings) -> Iterator[Flask]:
-    """An app for a test, whose test clients authenticate; its producer closed at the end."""
+    """An app for a test, whose test clients authenticate; its clients closed at the end."""
     app = create_app({"TESTING": True, "SETTINGS": settings})
     token = device_token(settings.api_token_store) if settings.auth else None
     app.test_client_class = functools.partial(BearerClient, token=token)
     try:
         yield app
     finally:
-        app.extensions["kafka_publisher"].close()
-        app.extensions["image_records"].close()
-        app.extensions["champion"].close()
+        close_app(app)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest_api.auth_store import TokenStore
+from ingest_api.auth.store import TokenStore
 from settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.servers  # each test runs the command in a process of its own

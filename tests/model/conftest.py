@@ -31,8 +31,9 @@ N_VARIANTS = 2
 @pytest.fixture(autouse=True)
 def model_logging_of_a_fresh_process():
     """The "model" logger as a fresh process has it (no level, no handler of its own) for each
-    test here: an app an earlier test built has wired it into its log (ingest_api/classify.py),
-    and a command's one sentence on stderr must not depend on the order tests run in."""
+    test here: an app an earlier test built has wired it into its log
+    (ingest_api/classify/routes.py), and a command's one sentence on stderr must not depend on
+    the order tests run in."""
     model_log = logging.getLogger("model")
     level, handlers = model_log.level, model_log.handlers[:]
     model_log.setLevel(logging.NOTSET)

@@ -1,0 +1,1 @@
+"""Who may call: device tokens, their store, the per-device rate limits and CORS."""

@@ -1,0 +1,1 @@
+"""POST /classify: which crop a photo shows, answered by the worker's champion model."""

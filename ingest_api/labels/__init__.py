@@ -1,0 +1,1 @@
+"""Label corrections: PUT /images/<id>/label and the history of a photo's labels."""

@@ -1,0 +1,1 @@
+"""What the pipeline recorded: photo records, a device's list, tensors and model lineage."""

@@ -1,0 +1,1 @@
+"""The review queue: photos whose prediction and label disagree, or are unsure."""
