@@ -2,7 +2,7 @@
 
 Every other shape of it is derived from FIELDS: the manifest table's schema (dataset/manifest.py),
 the search index's mapping (infra/schemas.py) and documents (adapters/image_index.py), and the
-API's public fields (ingest_api/image_records.py). dataset/records.py fills a record in.
+API's public fields (ingest_api/records/image_records.py). dataset/records.py fills a record in.
 Adding a field means a line here, a value in manifest_row, and whatever computes it.
 """
 

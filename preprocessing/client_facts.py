@@ -19,7 +19,7 @@ DEGREES = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{1,12})?")
 MAX_DEVICE_ID_CHARS = 128
 MAX_CAPTURED_AT_CHARS = 64
 MAX_FILENAME_CHARS = 255
-# The API's request ids (ingest_api/request_ids.py), carried to the stream's log lines.
+# The API's request ids (ingest_api/ops/request_ids.py), carried to the stream's log lines.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
