@@ -12,7 +12,7 @@ import torch
 
 from model.backbone import FEATURES, INPUT, OUTPUT, export_onnx, pretrained
 from model.runtime import inference_session
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 
 
