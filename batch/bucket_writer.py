@@ -20,7 +20,7 @@ from dataset.image_record import FIELD_NAMES
 from dataset.manifest import SCHEMA
 from dataset.writer import write_group
 from model.predictions import OutcomePredictions, ShippedModel
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 GROUP = "batch"
 

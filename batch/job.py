@@ -32,9 +32,9 @@ from dataset.layout import MAP_KEY
 from dataset.manifest import SCHEMA
 from dataset.manifest_writer import ManifestWriter
 from dataset.reader import DatasetReader
-from dataset.records import INDEX_REFUSED
 from dataset.splits import SPLITS
 from model.job_champion import ModelBroadcast, ModelState
+from photo.reasons import INDEX_REFUSED
 from preprocessing import DEFAULT_MAX_DECODE_MB
 from settings import Settings
 
@@ -164,8 +164,8 @@ def run_batch(
     report = BatchReport.from_rows(records + skipped)
     report.model = model
     if search is not None:
-        report.indexed = len(records) - report.rejected[INDEX_REFUSED]
-        for letter in (row for row in records if row["reason"] == INDEX_REFUSED):
+        report.indexed = len(records) - report.rejected[INDEX_REFUSED.code]
+        for letter in (row for row in records if row["reason"] == INDEX_REFUSED.code):
             log.warning("dead letter %s from %s: %s: %s", letter["image_id"], letter["source"],
                         letter["reason"], letter["error"])
     report.map_url = write_map(store, tiles)

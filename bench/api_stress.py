@@ -48,8 +48,8 @@ from infra.processes import free_port
 from infra.schemas import ensure_index, remove_bucket, remove_index
 from infra.stack import LocalStack
 from kit.stack import isolated_settings
+from photo.upload import Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS
-from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT, Settings
 
 LOCUSTFILE = PROJECT_ROOT / "bench" / "locustfile.py"

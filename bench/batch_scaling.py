@@ -27,8 +27,8 @@ from bench.corpus import corpus_files
 from dataset.manifest_writer import ManifestWriter
 from dataset.splits import parse_fractions
 from dataset.writer import write_group
+from photo.upload import Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
-from preprocessing.upload import Upload, process_upload
 from settings import Settings
 
 SHARD_DIGITS = 2

@@ -29,8 +29,8 @@ from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
+from photo.upload import Outcome, Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS, image_id_of
-from preprocessing.upload import Outcome, Upload, process_upload
 from settings import PROJECT_ROOT, Settings
 
 FRACTIONS = (0.8, 0.1, 0.1)

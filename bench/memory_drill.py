@@ -157,7 +157,7 @@ def default_before() -> str:
 CORE_PROBE = """
 import json, sys, time
 from pathlib import Path
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 def memory():
     lines = Path("/proc/self/status").read_text().splitlines()

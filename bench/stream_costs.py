@@ -28,15 +28,15 @@ import pyarrow as pa
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.image_index import index_rows
-from adapters.kafka_messages import encode_headers
 from adapters.object_store import open_store
 from bench.corpus import CORPUS
 from bench.process_cpu import cpu_seconds, listening_pid
 from bench.stream_load import LABEL, Payload, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from dataset.manifest import Manifest
+from photo.messages import encode_headers
+from photo.upload import Upload, process_upload
 from preprocessing import load_upright_rgb
-from preprocessing.upload import Upload, process_upload
 from settings import Settings
 from streaming.job import EVERY_TWO_SECONDS, MAX_OFFSETS_PER_TRIGGER
 from streaming.sink import PartitionWriter
@@ -88,7 +88,7 @@ def messages(settings: Settings, payloads: list[Payload]) -> pa.RecordBatch:
         {"topic": settings.kafka_topic, "partition": n % settings.kafka_partitions,
          "offset": n // settings.kafka_partitions, "value": payload.data,
          "headers": [{"key": key, "value": value} for key, value in encode_headers(
-             {"label": LABEL, "device_id": BENCH_DEVICE, "filename": payload.name})]}
+             {"label": LABEL, "device_id": BENCH_DEVICE})]}
         for n, payload in enumerate(payloads)
     ]
     return pa.RecordBatch.from_pylist(sorted(rows, key=lambda r: (r["partition"], r["offset"])))

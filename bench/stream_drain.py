@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 
 from pyspark.errors import StreamingQueryException
 
-from adapters.kafka_messages import encode_headers
 from adapters.spark import spark_session
 from bench.corpus import CORPUS
 from bench.process_cpu import ProcessTree, cpu_seconds, listening_pid
@@ -34,6 +33,7 @@ from bench.stream_load import LABEL, distinct_payloads
 from bench.stream_stack import BENCH_DEVICE, bench_stack
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.upload.publisher import KafkaPublisher
+from photo.messages import encode_headers
 from settings import Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER, failure_summary, start_stream
 
@@ -85,7 +85,7 @@ def drain(spark, base: Settings, photos: list[Path], count: int, run: int,
     publisher = KafkaPublisher.from_settings(settings)
     for payload in distinct_payloads(photos, count, f"drain-{run}"):
         publisher.publish(payload.image_id, payload.data, encode_headers(
-            {"label": LABEL, "device_id": BENCH_DEVICE, "filename": payload.name}))
+            {"label": LABEL, "device_id": BENCH_DEVICE}))
     publisher.close()
     servers = {name: listening_pid(urlsplit(f"//{address}").port) for name, address in (
         ("s3", urlsplit(settings.s3.endpoint_url).netloc),

@@ -43,7 +43,7 @@ from infra.processes import free_port
 from model.registry import CHAMPION, RegistryUnavailable, check, connect, register
 from model.runtime import BATCH, inference_session, run_batched
 from model.train import TrainedModel, train
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from settings import PROJECT_ROOT, Settings
 from streaming.job import MAX_OFFSETS_PER_TRIGGER
 

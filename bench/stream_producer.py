@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
-from adapters.kafka_messages import encode_headers
 from bench.corpus import CORPUS
 from bench.stream_load import ACCEPTED, DUPLICATE, LABEL, Payload, distinct_payloads, post_all
 from bench.stream_stack import BENCH_DEVICE, api_url, bench_stack, bench_token
 from ingest_api.upload.publisher import KafkaPublisher
+from photo.messages import encode_headers
 from settings import Settings
 
 THREADS = 8
@@ -69,8 +69,7 @@ def publish_all(settings: Settings, payloads: list[Payload]):
                 payload = next(queue, None)
             if payload is None:
                 return
-            headers = encode_headers({"label": LABEL, "device_id": BENCH_DEVICE,
-                                      "filename": payload.name})
+            headers = encode_headers({"label": LABEL, "device_id": BENCH_DEVICE})
             began = time.perf_counter()
             try:
                 publisher.publish(payload.image_id, payload.data, headers)

@@ -6,8 +6,18 @@
     root/manifest/                           a Delta Lake table, one row per image
 """
 
-from dataset.reader import DatasetReader
 from dataset.reader_checks import DatasetError, DatasetNotFound, DatasetUnreachable, InvalidFilter
 
 __all__ = ["DatasetError", "DatasetNotFound", "DatasetReader", "DatasetUnreachable",
            "InvalidFilter"]
+
+
+def __getattr__(name: str):
+    """DatasetReader on first use: the reader imports webdataset, which imports PyTorch where it
+    is installed (seconds), and the API, the jobs' workers and the commands that import
+    dataset's other modules never read shards."""
+    if name == "DatasetReader":
+        from dataset.reader import DatasetReader
+
+        return DatasetReader
+    raise AttributeError(f"module 'dataset' has no attribute {name!r}")

@@ -1,5 +1,6 @@
 """The dataset's dead letters: the rejected/<image id>.json records, each saying why a photo was
-refused and where it came from, newest first (by when the record was written).
+refused (a reason of photo/reasons.py) and where it came from. Written here (dead_letter, for
+dataset/writer.py), and read here, newest first (by when the record was written).
 
 A photo whose search document Elasticsearch refuses becomes one too, in the stream and the batch
 job alike (index_or_dead_letter).
@@ -16,11 +17,19 @@ from elasticsearch import Elasticsearch
 
 from adapters.image_index import index_rows
 from adapters.object_store import LocalStore, ObjectStore, S3Store
+from dataset.image_record import FIELD_NAMES, REJECTED
 from dataset.layout import rejected_key
-from dataset.records import index_refused_row
-from dataset.writer import dead_letter
+from photo.reasons import INDEX_REFUSED
 
 REJECTED_PREFIX = "rejected/"  # where dataset.layout.rejected_key puts them
+# What a dead letter says: why the photo was refused, where it came from (its Kafka position, for
+# the stream) and where its original bytes are.
+DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key")
+# What a row keeps when its search document is refused: what the pipeline itself wrote and what
+# the rules of the sender's facts checked. Whatever the photo's EXIF said is dropped: the culprit
+# is there.
+TRUSTED_FIELDS = ("image_id", "label", "device_id", "source", "raw_key", "shard_key", "size_bytes",
+                  "duplicate_group", "split")
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,22 @@ class DeadLetter:
         """One line for a person: when, which photo, why, and where it came from."""
         return (f"{self.rejected_at:%Y-%m-%d %H:%M:%S} UTC  {self.image_id}  {self.reason}: "
                 f"{self.error}  (label {self.label or 'none'}, from {self.source})")
+
+
+def dead_letter(row: dict) -> bytes:
+    """The rejected/<image id>.json record of a rejected manifest row."""
+    record = {name: row[name] for name in DEAD_LETTER_FIELDS}
+    return json.dumps(record, indent=2).encode()
+
+
+def index_refused_row(row: dict, error: str) -> dict:
+    """The dead letter of a photo whose search document Elasticsearch refused.
+
+    Its tensors stay in the dataset (its manifest row is unchanged); the index gets this row.
+    """
+    kept = {name: row.get(name) for name in TRUSTED_FIELDS}
+    return {**dict.fromkeys(FIELD_NAMES), **kept, "gps_source": "none", "status": REJECTED,
+            "reason": INDEX_REFUSED.code, "error": error}
 
 
 def dead_letters(store: ObjectStore) -> list[DeadLetter]:

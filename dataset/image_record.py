@@ -3,12 +3,15 @@
 Every other shape of it is derived from FIELDS: the manifest table's schema (dataset/manifest.py),
 the search index's mapping (infra/schemas.py) and documents (adapters/image_index.py), and the
 API's public fields (ingest_api/records/image_records.py). dataset/records.py fills a record in.
-Adding a field means a line here, a value in manifest_row, and whatever computes it.
+Adding a field means a line here, a value in manifest_row, and whatever computes it; a fact its
+sender tells that the record keeps as sent (the label, the device) is a field by photo/facts.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from photo.facts import KEPT_FACTS
 
 # A record's status: its photo's tensors are in the dataset, or it was refused (with a reason).
 # The API reports a finished photo with the same words.
@@ -38,7 +41,7 @@ class Field:
 
 FIELDS = (
     Field("image_id", "keyword", True, "sha256 of the uploaded bytes"),
-    Field("label", "keyword", True, "crop label, from the client or the batch folder"),
+    *(Field(fact.name, "keyword", True, fact.about) for fact in KEPT_FACTS),
     Field("status", "keyword", False, "processed or rejected"),
     Field("reason", "keyword", False, "why a photo was rejected: a code"),
     Field("error", "text", False, "why a photo was rejected: a sentence"),
@@ -65,7 +68,6 @@ FIELDS = (
     Field("exif_error", "keyword", True,
           "damaged: the photo's EXIF block cannot be read, so its GPS, capture time and camera "
           "are unknown; null when it was read or there was none"),
-    Field("device_id", "keyword", True, "the device whose token sent the photo"),
     Field("source", "keyword", False, "batch file or Kafka position"),
     Field("size_bytes", "long", True, "of the original"),
     Field("raw_key", "keyword", True,

@@ -7,8 +7,9 @@ import io
 from PIL import Image
 
 from dataset.image_record import FIELD_NAMES, PROCESSED, REJECTED
-from preprocessing.client_facts import capture_times_of
-from preprocessing.upload import Outcome
+from photo.facts import KEPT_FACTS
+from photo.rules import capture_times_of
+from photo.upload import Outcome
 
 THUMBNAIL_SIZE = 96
 
@@ -48,7 +49,7 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
     row = {
         **dict.fromkeys(FIELD_NAMES),
         "image_id": outcome.image_id,
-        "label": upload.label,
+        **{fact.name: getattr(upload, fact.name) for fact in KEPT_FACTS},
         "status": PROCESSED if outcome.ok else REJECTED,
         "reason": outcome.reason,
         "error": outcome.error,
@@ -57,7 +58,6 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
         "gps_source": gps_source,
         "captured_at": captured_at,
         "captured_at_local": captured_at_local,
-        "device_id": upload.device_id,
         "source": upload.source,
         "size_bytes": len(upload.data),
         "raw_key": raw_key,
@@ -74,20 +74,3 @@ def manifest_row(outcome: Outcome, raw_key: str | None, shard_key: str | None) -
                    clipped_fraction=signals.clipped_fraction, phash=signals.phash)
     return row
 
-
-INDEX_REFUSED = "index_refused"  # the reason of a photo whose search document was refused
-
-# What a row keeps when its search document is refused: what the pipeline itself wrote and what
-# the client facts rules checked. Whatever the photo's EXIF said is dropped: the culprit is there.
-TRUSTED_FIELDS = ("image_id", "label", "device_id", "source", "raw_key", "shard_key", "size_bytes",
-                  "duplicate_group", "split")
-
-
-def index_refused_row(row: dict, error: str) -> dict:
-    """The dead letter of a photo whose search document Elasticsearch refused.
-
-    Its tensors stay in the dataset (its manifest row is unchanged); the index gets this row.
-    """
-    kept = {name: row.get(name) for name in TRUSTED_FIELDS}
-    return {**dict.fromkeys(FIELD_NAMES), **kept, "gps_source": "none", "status": REJECTED,
-            "reason": INDEX_REFUSED, "error": error}

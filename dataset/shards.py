@@ -8,7 +8,7 @@ from typing import BinaryIO
 import webdataset as wds
 
 from dataset.layout import sample_key
-from preprocessing.upload import Outcome
+from photo.upload import Outcome
 
 
 def samples_of(outcome: Outcome) -> Iterator[dict]:

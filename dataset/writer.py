@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable
 
 from adapters.object_store import ObjectRefused, ObjectStore
+from dataset.dead_letters import dead_letter
 from dataset.layout import raw_key, rejected_key, shard_key
 from dataset.records import manifest_row
 from dataset.shards import open_shard_writer, samples_of
-from preprocessing.upload import Outcome, refused_by_storage
+from photo.upload import Outcome, refused_by_storage
 
 SPOOL_BYTES = 64 * 1024 * 1024  # a shard larger than this is spooled to a temporary file
-DEAD_LETTER_FIELDS = ("image_id", "reason", "error", "source", "label", "raw_key")
 
 
 def write_group(
@@ -56,9 +55,3 @@ def write_group(
             store.put_stream(target_shard, spool)
     return rows
 
-
-def dead_letter(row: dict) -> bytes:
-    """The rejected/ record of a manifest row: why the photo was refused, where it came from
-    (its Kafka position, for the stream) and where its original bytes are."""
-    record = {name: row[name] for name in DEAD_LETTER_FIELDS}
-    return json.dumps(record, indent=2).encode()

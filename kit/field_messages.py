@@ -1,7 +1,7 @@
 """Kafka messages as the API writes them, and looks at what the streaming job made of them.
 
 A photo message is key = a name, value = JPEG bytes (some with EXIF GPS), headers from
-adapters.kafka_messages.encode_headers. Messages go to explicit partitions, round robin, so a
+photo.messages.encode_headers. Messages go to explicit partitions, round robin, so a
 test knows which partition holds what.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 from kafka import KafkaProducer
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.kafka_messages import encode_headers
 from adapters.object_store import ObjectStore
 from dataset.manifest import Manifest
 from kit.photos import encode, exif_bytes, gps_ifd, photo_like
+from photo.messages import encode_headers
 from preprocessing import image_id_of
 
 FIELD = (-1.286, 36.817)  # Nairobi
@@ -52,7 +52,7 @@ def photo_messages(count: int, *, first: int = 0, partitions: int = 3,
         pixels = photo_like(320, 240, seed=n)
         jpeg = encode(edit(n, pixels) if edit else pixels, "jpeg", quality=85, **options)
         facts = {"label": "maize" if n % 3 else "cassava", "device_id": f"phone-{n % 4}",
-                 "client_captured_at": "2026-11-20T08:00:00Z", "filename": f"IMG_{n:04d}.jpg"}
+                 "client_captured_at": "2026-11-20T08:00:00Z"}
         messages.append(Message(f"photo-{n}".encode(), jpeg, encode_headers(facts),
                                 n % partitions, gps="exif" in options))
     return messages
@@ -60,7 +60,7 @@ def photo_messages(count: int, *, first: int = 0, partitions: int = 3,
 
 def bad_message(partition: int = 1) -> Message:
     """A text file sent as a photo: the job must dead-letter it and go on."""
-    facts = {"label": "wheat", "device_id": "phone-9", "filename": "notes.jpg"}
+    facts = {"label": "wheat", "device_id": "phone-9"}
     return Message(b"bad", BAD_FILE, encode_headers(facts), partition)
 
 

@@ -10,11 +10,11 @@ from dataclasses import replace
 import numpy as np
 import piexif
 
-from adapters.kafka_messages import MAX_HEADER_BYTES, encode_headers
 from kit.field_messages import Message
 from kit.photos import encode, exif_bytes, gps_ifd, photo_like
+from photo.messages import MAX_HEADER_BYTES, encode_headers
 
-FACTS = {"label": "maize", "device_id": "phone-1", "filename": "IMG.jpg"}
+FACTS = {"label": "maize", "device_id": "phone-1"}
 
 
 def photo(seed: int, headers=None, exif: bytes | None = None, **fields) -> Message:
@@ -54,8 +54,7 @@ def hostile_exif() -> dict[str, Message]:
 def at_the_limits() -> list[Message]:
     """Every header at its limit, a record time no calendar holds, no key: all valid photos."""
     limits = {"label": "x" * 64, "device_id": "d" * 128, "client_lat": "-90",
-              "client_lon": "180.000000000000", "client_captured_at": "2099-12-31T23:59:59Z",
-              "filename": "f" * 255}
+              "client_lon": "180.000000000000", "client_captured_at": "2099-12-31T23:59:59Z"}
     return [
         photo(110, encode_headers(limits)),
         photo(111, timestamp_ms=2**62),

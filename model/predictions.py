@@ -22,7 +22,7 @@ import onnxruntime as ort
 
 from dataset.image_record import PROCESSED
 from model.runtime import BATCH, classes, inference_session, run_batched
-from preprocessing.upload import Outcome
+from photo.upload import Outcome
 
 PREDICTION_FIELDS = ("prediction", "prediction_confidence", "prediction_margin", "model_version")
 NO_PREDICTION = dict.fromkeys(PREDICTION_FIELDS)

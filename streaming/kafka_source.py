@@ -15,7 +15,7 @@ ListOffsets(LATEST) answer: the local broker (Tansu) gets that one wrong.
 
 A record kafka-python cannot parse (a header key that is not UTF-8, which Java's client would
 read with replacement characters; a broken record) comes out as a row at its offset with no key
-or value and one header, adapters.kafka_messages.UNREADABLE_HEADER, saying why; the job makes
+or value and one header, photo.messages.UNREADABLE_HEADER, saying why; the job makes
 it a dead letter. kafka-python cannot read the rest of that record's producer batch either, so
 each of those offsets gives such a row too.
 """
@@ -45,7 +45,7 @@ from pyspark.sql.streaming.datasource import (
     SupportsTriggerAvailableNow,
 )
 
-from adapters.kafka_messages import unreadable_record_headers
+from photo.messages import unreadable_record_headers
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.elasticsearch_client import make_elasticsearch_client
-from adapters.kafka_messages import InvalidMessage, upload_from_message
 from adapters.object_store import ObjectStore, open_store
 from dataset.catalog import Catalog
 from dataset.dead_letters import index_or_dead_letter
@@ -54,8 +53,9 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.splits import parse_fractions
 from dataset.writer import write_group
 from model.predictions import OutcomePredictions, ShippedModel
+from photo.messages import InvalidMessage, upload_from_message
+from photo.upload import Outcome, invalid_message, process_upload
 from preprocessing import image_id_of
-from preprocessing.upload import Outcome, invalid_message, process_upload
 from settings import Settings
 from streaming.drift import DriftWindow
 from streaming.metrics import count_duplicates, count_photos, count_predictions, show_drift

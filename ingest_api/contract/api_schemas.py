@@ -1,7 +1,7 @@
 """JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of what the API takes and answers.
 
 Each is derived from the code that makes the value where there is one: the upload form from
-the rules of preprocessing/client_facts.py, the image record from dataset/image_record.py's
+the facts of photo/facts.py, the image record from dataset/image_record.py's
 FIELDS as ingest_api/records/image_records.py shows them.
 """
 
@@ -13,7 +13,8 @@ from dataset.records import GPS_SOURCES
 from ingest_api.records.image_records import IMAGE_ID, PUBLIC_FIELDS
 from ingest_api.upload.form import FILE_FIELD
 from model.predictor import TOP
-from preprocessing.client_facts import DEGREES, LABEL
+from photo.facts import FORM_FACTS, PAIRED, Fact, form_field_of
+from photo.rules import LABEL
 
 # A record field's kind -> the JSON Schema of its values.
 KIND_SCHEMAS = {
@@ -34,6 +35,16 @@ KIND_SCHEMAS = {
 def whole(pattern) -> str:
     """A compiled regex that Python applies with fullmatch, as an anchored JSON Schema pattern."""
     return f"^(?:{pattern.pattern})$"
+
+
+def form_property(fact: Fact) -> dict:
+    """The upload form's field of a fact."""
+    pattern = {"pattern": whole(fact.pattern)} if fact.pattern else {}
+    return {"type": "string", **pattern, "description": fact.about}
+
+
+# The form fields of a position, which are sent together or not at all.
+LAT, LON = (form_field_of(name) for name in PAIRED)
 
 
 # The 202's Location header: where the photo's record will be (GET /images/<id>).
@@ -98,27 +109,10 @@ UPLOAD_FORM = {
             "description": "the photo, one file, at most MAX_UPLOAD_BYTES; its format is judged "
             "by content (JPEG, PNG, HEIF, WebP, TIFF)",
         },
-        "label": {"type": "string", "pattern": whole(LABEL), "description": "the crop"},
-        "lat": {
-            "type": "string",
-            "pattern": whole(DEGREES),
-            "description": "decimal degrees, -90..90, sent with lon",
-        },
-        "lon": {
-            "type": "string",
-            "pattern": whole(DEGREES),
-            "description": "decimal degrees, -180..180, sent with lat",
-        },
-        "captured_at": {
-            "type": "string",
-            "description": "when the photo was taken: an ISO 8601 time in the years 1900-2099, "
-            "e.g. 2024-06-01T12:30:00+02:00. With an offset the record gets the moment in UTC "
-            "(captured_at) and the local time (captured_at_local); without one, only the local "
-            "time. A time in the photo's own EXIF wins",
-        },
+        **{fact.form_field: form_property(fact) for fact in FORM_FACTS},
     },
     "required": [FILE_FIELD],
-    "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+    "dependentRequired": {LAT: [LON], LON: [LAT]},
 }
 
 UPLOAD_ACCEPTED = {

@@ -42,7 +42,7 @@ from ingest_api.ops.errors import (
 from ingest_api.ops.request_ids import current_request_id
 from ingest_api.records.image_records import IndexUnavailable, get_image_records
 from ingest_api.records.routes import checked_image_id, no_record
-from preprocessing import client_facts as rules
+from photo import rules
 from settings import Settings
 
 log = logging.getLogger(__name__)

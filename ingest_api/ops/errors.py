@@ -19,7 +19,7 @@ from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ingest_api.ops.request_ids import current_request_id
-from preprocessing.client_facts import InvalidFact
+from photo.rules import InvalidFact
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class TooManyFields(ApiError):
 
 
 class InvalidField(ApiError):
-    """An optional form field that breaks its rule (preprocessing/client_facts.py)."""
+    """An optional form field that breaks its rule (photo/rules.py)."""
 
     def __init__(self, error: InvalidFact):
         super().__init__(str(error))

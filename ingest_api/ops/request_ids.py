@@ -14,7 +14,7 @@ from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
 from adapters.json_logs import JsonFormatter, quiet_libraries
-from preprocessing.client_facts import REQUEST_ID as WELL_FORMED
+from photo.rules import REQUEST_ID as WELL_FORMED
 
 HEADER = "X-Request-ID"
 

@@ -23,7 +23,7 @@ from dataset.image_record import REJECTED, STATUSES
 from ingest_api.ops.closing import on_close
 from ingest_api.ops.errors import RETRY_AFTER_SECONDS, Unavailable
 from ingest_api.ops.guard import ServiceGuard
-from preprocessing import CorruptImage, TooManyPixels, UnsupportedFormat
+from photo.reasons import READABLE_CODES
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,6 @@ PROBE_INTERVAL_S = 1.0
 # nor internal error text), and when the photo was indexed.
 PUBLIC_FIELDS = (*RECORD_PUBLIC_FIELDS, "processed_at")
 
-# Rejections whose document's error is a sentence written for people: the core's refusals.
-# Other reasons (a storage refusal, a bug) carry internals, which stay in the index and the log.
-READABLE_REASONS = frozenset(kind.reason for kind in (UnsupportedFormat, CorruptImage,
-                                                      TooManyPixels))
 
 
 class IndexUnavailable(Unavailable):
@@ -88,7 +84,7 @@ def public_record(document: dict) -> dict | None:
 
 def rejection_message(document: dict) -> str:
     """Why a photo was rejected, in words a person can act on."""
-    if document.get("reason") in READABLE_REASONS and document.get("error"):
+    if document.get("reason") in READABLE_CODES and document.get("error"):
         return document["error"]
     # Not "send it again": a copy of a recorded photo is a duplicate (docs/ingest_api.md).
     return ("the pipeline could not process or store this photo; tell an operator its image "

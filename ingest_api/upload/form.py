@@ -1,14 +1,12 @@
 """The upload form: one photo in the field `file`, and optional facts the phone adds to it.
 
-Every optional field that is sent must be valid (preprocessing/client_facts.py holds the rules,
-which the stream applies to the same facts); nothing is silently dropped. The facts are returned
-with the header names of adapters/kafka_messages.py. The device is not a form field: it comes from
-the request's token (auth/tokens.py).
+The form's fields are the facts of photo/facts.py that have one. Every field that is sent must
+be valid (photo/rules.py holds the rules, which the stream applies to the same facts); nothing
+is silently dropped. The device is not a form field: it comes from the request's token
+(auth/tokens.py).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -23,7 +21,9 @@ from ingest_api.ops.errors import (
     TooManyFiles,
     too_large_message,
 )
-from preprocessing import client_facts as rules
+from photo.facts import FORM_FACTS, read_facts
+from photo.rules import InvalidFact
+from photo.upload import Upload
 
 FILE_FIELD = "file"
 
@@ -38,14 +38,6 @@ FORM_ERRORS = (
     PayloadTooLarge,
     RequestEntityTooLarge,
 )
-
-
-@dataclass(frozen=True)
-class Upload:
-    """The photo's bytes and the facts to send with it (None where the client sent nothing)."""
-
-    data: bytes
-    facts: dict[str, str | None]
 
 
 def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
@@ -68,9 +60,10 @@ def parse_upload(request: Request, max_upload_bytes: int) -> Upload:
     data = files[0].stream.read(max_upload_bytes + 1)
     if len(data) > max_upload_bytes:
         raise PayloadTooLarge(too_large_message(max_upload_bytes))
+    texts = {fact.name: request.form.get(fact.form_field) for fact in FORM_FACTS}
     try:
-        return Upload(data=data, facts=_facts(request.form, files[0].filename))
-    except rules.InvalidFact as error:
+        return Upload(data=data, **read_facts(texts))
+    except InvalidFact as error:
         raise InvalidField(error) from error
 
 
@@ -107,14 +100,3 @@ def _files(request: Request) -> list:
             "fields"
         ) from None
 
-
-def _facts(form, filename: str | None) -> dict[str, str | None]:
-    lat, lon = form.get("lat"), form.get("lon")
-    rules.location(lat, lon)
-    return {
-        "label": rules.optional(rules.label, form.get("label")),
-        "client_lat": lat,
-        "client_lon": lon,
-        "client_captured_at": rules.optional(rules.captured_at, form.get("captured_at")),
-        "filename": rules.filename(filename),
-    }

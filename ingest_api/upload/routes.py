@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from adapters.kafka_messages import encode_headers
 from ingest_api.auth.tokens import current_device
 from ingest_api.contract import api_schemas
 from ingest_api.contract.operations import Body, Operation, documented
@@ -19,6 +19,7 @@ from ingest_api.upload.decode_budget import DecodeBusy, get_decode_budget
 from ingest_api.upload.form import FORM_ERRORS, parse_upload
 from ingest_api.upload.publisher import KafkaUnavailable, get_publisher
 from ingest_api.upload.reuploads import duplicate_answer, recorded_already
+from photo.messages import encode_headers
 from preprocessing import (
     CorruptImage,
     ImageMetadata,
@@ -69,14 +70,14 @@ def post_image():
     record = recorded_already(image_id_of(upload.data))
     if record is not None:
         log.info("re-upload of %s, recorded already as %s", record["image_id"], record["status"])
-        return duplicate_answer(record, upload.facts.get("label")), 200
+        return duplicate_answer(record, upload.label), 200
     metadata = checked_image(upload.data, settings)
-    facts = {**upload.facts, "device_id": current_device(), "request_id": current_request_id()}
+    upload = replace(upload, device_id=current_device(), request_id=current_request_id())
     receipt = get_publisher().publish(
-        key=metadata.image_id, value=upload.data, headers=encode_headers(facts)
+        key=metadata.image_id, value=upload.data, headers=encode_headers(upload.facts())
     )
     get_accepted_uploads().note(metadata.image_id)
-    accepted = {"image_id": metadata.image_id, "device_id": facts["device_id"],
+    accepted = {"image_id": metadata.image_id, "device_id": upload.device_id,
                 "size_bytes": len(upload.data), "topic": receipt.topic,
                 "partition": receipt.partition, "offset": receipt.offset}
     log.info("accepted %(image_id)s (%(size_bytes)d bytes) from device %(device_id)s at "

@@ -16,7 +16,7 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 FRACTIONS = (1.0, 0.0, 0.0)  # training photos only: samples() yields every variant
 

@@ -7,7 +7,7 @@ from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from dataset.records import manifest_row
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 FRACTIONS = (0.8, 0.1, 0.1)
 

@@ -10,7 +10,7 @@ from dataset.dead_letters import count, dead_letters
 from dataset.manifest import Manifest
 from dataset.manifest_writer import ManifestWriter
 from dataset.writer import write_group
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from tests.dataset.conftest import FRACTIONS, outcome
 
 NOT_A_PHOTO = b"field notes, not a photo"

@@ -21,7 +21,7 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.records import manifest_row
 from infra.schemas import remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 FRACTIONS = (0.8, 0.1, 0.1)
 

@@ -22,7 +22,7 @@ from dataset.shards import open_shard_writer
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 SHARDS, PHOTOS_PER_SHARD, VARIANTS = 4, 2, 2
 TENSOR_SHAPE = (224, 224, 3)

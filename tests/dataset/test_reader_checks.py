@@ -17,7 +17,7 @@ from dataset.writer import write_group
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 
 def upload(seed: int, label: str, data: bytes | None = None):

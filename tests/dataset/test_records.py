@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from dataset.dead_letters import index_refused_row
 from dataset.image_record import FIELD_NAMES
-from dataset.records import GPS_SOURCES, index_refused_row, manifest_row
+from dataset.records import GPS_SOURCES, manifest_row
 from kit.photos import DAMAGED_EXIF, encode, exif_bytes, gps_ifd, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 
 def row_of(exif: dict | None = None, data: bytes | None = None, **upload) -> dict:

@@ -8,7 +8,7 @@ from adapters.object_store import LocalStore
 from dataset.layout import raw_key, rejected_key
 from dataset.writer import write_group
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 
 
 def outcome(seed: int):

@@ -34,8 +34,8 @@ from dataset.splits import split_of
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
+from photo.upload import Upload, process_upload
 from preprocessing import image_id_of
-from preprocessing.upload import Upload, process_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("README.md", "docs/dataset.md")

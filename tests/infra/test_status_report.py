@@ -16,7 +16,7 @@ from infra.schemas import ensure_bucket, remove_bucket
 from infra.stack import LocalStack
 from infra.status_report import status_report
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from tests.ingest_api.gunicorn import serving
 
 

@@ -16,7 +16,7 @@ from dataset.manifest_writer import ManifestWriter
 from dataset.records import manifest_row
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from settings import Settings
 
 FRACTIONS = (0.8, 0.1, 0.1)

@@ -21,6 +21,7 @@ from dataset.snapshots import pin
 from infra.processes import free_port
 from infra.schemas import ensure_bucket, remove_bucket
 from model.__main__ import main
+from model.backbone import export_onnx
 from model.train import METRICS_FILE, train
 from tests.model.field_photos import field_folder
 
@@ -41,6 +42,12 @@ def model_logging_of_a_fresh_process():
     yield
     model_log.setLevel(level)
     model_log.handlers[:] = handlers
+
+
+@pytest.fixture(scope="session")
+def backbone_onnx() -> bytes:
+    """The backbone, exported to ONNX once for the session: each export is seconds of PyTorch."""
+    return export_onnx()
 
 
 @pytest.fixture(scope="session")

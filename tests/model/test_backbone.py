@@ -10,9 +10,9 @@ import onnx
 import pytest
 import torch
 
-from model.backbone import FEATURES, INPUT, OUTPUT, export_onnx, pretrained
+from model.backbone import FEATURES, INPUT, OUTPUT, pretrained
 from model.runtime import inference_session
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 
 
@@ -28,8 +28,8 @@ def base_tensors() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def exported() -> bytes:
-    return export_onnx()
+def exported(backbone_onnx) -> bytes:
+    return backbone_onnx
 
 
 def test_its_input_is_the_shards_uint8_tensor_and_its_output_the_pooled_features(exported):

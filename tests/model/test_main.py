@@ -21,7 +21,7 @@ from kit.photos import encode, photo_like
 from model.__main__ import main
 from model.drift import REFERENCE_FILE
 from model.train import CARD_FILE, MODEL_FILE
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 from tests.model.conftest import SNAPSHOT, use_settings
 

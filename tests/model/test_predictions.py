@@ -10,7 +10,7 @@ import numpy as np
 from kit.photos import encode, photo_like
 from model.predictions import NO_PREDICTION, OutcomePredictions, Predictor, ShippedModel
 from model.runtime import BATCH, inference_session
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from tests.model.tiny_models import CROPS, colour_classifier
 
 

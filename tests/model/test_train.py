@@ -11,7 +11,6 @@ import pytest
 
 from dataset.reader import DatasetReader
 from dataset.snapshots import resolve
-from model.backbone import export_onnx
 from model.buckets import Thresholds, buckets
 from model.classifier import PROBABILITIES, classes_of
 from model.drift import REFERENCE_FILE, from_json, window_psi
@@ -117,12 +116,13 @@ def test_the_same_snapshot_and_seed_give_the_same_metrics_and_model_file(trained
     assert written["model"]["sha256"] == trained.sha256
 
 
-def test_spark_computes_the_features_a_plain_loop_over_the_reader_computes(trained, dataset):
+def test_spark_computes_the_features_a_plain_loop_over_the_reader_computes(trained, dataset,
+                                                                          backbone_onnx):
     _, store = dataset
     reader = DatasetReader(store, resolve(store, SNAPSHOT))
     test_rows = reader.manifest(split="test")
     tensors = [tensor for tensor, _, _ in reader.samples(test_rows)]
-    expected = np.stack(list(run_batched(inference_session(export_onnx()), tensors)))
+    expected = np.stack(list(run_batched(inference_session(backbone_onnx), tensors)))
     mine = (trained.samples["split"] == "test").to_numpy()
     np.testing.assert_allclose(trained.features[mine], expected, atol=1e-5)
 

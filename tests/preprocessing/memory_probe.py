@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kit.photos import encode, photo_like
+from photo.upload import Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS
-from preprocessing.upload import Upload, process_upload
 from settings import PROJECT_ROOT
 
 

@@ -10,12 +10,12 @@ import json
 
 import pytest
 
-from adapters.kafka_messages import encode_headers
 from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.layout import rejected_key
 from kit.field_messages import Message, documents, photo_messages, produce
 from kit.photos import flood_file, jpeg_declaring, photo_like
+from photo.messages import encode_headers
 from streaming.job import start_stream
 
 

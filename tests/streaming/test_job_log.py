@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from adapters.kafka_messages import encode_headers
 from kit.field_messages import Message, produce
 from kit.photos import encode, photo_like
+from photo.messages import encode_headers
 from tests.streaming.job_runs import kill, start_job, wait_for
 
 # The one line the java launcher itself prints, before any logging starts.

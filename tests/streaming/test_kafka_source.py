@@ -17,9 +17,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from adapters.kafka_messages import UNREADABLE_HEADER
 from kit.field_messages import Message, produce
 from kit.hostile_messages import unparsable
+from photo.messages import UNREADABLE_HEADER
 from streaming.kafka_source import KafkaStreamReader, SourceOptions, rate_limited
 
 CONNECTOR_SCHEMA = StructType(

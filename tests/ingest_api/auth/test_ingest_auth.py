@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.kafka_messages import upload_from_message
 from infra.processes import free_port
 from ingest_api import create_app
 from ingest_api.auth.store import TokenStore
 from kit.uploads import jpeg
+from photo.messages import upload_from_message
 from tests.ingest_api.apps import TEST_DEVICE, device_token, running_app
 
 IMAGE_ID = "ab" * 32

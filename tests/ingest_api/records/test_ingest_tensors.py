@@ -19,7 +19,7 @@ from dataset.layout import shard_key
 from dataset.writer import write_group
 from infra.schemas import ensure_bucket, remove_bucket
 from kit.photos import encode, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from tests.ingest_api.apps import running_app
 
 GROUP, NAME = "stream", "tensors-p0-o000000000001"

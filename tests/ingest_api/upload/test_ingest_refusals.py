@@ -9,7 +9,7 @@ import pytest
 
 from ingest_api.ops.errors import too_large_message
 from kit.uploads import gif, jpeg, png_bomb, truncated_jpeg
-from preprocessing.client_facts import capture_times_of
+from photo.rules import capture_times_of
 from tests.ingest_api.apps import running_app
 
 TWENTY_FIVE_MB = 25 * 1024 * 1024

@@ -1,14 +1,18 @@
-"""One upload through the core: what its sender told us, then processed or rejected.
+"""One photo in flight: its bytes with what its sender told (Upload), and how it came out of
+the core (Outcome): processed, or rejected with a reason of photo/reasons.py.
 
-The stream, the batch job and the API's tools all call process_upload: a photo the core refuses,
-or that breaks it, becomes a rejected outcome with its reason (the dead-letter record), never an
-exception that stops a job.
+The API builds an Upload from its form (ingest_api/upload/form.py), the stream from a Kafka
+message (photo/messages.py), the batch job from a file. The stream, the batch job and the API's
+tools all call process_upload: a photo the core refuses, or that breaks it, becomes a rejected
+outcome with its reason (the dead-letter record), never an exception that stops a job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from photo.facts import FACT_NAMES
+from photo.reasons import INVALID_MESSAGE, PROCESSING_ERROR, STORAGE_REFUSED
 from preprocessing.errors import ImageRejected
 from preprocessing.formats import FORMATS
 from preprocessing.pipeline import (
@@ -21,16 +25,20 @@ from preprocessing.pipeline import (
 
 @dataclass(frozen=True)
 class Upload:
-    """A photo to process, with what its sender told us about it."""
+    """A photo, with what its sender told about it: an attribute per fact of photo/facts.py."""
 
     data: bytes
-    source: str
+    source: str | None = None  # a batch file or a Kafka position; None until it is on Kafka
     label: str | None = None
     device_id: str | None = None
     client_lat: float | None = None
     client_lon: float | None = None
     client_captured_at: str | None = None
-    request_id: str | None = None  # the API request that brought it, for the logs
+    request_id: str | None = None
+
+    def facts(self) -> dict[str, object]:
+        """What its sender told, by fact name."""
+        return {name: getattr(self, name) for name in FACT_NAMES}
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ def process_upload(
     except ImageRejected as error:
         return Outcome(upload, image_id, reason=error.reason, error=str(error))
     except Exception as error:  # a bug or an exotic file must dead-letter, not stop the job
-        return Outcome(upload, image_id, reason="processing_error", error=repr(error))
+        return Outcome(upload, image_id, reason=PROCESSING_ERROR.code, error=repr(error))
     return Outcome(upload, image_id, processed=processed)
 
 
@@ -75,9 +83,9 @@ def invalid_message(data: bytes, source: str, error: str) -> Outcome:
     """
     upload = Upload(data=data, source=source)
     image_id = image_id_of(data or source.encode())
-    return Outcome(upload, image_id, reason="invalid_message", error=error)
+    return Outcome(upload, image_id, reason=INVALID_MESSAGE.code, error=error)
 
 
 def refused_by_storage(outcome: Outcome, error: str) -> Outcome:
     """An outcome whose original bytes the store refused to keep: a dead letter after all."""
-    return replace(outcome, processed=None, reason="storage_refused", error=error)
+    return replace(outcome, processed=None, reason=STORAGE_REFUSED.code, error=error)

@@ -1,8 +1,9 @@
-"""What a sender tells about a photo (crop label, position, capture time, device), and its rules.
+"""The rules of what a sender tells about a photo: each takes the text that was sent and gives
+back its value, or raises InvalidFact with a code and a sentence.
 
-One set of rules for both doors: the API checks its form fields with them, so a client hears
-about a bad field at once, and the stream checks the Kafka headers with them, so a message that
-bypassed the API cannot carry a value the stores would refuse.
+One set of rules for both doors (photo/facts.py applies them): the API checks its form fields
+with them, so a client hears about a bad field at once, and the stream checks the Kafka headers
+with them, so a message that bypassed the API cannot carry a value the stores would refuse.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ LABEL = re.compile(r"[a-z0-9_-]{1,64}")
 DEGREES = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{1,12})?")
 MAX_DEVICE_ID_CHARS = 128
 MAX_CAPTURED_AT_CHARS = 64
-MAX_FILENAME_CHARS = 255
 # The API's request ids (ingest_api/ops/request_ids.py), carried to the stream's log lines.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
@@ -44,16 +44,22 @@ def label(text: str) -> str:
     return text
 
 
-def location(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
-    """Both coordinates or neither, each plain decimal degrees within range."""
-    if lat is None and lon is None:
-        return None, None
-    if lat is None or lon is None:
+def located(lat: str | None, lon: str | None) -> None:
+    """A position is both coordinates or neither."""
+    if (lat is None) != (lon is None):
         raise InvalidFact("invalid_location", "send lat and lon together, or neither")
-    return _degrees("lat", lat, 90), _degrees("lon", lon, 180)
+
+
+def latitude(text: str) -> float:
+    return _degrees("lat", text, 90)
+
+
+def longitude(text: str) -> float:
+    return _degrees("lon", text, 180)
 
 
 def _degrees(name: str, text: str, bound: int) -> float:
+    """Plain decimal degrees within ±bound."""
     if not DEGREES.fullmatch(text) or not -bound <= float(text) <= bound:
         raise InvalidFact(
             "invalid_location",
@@ -111,11 +117,3 @@ def request_id(text: str) -> str:
         )
     return text
 
-
-def filename(text: str | None) -> str | None:
-    """The sender's file name, for people reading logs: printable, without a path, bounded."""
-    if not text:
-        return None
-    name = text.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())[:MAX_FILENAME_CHARS]
-    return name or None

@@ -1,20 +1,18 @@
 """The Kafka message of one upload: key = image id, value = the original bytes, headers = facts.
 
 The API encodes and the streaming job decodes with these two functions, so the two sides
-cannot drift apart. The stream cannot trust that a message came through the API, so decoding
-checks every header with the API's own rules (dataset/rules.py).
+cannot drift apart. A header is a fact of photo/facts.py, under its name. The stream cannot
+trust that a message came through the API, so decoding checks every header with the rules the
+API checks its form with (photo/rules.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from preprocessing import client_facts as rules
-from preprocessing.upload import Upload
-
-# Header names, in the order the API writes them.
-HEADER_FIELDS = ("label", "device_id", "client_lat", "client_lon", "client_captured_at", "filename",
-                 "request_id")
+from photo.facts import FACT_NAMES, fact_texts, read_facts
+from photo.rules import InvalidFact
+from photo.upload import Upload
 
 # The API's headers take a few hundred bytes; more is not a message of ours.
 MAX_HEADER_BYTES = 16 * 1024
@@ -28,13 +26,9 @@ class InvalidMessage(ValueError):
     """A message the API would never have written: its photo becomes a dead letter."""
 
 
-def encode_headers(facts: dict) -> list[tuple[str, bytes]]:
-    """Kafka headers for the non-empty fields of `facts` (keys from HEADER_FIELDS)."""
-    return [
-        (name, str(facts[name]).encode())
-        for name in HEADER_FIELDS
-        if facts.get(name) is not None
-    ]
+def encode_headers(facts: Mapping[str, object]) -> list[tuple[str, bytes]]:
+    """The Kafka headers of an upload's facts (Upload.facts()): one per fact that was told."""
+    return [(name, text.encode()) for name, text in fact_texts(facts).items()]
 
 
 def upload_from_message(
@@ -44,21 +38,9 @@ def upload_from_message(
     headers = list(headers or ())
     if headers and headers[0][0] == UNREADABLE_HEADER:
         raise InvalidMessage(f"the Kafka record could not be read: {headers[0][1].decode()}")
-    facts = _known_headers(headers)
     try:
-        lat, lon = rules.location(facts.get("client_lat"), facts.get("client_lon"))
-        captured_at = facts.get("client_captured_at")
-        return Upload(
-            data=value,
-            source=source,
-            label=rules.optional(rules.label, facts.get("label")),
-            device_id=rules.optional(rules.device_id, facts.get("device_id")),
-            client_lat=lat,
-            client_lon=lon,
-            client_captured_at=rules.optional(rules.captured_at, captured_at),
-            request_id=rules.optional(rules.request_id, facts.get("request_id")),
-        )
-    except rules.InvalidFact as error:
+        return Upload(data=value, source=source, **read_facts(_known_headers(headers)))
+    except InvalidFact as error:
         raise InvalidMessage(f"header {error.code.removeprefix('invalid_')}: {error}") from None
 
 
@@ -74,7 +56,7 @@ def _known_headers(headers: list[tuple[str, bytes | None]]) -> dict[str, str]:
         raise InvalidMessage(f"the headers take {size:,} bytes, over {MAX_HEADER_BYTES:,}")
     facts: dict[str, str] = {}
     for name, raw in headers:
-        if name not in HEADER_FIELDS:
+        if name not in FACT_NAMES:
             continue
         if name in facts:
             raise InvalidMessage(f"header {name} appears more than once")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from preprocessing.client_facts import InvalidFact, capture_times_of, captured_at
+from photo.rules import InvalidFact, capture_times_of, captured_at
 
 
 def test_a_time_with_an_offset_keeps_it_so_the_local_time_is_not_lost():

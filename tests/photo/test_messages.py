@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.kafka_messages import (
+from photo.messages import (
     MAX_HEADER_BYTES,
     InvalidMessage,
     encode_headers,
     unreadable_record_headers,
     upload_from_message,
 )
+from photo.upload import invalid_message
 from preprocessing import image_id_of
-from preprocessing.upload import invalid_message
 
 FACTS = {"label": "maize", "device_id": "phone-1", "client_lat": "-1.286", "client_lon": "36.817",
-         "client_captured_at": "2026-11-20T08:00:00Z", "filename": "IMG_1.jpg",
-         "request_id": "0f3c9a7e2b5d4c1a"}
+         "client_captured_at": "2026-11-20T08:00:00Z", "request_id": "0f3c9a7e2b5d4c1a"}
 
 
 def decode(headers):
