@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from deltalake import DeltaTable
 from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
 from adapters.elasticsearch_client import make_elasticsearch_client, unreachable_sentence
 from adapters.image_index import IndexingFailed
@@ -36,7 +36,8 @@ BATCH_ROWS = 500  # rows per bulk request: helpers.bulk's own chunk size
 
 
 class ReindexRefused(Exception):
-    """Elasticsearch does not answer, or failed on the way; one sentence for people."""
+    """Elasticsearch does not answer, holds an index of another mapping, or failed on the
+    way; one sentence for people."""
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,31 @@ class ReindexReport:
 def run_reindex(store: ObjectStore, settings: Settings) -> ReindexReport:
     """The command: the index of `settings` made with its mapping unless it exists, then
     rebuilt from the store's dataset; ReindexRefused says in a sentence what went wrong."""
-    search = make_elasticsearch_client(settings.elasticsearch_url, settings.elasticsearch_auth)
+    url, index = settings.elasticsearch_url, settings.elasticsearch_index
+    search = make_elasticsearch_client(url, settings.elasticsearch_auth)
     if not search.ping():
-        raise ReindexRefused(unreachable_sentence(settings.elasticsearch_url))
+        raise ReindexRefused(unreachable_sentence(url))
     try:
-        ensure_index(search, settings.elasticsearch_index)
-        return reindex(store, search, settings.elasticsearch_index)
+        prepare_index(search, url, index)
+        return reindex(store, search, index)
     except (TransportError, ApiError, IndexingFailed) as error:
         raise ReindexRefused(f"Elasticsearch failed while indexing ({first_line(error)}); "
                              "run reindex again once it answers: it overwrites what it "
                              "wrote") from error
+
+
+def prepare_index(search: Elasticsearch, url: str, index: str) -> None:
+    """The image template installed and the index made, unless it exists with a mapping the
+    image record's cannot replace: one Elasticsearch made up for the documents of a stream
+    that wrote on before the template was back."""
+    try:
+        ensure_index(search, index)
+    except BadRequestError as error:
+        raise ReindexRefused(
+            f"the index {index} has a mapping of its own, not the image record's "
+            f"({first_line(error)}): delete it (curl -X DELETE {url}/{index}) and run reindex "
+            "again; the template is in place now, so the index comes back with its mapping"
+        ) from error
 
 
 def reindex(store: ObjectStore, search: Elasticsearch, index: str,

@@ -48,11 +48,12 @@ UPLOADS = (
 )
 
 
-def stream_photos(store, search, index, uploads=UPLOADS, *, indexed: bool = True) -> list[str]:
-    """The uploads written, committed and indexed as the stream's sink does, the first one
-    predicted by a model; their image ids."""
+def stream_photos(store, search, index, uploads=UPLOADS, *, indexed: bool = True,
+                  group: str = "t-p0-o0") -> list[str]:
+    """The uploads written as one group, committed and indexed as the stream's sink does, the
+    first one predicted by a model; their image ids."""
     outcomes = [process_upload(upload, n_variants=1, max_pixels=10**8) for upload in uploads]
-    rows = write_group(store, "stream", "t-p0-o0", outcomes)
+    rows = write_group(store, "stream", group, outcomes)
     rows[0].update(PREDICTION)
     rows = ManifestWriter.of(store, FRACTIONS).commit(rows)
     if indexed:
@@ -139,6 +140,33 @@ def test_a_correction_the_manifest_missed_still_labels_the_document(index, tmp_p
 
     assert get_image(search, name, ids[2])["label"] == "sorghum"
     assert Manifest.of(store).rows()["label"].to_pylist().count("sorghum") == 0
+
+
+def test_an_index_made_up_without_its_mapping_is_said_then_rebuilt_once_deleted(
+    es_stack, index, tmp_path, capsys
+):
+    search, name = index
+    store = LocalStore(tmp_path / "dataset")
+    ids = stream_photos(store, search, name)
+    remove_index(search, name)
+    # The stream wrote on: Elasticsearch made an index up for its documents, without the mapping.
+    ids += stream_photos(store, search, name, (photo(9, client_lat=1.0, client_lon=2.0),),
+                         group="t-p0-o9")
+
+    with pytest.raises(SystemExit) as exit:
+        main(["reindex", store.url("")])
+
+    said = capsys.readouterr().err
+    assert exit.value.code == 1 and said.count("\n") == 1
+    assert said.startswith(f"reindex: the index {name} has a mapping of its own, not the image "
+                           "record's (")
+    assert f"delete it (curl -X DELETE {es_stack.elasticsearch_url}/{name})" in said
+
+    search.indices.delete(index=name)
+    assert main(["reindex", store.url("")]) == 0
+    assert len(documents(search, name, ids)) == 5
+    mapping = search.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+    assert mapping["location"]["type"] == "geo_point"
 
 
 def test_a_document_elasticsearch_refuses_becomes_a_dead_letter(es_stack, tmp_path):
