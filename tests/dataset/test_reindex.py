@@ -79,8 +79,10 @@ def documents(search, index: str, ids: list[str]) -> dict[str, dict]:
 @pytest.fixture
 def index(es_stack, monkeypatch):
     """(client, name) of an index of the test's own, made as the stack makes it, which
-    `python -m dataset` (Settings from the environment) is pointed at; removed afterwards."""
-    name = f"{es_stack.elasticsearch_index}-reindex-{uuid.uuid4().hex[:8]}"
+    `python -m dataset` (Settings from the environment) is pointed at; removed afterwards.
+    Its name is outside the pattern of the stack's template (`field-images-*`): removed, it
+    leaves no template behind, as when Elasticsearch lost its data."""
+    name = f"reindex-test-{uuid.uuid4().hex[:8]}"
     for variable, value in replace(es_stack, elasticsearch_index=name).to_env().items():
         monkeypatch.setenv(variable, value)
     search = make_elasticsearch_client(es_stack.elasticsearch_url, es_stack.elasticsearch_auth)
