@@ -102,9 +102,13 @@ def reindex(store: ObjectStore, search: Elasticsearch, index: str,
 
 def record_batches(table: DeltaTable, batch_rows: int) -> Iterator[list[dict]]:
     """The table's rows, at most batch_rows at a time, each with every field of the image
-    record (null where a manifest from before that field has no column)."""
+    record (null where a manifest from before that field has no column).
+
+    One file read at a time: with threads, pyarrow read the files ahead of the indexing (+350 MB
+    at 60,000 rows of 4 KB thumbnails); without, the run's peak stayed +70 MB from 2,000 to
+    60,000 rows."""
     scanner = table.to_pyarrow_dataset().scanner(batch_size=batch_rows, batch_readahead=1,
-                                                 fragment_readahead=1)
+                                                 fragment_readahead=1, use_threads=False)
     for batch in scanner.to_batches():
         if batch.num_rows:
             yield [{**dict.fromkeys(FIELD_NAMES), **row} for row in batch.to_pylist()]
