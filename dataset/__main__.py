@@ -4,8 +4,10 @@
     python -m dataset snapshot ROOT NAME
     python -m dataset snapshots ROOT
     python -m dataset dead-letters ROOT    the rejected photos and why, newest first
+    python -m dataset reindex ROOT         rebuild the search index from the manifest
 
-A root that holds no dataset, or whose S3 does not answer, is said in one sentence (exit 1).
+A root that holds no dataset, or whose S3 does not answer, is said in one sentence (exit 1); so
+is an Elasticsearch that does not answer (reindex).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataset.compaction import TARGET_BYTES, compact_shards, compact_table
 from dataset.dead_letters import dead_letters
 from dataset.manifest import Manifest
 from dataset.reader_checks import DatasetError, check_dataset
+from dataset.reindex import ReindexRefused, run_reindex
 from dataset.snapshots import SnapshotError, pin, snapshots
 from settings import Settings
 
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("root")
     letters = commands.add_parser("dead-letters", help="the rejected photos and why, newest first")
     letters.add_argument("root")
+    rebuilding = commands.add_parser("reindex", help="rebuild the search index from the manifest")
+    rebuilding.add_argument("root")
     args = parser.parse_args(argv)
     store = open_store(args.root, settings.s3)
     try:
@@ -83,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         for snapshot in found:
             print(f"{snapshot.name}\tversion {snapshot.version}\t{snapshot.rows} rows\t"
                   f"{snapshot.created_at}")
+    elif args.command == "reindex":
+        try:
+            print(run_reindex(store, settings).line())
+        except ReindexRefused as error:
+            parser.exit(1, f"reindex: {error}\n")
     else:
         rejected = dead_letters(store)
         print(f"{len(rejected)} rejected photo(s) in {args.root}"

@@ -105,6 +105,11 @@ class CorrectionLog(DatasetTable):
         self._version = table.version()
         return self._latest
 
+    def relabelled(self, rows: list[dict]) -> list[dict]:
+        """The rows, each photo's with its newest corrected label where someone corrected it."""
+        corrected = self.latest_labels()
+        return [{**row, "label": corrected.get(row["image_id"], row["label"])} for row in rows]
+
     def reviewed(self) -> dict[str, set[str]]:
         """model version -> the photos whose prediction by it a person corrected or confirmed;
         read again only when the table changed."""

@@ -35,9 +35,7 @@ class ManifestWriter:
         replayed micro-batch: the rows are placed as the first time, and nothing is written)."""
         rows = list({row["image_id"]: row for row in rows}.values())  # one row per image
         if self.corrections is not None:
-            corrected = self.corrections.latest_labels()
-            rows = [{**row, "label": corrected.get(row["image_id"], row["label"])}
-                    for row in rows]
+            rows = self.corrections.relabelled(rows)
         self.catalog.refresh()
         known = {row["image_id"] for row in rows if row["image_id"] in self.catalog}
         placed = self.catalog.place(rows, self.fractions)

@@ -160,7 +160,7 @@ def test_the_dead_letters_of_a_local_dataset_need_no_server(batch_run, nothing_r
 
 
 @pytest.mark.parametrize("command", [["snapshots"], ["snapshot", "v1"], ["compact"],
-                                     ["dead-letters"]])
+                                     ["dead-letters"], ["reindex"]])
 def test_dataset_commands_on_s3_say_that_s3_does_not_answer(command, nothing_running):
     name, *rest = command
     done = python("dataset", name, "s3://field-images/dataset", *rest, env=nothing_running)
@@ -168,9 +168,16 @@ def test_dataset_commands_on_s3_say_that_s3_does_not_answer(command, nothing_run
 
 
 def test_a_folder_without_a_dataset_is_said_to_hold_none(nothing_running, tmp_path):
-    for command in (["snapshots"], ["compact"], ["dead-letters"]):
+    for command in (["snapshots"], ["compact"], ["dead-letters"], ["reindex"]):
         done = python("dataset", *command, str(tmp_path), env=nothing_running)
         one_sentence(done, f"no dataset at {tmp_path}")
+
+
+def test_reindexing_a_local_dataset_says_that_elasticsearch_does_not_answer(batch_run,
+                                                                           nothing_running):
+    _, dataset = batch_run
+    done = python("dataset", "reindex", str(dataset), env=nothing_running)
+    one_sentence(done, "reindex: Elasticsearch does not answer at http://127.0.0.1:")
 
 
 def test_the_map_of_a_dataset_is_written_beside_it(batch_run, nothing_running):
