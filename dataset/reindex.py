@@ -28,8 +28,8 @@ from dataset.image_record import FIELD_NAMES
 from dataset.label_corrections import CorrectionLog
 from dataset.manifest import Manifest
 from dataset.reader_checks import first_line, where
-from dataset.records import INDEX_REFUSED
 from infra.schemas import ensure_index
+from photo.reasons import INDEX_REFUSED
 from settings import Settings
 
 BATCH_ROWS = 500  # rows per bulk request: helpers.bulk's own chunk size
@@ -95,7 +95,7 @@ def reindex(store: ObjectStore, search: Elasticsearch, index: str,
     for rows in record_batches(table, batch_rows):
         written = index_or_dead_letter(search, index, store, corrections.relabelled(rows),
                                        processed_at)
-        refused = sum(row["reason"] == INDEX_REFUSED for row in written)
+        refused = sum(row["reason"] == INDEX_REFUSED.code for row in written)
         indexed, letters = indexed + len(written) - refused, letters + refused
     return ReindexReport(where(store), table.version(), index, indexed, letters)
 

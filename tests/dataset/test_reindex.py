@@ -28,7 +28,7 @@ from infra.processes import free_port
 from infra.schemas import ensure_index, remove_index
 from ingest_api.labels.corrections import LabelBook
 from kit.photos import encode, exif_bytes, photo_like
-from preprocessing.upload import Upload, process_upload
+from photo.upload import Upload, process_upload
 from tests.dataset.conftest import FRACTIONS, Stream
 
 PREDICTION = {"prediction": "maize", "prediction_confidence": 0.91, "prediction_margin": 0.62,
