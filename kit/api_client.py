@@ -84,12 +84,13 @@ class ApiClient:
                    **facts) -> Answer:
         """POST /post_image: the photo as the form's `file`, the sender's facts (label,
         latitude, ...) as its other fields."""
-        fields = form(photo, filename, content_type, facts)
-        return self.request("POST", "/post_image", fields=fields)
+        body, form_type = upload_form(photo, filename, content_type, **facts)
+        return self.request("POST", "/post_image", body=body, headers={"Content-Type": form_type})
 
     def classify(self, photo: bytes, filename: str = "photo.jpg") -> Answer:
         """POST /classify: the champion model's answer for the photo."""
-        return self.request("POST", "/classify", fields=form(photo, filename, None, {}))
+        body, form_type = upload_form(photo, filename)
+        return self.request("POST", "/classify", body=body, headers={"Content-Type": form_type})
 
     def image(self, image_id: str) -> Answer:
         """GET /images/<id>: the photo's record (404 until the pipeline has recorded it)."""
@@ -125,8 +126,10 @@ class ApiClient:
         return self.request("GET", "/metrics")
 
 
-def form(photo: bytes, filename: str, content_type: str | None, facts: dict) -> dict:
-    """A multipart form: the facts, then the file. Without a content type the file's part has
-    none, as a browser's of an unknown type."""
-    return {**{name: str(value) for name, value in facts.items()},
-            "file": (filename, photo, content_type)}
+def upload_form(photo: bytes, filename: str = "photo.jpg", content_type: str | None = None,
+                **facts) -> tuple[bytes, str]:
+    """The multipart body of an upload and its Content-Type: the facts, then the file. Without
+    a content type the file's part has none, as a browser's of an unknown type."""
+    fields = {**{name: str(value) for name, value in facts.items()},
+              "file": (filename, photo, content_type)}
+    return urllib3.encode_multipart_formdata(fields)
