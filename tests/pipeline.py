@@ -51,10 +51,6 @@ def api_url(settings: Settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
-def auth_header(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
-
-
 def api_client(settings: Settings, **options) -> ApiClient:
     """The public address, as the session's test device."""
     return ApiClient(api_url(settings), device_token(settings.api_token_store), **options)
