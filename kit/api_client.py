@@ -44,11 +44,12 @@ class Answer:
 @dataclass(frozen=True)
 class ApiClient:
     """The API at `base_url`, called as the device whose bearer `token` it holds, if any,
-    with `headers` on every request (a web view's Origin, say)."""
+    with `headers` on every request (a web view's Origin, say). `timeout`: seconds to connect
+    and again to wait for each read, or a urllib3.Timeout (`total=` for a deadline)."""
 
     base_url: str
     token: str | None = None
-    timeout: float = 30
+    timeout: float | urllib3.Timeout = 30
     connections: int = 0
     headers: Mapping[str, str] = field(default_factory=dict)
     _pool: urllib3.PoolManager | None = field(default=None, init=False, repr=False, compare=False)
@@ -60,7 +61,7 @@ class ApiClient:
                 maxsize=self.connections, block=True, retries=False))
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                timeout: float | None = None, **options) -> Answer:
+                timeout: float | urllib3.Timeout | None = None, **options) -> Answer:
         """Any request: `options` are urllib3's (`fields`, `body`, `json`); a query goes in
         `fields` of a GET. The client's token and headers go first, this request's after."""
         sent = {**self.authorization(), **self.headers, **(headers or {})}
