@@ -130,7 +130,7 @@ class ApiClient:
 def upload_form(photo: bytes, filename: str = "photo.jpg", content_type: str | None = None,
                 **facts) -> tuple[bytes, str]:
     """The multipart body of an upload and its Content-Type: the facts, then the file. Without
-    a content type the file's part has none, as a browser's of an unknown type."""
+    a content type the file's part carries none."""
     fields = {**{name: str(value) for name, value in facts.items()},
               "file": (filename, photo, content_type)}
     return urllib3.encode_multipart_formdata(fields)
