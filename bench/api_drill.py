@@ -31,7 +31,7 @@ import statistics
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from infra.processes import free_port
 from infra.schemas import remove_bucket
 from infra.stack import LocalStack
 from ingest_api.auth.store import TokenStore
+from kit.api_client import ApiClient, Unanswered
 from kit.stack import isolated_settings
 from settings import PROJECT_ROOT, Settings
 
@@ -59,26 +60,25 @@ class Answer:
     status: int  # 0: no answer within TIMEOUT_S
 
 
-def ask(
-    method: str, url: str, seed: int = 0, timeout: float = TIMEOUT_S, headers=None
-) -> Answer:
-    """One request on a new connection; a POST uploads PHOTO made distinct by `seed`.
+def ask_alive(api: ApiClient) -> Answer:
+    """GET /is_alive, without a token."""
+    return timed(replace(api, token=None, timeout=urllib3.Timeout(total=TIMEOUT_S)).is_alive)
 
-    Status 0: no answer within `timeout` (or the connection failed)."""
-    fields = {"file": ("p.jpg", PHOTO.read_bytes() + f"drill-{seed}".encode())}
+
+def ask_upload(api: ApiClient, seed: int = 0, timeout: float = TIMEOUT_S) -> Answer:
+    """POST /post_image of PHOTO made distinct by `seed`."""
+    photo = PHOTO.read_bytes() + f"drill-{seed}".encode()
+    within = replace(api, timeout=urllib3.Timeout(total=timeout))
+    return timed(lambda: within.post_image(photo, "p.jpg"))
+
+
+def timed(call) -> Answer:
+    """call(), one request on a connection of its own, never reused. Status 0: no answer
+    within its timeout (or the connection failed)."""
     start = time.monotonic()
     try:
-        with urllib3.PoolManager() as connections:  # a connection of its own, never reused
-            response = connections.request(
-                method,
-                url,
-                fields=fields if method == "POST" else None,
-                headers=headers,
-                timeout=urllib3.Timeout(total=timeout),
-                retries=False,
-            )
-        status = response.status
-    except urllib3.exceptions.HTTPError:
+        status = call().status
+    except Unanswered:
         status = 0
     return Answer(time.monotonic() - start, status)
 
@@ -111,7 +111,7 @@ def statuses(answers: list[Answer]) -> str:
     return ", ".join(f"{count}x {status or 'none'}" for status, count in sorted(counts.items()))
 
 
-def slow_client_rows(settings: Settings, auth: dict, requests: int, slow: int) -> None:
+def slow_client_rows(settings: Settings, token: str, requests: int, slow: int) -> None:
     print(f"\n## A normal client among slow ones ({requests} requests each; ms p50 / p95 / max)\n")
     print("| front | slow clients | GET /is_alive | POST /post_image |")
     print("| --- | --- | ---: | ---: |")
@@ -120,32 +120,29 @@ def slow_client_rows(settings: Settings, auth: dict, requests: int, slow: int) -
         "gunicorn alone": settings.api_internal_port,
     }
     for front, port in fronts.items():
-        base = f"http://{settings.api_host}:{port}"
+        api = ApiClient(f"http://{settings.api_host}:{port}", token)
         for kind in (None, *KINDS):
             count = slow if kind else 0
             with slow_clients(settings.api_host, port, count, kind or "headers"):
                 time.sleep(2)  # the slow clients have sent a few bytes each
-                alive = measure(lambda _, url=f"{base}/is_alive": ask("GET", url), requests)
-                posts = measure(
-                    lambda seed, url=f"{base}/post_image": ask("POST", url, seed, headers=auth),
-                    requests,
-                )
+                alive = measure(lambda _, api=api: ask_alive(api), requests)
+                posts = measure(lambda seed, api=api: ask_upload(api, seed), requests)
             label = f"{count} ({kind})" if kind else "0"
             print(f"| {front} | {label} | {summary(alive)} | {summary(posts)} |", flush=True)
             time.sleep(1)
 
 
-def poll(url: str, seconds: float) -> list[Answer]:
-    """GET `url` every POLL_EVERY_S for `seconds`."""
+def poll(api: ApiClient, seconds: float) -> list[Answer]:
+    """GET /is_alive every POLL_EVERY_S for `seconds`."""
     deadline = time.monotonic() + seconds
     answers = []
     while time.monotonic() < deadline:
-        answers.append(ask("GET", url))
+        answers.append(ask_alive(api))
         time.sleep(POLL_EVERY_S)
     return answers
 
 
-def hammer(url: str, auth: dict, threads: int, seconds: float) -> list[Answer]:
+def hammer(api: ApiClient, threads: int, seconds: float) -> list[Answer]:
     """Uploads from `threads` threads for `seconds`. Run it in a process of its own, so that
     its threads do not delay the measuring thread (Python's GIL)."""
     deadline = time.monotonic() + seconds
@@ -153,7 +150,7 @@ def hammer(url: str, auth: dict, threads: int, seconds: float) -> list[Answer]:
     def uploads(thread: int) -> list[Answer]:
         answers, n = [], 0
         while time.monotonic() < deadline:
-            answers.append(ask("POST", url, thread * 100_000 + n, timeout=30, headers=auth))
+            answers.append(ask_upload(api, thread * 100_000 + n, timeout=30))
             n += 1
         return answers
 
@@ -161,28 +158,27 @@ def hammer(url: str, auth: dict, threads: int, seconds: float) -> list[Answer]:
         return [answer for batch in pool.map(uploads, range(threads)) for answer in batch]
 
 
-def healthy_rows(settings: Settings, auth: dict, seconds: float) -> None:
+def healthy_rows(api: ApiClient, seconds: float) -> None:
     """Uploads from 8, 16 and 48 threads without pause, the broker answering."""
     print(f"\n## Concurrent uploads, the broker answering ({seconds:g} s each; ms p50 / p95 / "
           "max)\n")
     print("| threads | uploads | statuses | latency |")
     print("| ---: | ---: | --- | ---: |")
-    url = f"http://{settings.api_host}:{settings.api_port}/post_image"
     for threads in HEALTHY_THREADS:
         with ProcessPoolExecutor(1) as hammering:
-            uploads = hammering.submit(hammer, url, auth, threads, seconds).result()
+            uploads = hammering.submit(hammer, api, threads, seconds).result()
         print(f"| {threads} | {len(uploads)} | {statuses(uploads)} | {summary(uploads)} |",
               flush=True)
 
 
-def accepted_again(url: str, auth: dict, within_s: float) -> tuple[float | None, float | None]:
+def accepted_again(api: ApiClient, within_s: float) -> tuple[float | None, float | None]:
     """Seconds until the first 202, and until the first of STEADY 202s in a row; None: never."""
     start = time.monotonic()
     first = steady_from = None
     streak = 0
     while time.monotonic() - start < within_s:
         now = time.monotonic() - start
-        if ask("POST", url, seed=int(now * 1000), timeout=30, headers=auth).status == 202:
+        if ask_upload(api, seed=int(now * 1000), timeout=30).status == 202:
             first = now if first is None else first
             steady_from = now if streak == 0 else steady_from
             streak += 1
@@ -194,27 +190,27 @@ def accepted_again(url: str, auth: dict, within_s: float) -> tuple[float | None,
     return first, None
 
 
-def outage_rows(settings: Settings, auth: dict, outage: str, threads: int, seconds: float) -> None:
+def outage_rows(settings: Settings, api: ApiClient, outage: str, threads: int,
+                seconds: float) -> None:
     """Break the broker (`down` or `hung`), measure, restore it, measure the recovery."""
     stack = LocalStack(settings)
-    url = f"http://{settings.api_host}:{settings.api_port}"
-    first_ok, steady = accepted_again(f"{url}/post_image", auth, 60)
+    first_ok, steady = accepted_again(api, 60)
     assert steady is not None, "the API does not accept uploads before the drill"
     broker = stack.servers["kafka"].process.pid()
     if outage == "down":
         stack.down(["kafka"])
     else:
         os.kill(broker, signal.SIGSTOP)
-    first = ask("POST", f"{url}/post_image", seed=-2, timeout=30, headers=auth)
+    first = ask_upload(api, seed=-2, timeout=30)
     with ProcessPoolExecutor(1) as hammering:
-        hammered = hammering.submit(hammer, f"{url}/post_image", auth, threads, seconds)
-        alive_answers = poll(f"{url}/is_alive", seconds)
+        hammered = hammering.submit(hammer, api, threads, seconds)
+        alive_answers = poll(api, seconds)
         uploads = hammered.result()
     if outage == "down":
         stack.up(["kafka"])
     else:
         os.kill(broker, signal.SIGCONT)
-    first_ok, steady = accepted_again(f"{url}/post_image", auth, 60)
+    first_ok, steady = accepted_again(api, 60)
     name = {"down": "broker stopped", "hung": "broker frozen (SIGSTOP)"}[outage]
     back = "not within 60 s" if first_ok is None else f"{first_ok:.1f} s"
     back += "" if steady is None else f" ({STEADY} in a row from {steady:.1f} s)"
@@ -244,16 +240,17 @@ def main() -> int:
     try:
         started = stack.up(["nginx"])
         print(f"started {started} from {stack_dir}")
-        auth = {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue('drill')}"}
-        slow_client_rows(settings, auth, args.requests, args.slow)
-        healthy_rows(settings, auth, args.seconds)
+        token = TokenStore.from_settings(settings).issue("drill")
+        public = ApiClient(f"http://{settings.api_host}:{settings.api_port}", token)
+        slow_client_rows(settings, token, args.requests, args.slow)
+        healthy_rows(public, args.seconds)
         print(f"\n## Broker outages ({args.hammer} threads uploading for {args.seconds:g} s; "
               f"ms p50 / p95 / max)\n")
         print("| outage | first upload | uploads during it | GET /is_alive during it "
               "| back to 202 after the broker returns |")
         print("| --- | --- | --- | --- | --- |")
         for outage in ("down", "hung"):
-            outage_rows(settings, auth, outage, args.hammer, args.seconds)
+            outage_rows(settings, public, outage, args.hammer, args.seconds)
     finally:
         stack.down()
         remove_bucket(make_s3_client(settings.s3), settings.kafka_log_bucket)

@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import urllib3
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.elasticsearch_client import make_elasticsearch_client
@@ -47,6 +46,7 @@ from dataset.records import manifest_row
 from infra.processes import free_port
 from infra.schemas import ensure_index, remove_bucket, remove_index
 from infra.stack import LocalStack
+from kit.api_client import ApiClient
 from kit.stack import isolated_settings
 from photo.upload import Upload, process_upload
 from preprocessing import DEFAULT_MAX_PIXELS
@@ -72,8 +72,8 @@ MEANS = {
 
 def histogram_totals(settings: Settings, means: dict = MEANS) -> dict[str, tuple[float, float]]:
     """(sum, count) so far of each of `means`, from the API's own metrics (all workers)."""
-    url = f"http://{settings.api_host}:{settings.api_internal_port}/metrics"
-    text = urllib3.request("GET", url, timeout=10).data.decode()
+    internal = ApiClient(f"http://{settings.api_host}:{settings.api_internal_port}", timeout=10)
+    text = internal.metrics().text
     samples = [sample for family in text_string_to_metric_families(text)
                for sample in family.samples]
 

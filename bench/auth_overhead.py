@@ -35,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-import urllib3
 from PIL import Image
 
 from infra.processes import NotReady, free_port
@@ -44,6 +43,7 @@ from infra.server import wait_until
 from ingest_api.auth.limits import SqliteStorage
 from ingest_api.auth.store import TokenStore
 from ingest_api.server import GUNICORN_OPTIONS
+from kit.api_client import ApiClient
 from settings import PROJECT_ROOT, Settings
 
 MICRO_CALLS = 2000
@@ -62,9 +62,8 @@ def serve(settings: Settings) -> subprocess.Popen:
         env={**os.environ, **settings.to_env()},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    url = f"http://{settings.api_host}:{settings.api_internal_port}/readyz"
-    wait_until(lambda: urllib3.request("GET", url, retries=False).status == 200, 60, "the API",
-               None)
+    api = ApiClient(f"http://{settings.api_host}:{settings.api_internal_port}")
+    wait_until(lambda: api.readyz().status == 200, 60, "the API", None)
     return server
 
 
@@ -90,22 +89,21 @@ def row(name: str, rates: list[float], latencies: list[float], statuses: set) ->
 
 
 def measure(settings: Settings, token: str | None, requests: int, threads: int, tag: str):
-    base = f"http://{settings.api_host}:{settings.api_internal_port}"
-    http = urllib3.PoolManager(maxsize=threads, block=True, retries=False, timeout=30)
-    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    device = ApiClient(f"http://{settings.api_host}:{settings.api_internal_port}", token,
+                       connections=threads)
+    anonymous = replace(device, token=None)  # connections of its own, as many
     data = photo()
 
     def upload(n: int) -> int:
-        fields = {"file": ("p.jpg", data + f"{tag}-{n}".encode(), "image/jpeg")}
-        return http.request("POST", f"{base}/post_image", fields=fields, headers=auth).status
+        return device.post_image(data + f"{tag}-{n}".encode(), "p.jpg", "image/jpeg").status
 
     kinds = {
-        "is_alive": lambda n: http.request("GET", f"{base}/is_alive").status,
-        "lookup": lambda n: http.request("GET", f"{base}/images/not-an-id", headers=auth).status,
+        "is_alive": lambda n: anonymous.is_alive().status,
+        "lookup": lambda n: device.image("not-an-id").status,
         "upload": upload,
     }
     if token:
-        kinds["anonymous"] = lambda n: http.request("GET", f"{base}/images/not-an-id").status
+        kinds["anonymous"] = lambda n: anonymous.image("not-an-id").status
     for kind, send in kinds.items():
         timed(send, threads * 4, threads)  # warm: connections, producers, SQLite connections
         yield kind, *timed(send, requests, threads)

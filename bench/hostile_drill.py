@@ -20,9 +20,8 @@ import re
 import time
 from collections import Counter
 
-import urllib3
-
 from adapters.elasticsearch_client import make_elasticsearch_client
+from kit.api_client import ApiClient
 from kit.field_messages import produce
 from kit.hostile_messages import bad_messages, photo
 from kit.uploads import gif, jpeg, png_bomb, truncated_jpeg
@@ -35,7 +34,7 @@ INTERNALS = re.compile(
 
 
 def hostile_uploads() -> dict[str, dict]:
-    """name -> the urllib3.request keyword arguments of one bad upload."""
+    """name -> the ApiClient.request keyword arguments of one bad upload."""
     photo_file = ("p.jpg", jpeg(seed=991))
 
     def form(**fields):
@@ -64,13 +63,11 @@ def hostile_uploads() -> dict[str, dict]:
 
 def drill_api(url: str, token: str) -> bool:
     print(f"\n1. The API at {url}: hostile uploads")
-    auth = {"Authorization": f"Bearer {token}"}
+    api = ApiClient(url, token, timeout=60)
     sound = True
     for name, request in hostile_uploads().items():
-        headers = {**auth, **request.pop("headers", {})}
         began = time.perf_counter()
-        response = urllib3.request("POST", f"{url}/post_image", headers=headers, timeout=60,
-                                   retries=False, **request)
+        response = api.request("POST", "/post_image", **request)
         took = time.perf_counter() - began
         try:
             body = response.json()
@@ -81,7 +78,7 @@ def drill_api(url: str, token: str) -> bool:
         sound &= bool(ok)
         print(f"  {name:<28} {response.status} {body.get('error')!s:<22} {took * 1000:7.0f} ms"
               f"{'  LEAKS INTERNALS' if leaked else ''}{'' if ok else '  BROKEN'}")
-    alive = urllib3.request("GET", f"{url}/is_alive", timeout=5).status == 200
+    alive = ApiClient(url, timeout=5).is_alive().status == 200
     print(f"  /is_alive afterwards: {'200' if alive else 'NO ANSWER'}")
     return sound and alive
 

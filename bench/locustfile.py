@@ -22,12 +22,12 @@ import random
 import uuid
 from collections import deque
 
-import urllib3
 from locust import FastHttpUser, events, task
 
 from bench.field_photos import new_photo, warm
 from bench.stream_load import ACCEPTED, DUPLICATE, outcome
 from ingest_api.auth.store import TokenStore
+from kit.api_client import upload_form
 from settings import Settings
 
 STORE = TokenStore.from_settings(Settings.from_env())
@@ -90,9 +90,7 @@ class PhoneApp(Device):
     @task(3)
     def upload(self) -> None:
         photo = new_photo(self.rng)
-        body, content_type = urllib3.encode_multipart_formdata(
-            {"file": ("photo.jpg", photo.data, "image/jpeg"), "label": photo.crop}
-        )
+        body, content_type = upload_form(photo.data, "photo.jpg", "image/jpeg", label=photo.crop)
         with self.client.post(
             "/post_image", data=body, name=f"POST /post_image {photo.size}",
             headers={**self.auth, "Content-Type": content_type}, catch_response=True,
@@ -160,9 +158,7 @@ class Classifier(Device):
     @task
     def classify(self) -> None:
         photo = new_photo(self.rng)
-        body, content_type = urllib3.encode_multipart_formdata(
-            {"file": ("photo.jpg", photo.data, "image/jpeg")}
-        )
+        body, content_type = upload_form(photo.data, "photo.jpg", "image/jpeg")
         with self.client.post(
             "/classify", data=body, name=f"POST /classify {photo.size}",
             headers={**self.auth, "Content-Type": content_type}, catch_response=True,

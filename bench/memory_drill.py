@@ -35,12 +35,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pillow_heif
-import requests
 from PIL import Image
 
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.auth.store import TokenStore
+from kit.api_client import ApiClient, Unanswered
 from settings import PROJECT_ROOT, Settings
 
 pillow_heif.register_heif_opener()
@@ -117,8 +117,8 @@ def running_api(source: Path, settings: Settings):
         while True:
             if server.poll() is not None:
                 raise RuntimeError(f"the API exited; see {log}")
-            with contextlib.suppress(requests.RequestException):
-                alive = requests.get(f"{url}/is_alive", timeout=2).ok
+            with contextlib.suppress(Unanswered):
+                alive = ApiClient(url, timeout=2).is_alive().status == 200
                 if alive and len(worker_pids(server.pid)) == 2:
                     break
             if time.monotonic() > deadline:
@@ -202,16 +202,15 @@ class Answer:
     seconds: float
 
 
-def post(url: str, auth: dict, flood_file: FloodFile) -> Answer:
+def post(api: ApiClient, flood_file: FloodFile) -> Answer:
     started = time.monotonic()
     try:
-        response = requests.post(f"{url}/post_image", timeout=120, headers=auth,
-                                 files={"file": ("upload", flood_file.data)})
-    except requests.RequestException as failure:
-        return Answer(flood_file.name, None, type(failure).__name__, time.monotonic() - started)
+        response = api.post_image(flood_file.data, "upload")
+    except Unanswered as failure:
+        return Answer(flood_file.name, None, type(failure.__cause__).__name__,
+                      time.monotonic() - started)
     body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
-    return Answer(flood_file.name, response.status_code, body.get("error"),
-                  time.monotonic() - started)
+    return Answer(flood_file.name, response.status, body.get("error"), time.monotonic() - started)
 
 
 class PeakSampler:
@@ -237,23 +236,23 @@ class PeakSampler:
                 self.peaks[pid] = max(self.peaks[pid], memory_mb(pid)["VmRSS"])
 
 
-def run_flood(source: Path, settings: Settings, auth: dict, files: list[FloodFile],
+def run_flood(source: Path, settings: Settings, token: str, files: list[FloodFile],
               clients: int, rounds: int) -> dict:
     with running_api(source, settings) as (url, master):
+        api = ApiClient(url, token, timeout=120)
         for _ in range(4):  # each worker imports and builds its producer
-            requests.post(f"{url}/post_image", files={"file": ("warm.jpg", small_jpeg())},
-                          headers=auth, timeout=60)
+            replace(api, timeout=60).post_image(small_jpeg(), "warm.jpg")
         pids = worker_pids(master)
         before = {pid: memory_mb(pid) for pid in pids}
         jobs = [f for _ in range(rounds) for f in files for _ in range(clients)]
         started = time.monotonic()
         with PeakSampler(pids), ThreadPoolExecutor(clients) as pool:
-            answers = list(pool.map(lambda f: post(url, auth, f), jobs))
+            answers = list(pool.map(lambda f: post(api, f), jobs))
         wall = time.monotonic() - started
         just_after = {pid: memory_mb(pid) for pid in pids}
         time.sleep(SETTLE_S)
         settled = {pid: memory_mb(pid) for pid in pids}
-        alive = requests.get(f"{url}/is_alive", timeout=5).ok
+        alive = ApiClient(url, timeout=5).is_alive().status == 200
     return {"answers": answers, "wall": wall, "before": before, "just_after": just_after,
             "settled": settled, "alive": alive}
 
@@ -305,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                        api_token_store=str(state / "auth" / "tokens.sqlite3"),
                        upload_rate_limit="100000/minute")
     # A tree from before authentication ignores the header.
-    auth = {"Authorization": f"Bearer {TokenStore(settings.api_token_store).issue('drill')}"}
+    token = TokenStore(settings.api_token_store).issue("drill")
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     print(f"# Memory drill: {platform.node()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
@@ -321,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             trees.append((f"before ({git_short(revision)})", source_of(revision, scratch)))
         trees.append(("after (this tree)", PROJECT_ROOT))
         try:
-            floods = [(label, run_flood(tree, settings, auth, files, args.clients, args.rounds))
+            floods = [(label, run_flood(tree, settings, token, files, args.clients, args.rounds))
                       for label, tree in trees]
         finally:
             remove_topics(settings.kafka_bootstrap_servers, [settings.kafka_topic])

@@ -12,12 +12,13 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import urllib3
 
+from kit.api_client import ApiClient, Unanswered
 from preprocessing import image_id_of
 
 LABEL = "bench"
@@ -70,25 +71,25 @@ def distinct_payloads(photos: list[Path], count: int, tag: str) -> list[Payload]
 
 
 def post_all(
-    url: str, headers: dict, payloads: list[Payload], threads: int, rate: float | None
+    api: ApiClient, payloads: list[Payload], threads: int, rate: float | None
 ) -> list[Sent]:
-    """POST every payload from `threads` threads, upload n at start + n / rate (None: at once).
+    """POST every payload from `threads` threads, upload n at start + n / rate (None: at once),
+    on up to `threads` connections kept open.
 
     A POST that falls behind its slot goes out as soon as a thread is free; its real send time
     is what is recorded.
     """
-    http = urllib3.PoolManager(maxsize=threads, block=True, retries=False, timeout=POST_TIMEOUT)
+    pooled = replace(api, connections=threads, timeout=POST_TIMEOUT)
     start = time.monotonic() + 0.2
 
     def post(n: int, payload: Payload) -> Sent:
         if rate is not None:
             time.sleep(max(0.0, start + n / rate - time.monotonic()))
-        fields = {"label": LABEL, "file": (payload.name, payload.data, "image/jpeg")}
         sent_at, began = time.time(), time.perf_counter()
         try:
-            status = http.request("POST", f"{url}/post_image", fields=fields,
-                                  headers=headers).status
-        except urllib3.exceptions.HTTPError:
+            status = pooled.post_image(payload.data, payload.name, "image/jpeg",
+                                       label=LABEL).status
+        except Unanswered:
             status = 0
         return Sent(payload.image_id, sent_at, time.perf_counter() - began, status)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.corpus import CORPUS
 from bench.stream_load import ACCEPTED, DUPLICATE, LABEL, Payload, distinct_payloads, post_all
-from bench.stream_stack import BENCH_DEVICE, api_url, bench_stack, bench_token
+from bench.stream_stack import BENCH_DEVICE, bench_client, bench_stack
 from ingest_api.upload.publisher import KafkaPublisher
 from photo.messages import encode_headers
 from settings import Settings
@@ -40,11 +40,11 @@ def main() -> int:
         sys.exit(f"the benchmark needs the shared corpus at {CORPUS} (gps/)")
     with bench_stack(["nginx"]) as stack:
         settings = stack.settings
-        url, auth = api_url(settings), bench_token(settings)
-        post_all(url, auth, distinct_payloads(gps, THREADS, "warm"), THREADS, None)
+        api = bench_client(settings)
+        post_all(api, distinct_payloads(gps, THREADS, "warm"), THREADS, None)
         payloads = distinct_payloads(gps, args.uploads, "api")
         began = time.perf_counter()
-        sent = post_all(url, auth, payloads, THREADS, None)
+        sent = post_all(api, payloads, THREADS, None)
         api_s = time.perf_counter() - began
         accepted = sum(s.outcome == ACCEPTED for s in sent)
         duplicate = sum(s.outcome == DUPLICATE for s in sent)  # answered, nothing sent

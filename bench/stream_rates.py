@@ -31,7 +31,7 @@ from bench.stream_load import (
     processed_times,
 )
 from bench.stream_metrics import StreamCounts, read_counts
-from bench.stream_stack import api_url, bench_stack, bench_token
+from bench.stream_stack import bench_client, bench_stack
 
 THREADS = 32
 STALL_S = 60.0  # give up on a rate when the job counted nothing new for this long
@@ -70,7 +70,7 @@ def run_rate(settings, meter, job, photos, rate: float, seconds: float) -> dict:
     payloads = distinct_payloads(photos, max(1, round(rate * seconds)), f"{rate:g}")
     counts, cpu = read_counts(settings), meter.snapshot()
     print(f"  {rate:g}/s: posting {len(payloads)} ...", flush=True)
-    sent = post_all(api_url(settings), bench_token(settings), payloads, THREADS, rate)
+    sent = post_all(bench_client(settings), payloads, THREADS, rate)
     accepted = [s for s in sent if s.outcome == ACCEPTED]
     done = wait_counted(settings, counts, len(accepted), job_alive=lambda: job.pid() is not None)
     cores, busy = CpuMeter.cores(cpu, meter.snapshot())

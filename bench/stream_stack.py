@@ -22,6 +22,7 @@ from pathlib import Path
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
 from ingest_api.auth.store import TokenStore
+from kit.api_client import ApiClient
 from kit.stack import isolated_settings
 from settings import Settings
 
@@ -71,13 +72,10 @@ def bench_stack(services: list[str], *, keep_logs: bool = False) -> Iterator[Loc
             shutil.rmtree(stack_dir, ignore_errors=True)
 
 
-def bench_token(settings: Settings) -> dict[str, str]:
-    """The Authorization header of a fresh token for the benchmark's device."""
-    return {"Authorization": f"Bearer {TokenStore.from_settings(settings).issue(BENCH_DEVICE)}"}
-
-
-def api_url(settings: Settings) -> str:
-    return f"http://{settings.api_host}:{settings.api_port}"
+def bench_client(settings: Settings) -> ApiClient:
+    """The public address, with a fresh token for the benchmark's device."""
+    token = TokenStore.from_settings(settings).issue(BENCH_DEVICE)
+    return ApiClient(f"http://{settings.api_host}:{settings.api_port}", token)
 
 
 def remove_run_data(settings: Settings) -> None:

@@ -8,5 +8,6 @@ tests/. It is a development tool; the services never import it.
 - spare_stack.py: S3, a broker, Elasticsearch and the stream of their own, on free ports;
 - photos.py: synthetic image files built from numpy arrays; real_photos.py: the corpus and
   img/, and copies of them; uploads.py: upload bodies and image ids;
-- field_messages.py, hostile_messages.py: Kafka messages as the API writes them, and hostile ones.
+- field_messages.py, hostile_messages.py: Kafka messages as the API writes them, and hostile ones;
+- api_client.py: the one HTTP client of the API (an operation per route, `request` for the rest).
 """

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from infra.processes import free_port
 from infra.stack import LocalStack
+from kit.api_client import ApiClient
 from settings import Settings
 from tests.ingest_api.apps import device_token
 
@@ -50,5 +51,6 @@ def api_url(settings: Settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
-def auth_header(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
+def api_client(settings: Settings, **options) -> ApiClient:
+    """The public address, as the session's test device."""
+    return ApiClient(api_url(settings), device_token(settings.api_token_store), **options)

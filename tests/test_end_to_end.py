@@ -14,16 +14,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import urllib3
 
 from adapters.elasticsearch_client import make_elasticsearch_client
 from adapters.object_store import open_store
 from dataset import DatasetReader
 from dataset.manifest import Manifest
 from infra.stack import LocalStack
+from kit.api_client import Answer
 from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from settings import PROJECT_ROOT
-from tests.pipeline import api_url, auth_header, running_pipeline
+from tests.pipeline import api_client, running_pipeline
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 PROCESSING_TIMEOUT_S = 300
@@ -37,11 +37,8 @@ def pipeline(kafka_stack, es_stack, tmp_path_factory):
         yield settings
 
 
-def post(settings, name: str, data: bytes, **fields) -> urllib3.BaseHTTPResponse:
-    return urllib3.request(
-        "POST", f"{api_url(settings)}/post_image", fields={**fields, "file": (name, data)},
-        headers=auth_header(settings), timeout=30,
-    )
+def post(settings, name: str, data: bytes, **fields) -> Answer:
+    return api_client(settings).post_image(data, name, **fields)
 
 
 def wait_for_records(settings, image_ids) -> dict[str, dict]:
@@ -50,10 +47,7 @@ def wait_for_records(settings, image_ids) -> dict[str, dict]:
     deadline = time.monotonic() + PROCESSING_TIMEOUT_S
     while set(image_ids) - set(records) and time.monotonic() < deadline:
         for image_id in set(image_ids) - set(records):
-            response = urllib3.request(
-                "GET", f"{api_url(settings)}/images/{image_id}", headers=auth_header(settings),
-                timeout=10,
-            )
+            response = api_client(settings, timeout=10).image(image_id)
             if response.status == 200:
                 records[image_id] = response.json()
         time.sleep(1)
@@ -178,5 +172,5 @@ def test_a_killed_api_comes_back_by_itself(pipeline):
     while api_server.process.pid() in (None, killed) or not api_server.answering():
         assert time.monotonic() < deadline, "the API was not started again"
         time.sleep(0.5)
-    response = urllib3.request("GET", f"{api_url(pipeline)}/is_alive", timeout=10)
+    response = api_client(pipeline, timeout=10).is_alive()
     assert response.status == 200

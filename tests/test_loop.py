@@ -22,7 +22,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import requests
 
 import dataset.__main__ as dataset_cli
 import model.__main__ as model_cli
@@ -30,11 +29,12 @@ from dataset import DatasetReader
 from infra.processes import free_port
 from infra.schemas import remove_schemas
 from infra.stack import LocalStack
+from kit.api_client import Answer
 from kit.drawings import generator
 from settings import Settings
 from tests.model.conftest import use_settings
 from tests.model.field_photos import IMG
-from tests.pipeline import api_url, auth_header, running_pipeline
+from tests.pipeline import api_client, running_pipeline
 
 # Photos that arrive after the first model, drawn with another seed than img/'s: three per crop.
 LATER_SEED, LATER_PER_CROP = 17, 3
@@ -65,17 +65,14 @@ def draw(folder: Path, seed: int, crop_index: int, number: int) -> Path:
 
 def post(settings: Settings, photo: Path, label: str) -> str:
     """POST /post_image as a phone sends it; the image id."""
-    response = requests.post(f"{api_url(settings)}/post_image", headers=auth_header(settings),
-                             files={"file": (photo.name, photo.read_bytes())},
-                             data={"label": label}, timeout=30)
-    assert response.status_code == 202, response.text
+    response = api_client(settings).post_image(photo.read_bytes(), photo.name, label=label)
+    assert response.status == 202, response.text
     return response.json()["image_id"]
 
 
 def get(settings: Settings, path: str) -> dict:
-    response = requests.get(f"{api_url(settings)}{path}", headers=auth_header(settings),
-                            timeout=30)
-    assert response.status_code == 200, response.text
+    response = api_client(settings).request("GET", path)
+    assert response.status == 200, response.text
     return response.json()
 
 
@@ -86,9 +83,8 @@ def wait_for_records(settings: Settings, image_ids) -> dict[str, dict]:
     while set(image_ids) - set(records):
         assert time.monotonic() < deadline, f"not processed: {set(image_ids) - set(records)}"
         for image_id in set(image_ids) - set(records):
-            response = requests.get(f"{api_url(settings)}/images/{image_id}",
-                                    headers=auth_header(settings), timeout=30)
-            if response.status_code == 200:
+            response = api_client(settings).image(image_id)
+            if response.status == 200:
                 records[image_id] = response.json()
         time.sleep(1)
     assert {record["status"] for record in records.values()} == {"processed"}
@@ -105,9 +101,8 @@ def run(cli, settings: Settings, *argv: str) -> list[str]:
     return printed.getvalue().splitlines()
 
 
-def classify(settings: Settings, photo: Path) -> requests.Response:
-    return requests.post(f"{api_url(settings)}/classify", headers=auth_header(settings),
-                         files={"file": (photo.name, photo.read_bytes())}, timeout=30)
+def classify(settings: Settings, photo: Path) -> Answer:
+    return api_client(settings).classify(photo.read_bytes(), photo.name)
 
 
 @pytest.mark.timeout(1200)  # 3.5 to 5.5 min on 2 cores, 10.5 at load 12 to 16: two trainings
@@ -160,10 +155,10 @@ def test_corrections_in_the_review_queue_reach_the_stream_through_the_next_champ
     assert queue["waiting"] == len(truth)
     corrected, reviewed = set(), []
     while (item := queue["items"][0])["reason"] != "unreviewed":
-        response = requests.put(f"{api_url(pipeline)}{item['record']}/label",
-                                headers=auth_header(pipeline), timeout=30,
-                                json={"label": truth[item["image_id"]], "review": True})
-        assert response.status_code == 200, response.text
+        response = api_client(pipeline).request("PUT", f"{item['record']}/label",
+                                                json={"label": truth[item["image_id"]],
+                                                      "review": True})
+        assert response.status == 200, response.text
         judged = response.json()["history"][-1]
         assert (judged["new_label"], judged["prediction"], judged["model_version"]) == (
             truth[item["image_id"]], item["prediction"], v1)

@@ -20,12 +20,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import urllib3
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.chromium import launch
 from ingest_api.auth.store import TokenStore
+from kit.api_client import ApiClient, Unanswered
 from settings import PROJECT_ROOT, Settings
 
 OUT = Path(__file__).parent
@@ -153,8 +153,7 @@ class Photographer:
 
     def status_of(self, path: str) -> int:
         """The API's status for GET `path` with the token (without one, any path is a 401)."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return urllib3.request("GET", self.api + path, headers=headers, timeout=10).status
+        return ApiClient(self.api, self.token, timeout=10).request("GET", path).status
 
     def upload_page(self) -> None:
         """The upload page after SAMPLE_PHOTO went through it, on a desktop and at phone width."""
@@ -171,11 +170,13 @@ class Photographer:
         self.shoot("docs", DESKTOP, "/docs",
                    lambda page: page.wait_for_selector(".opblock", timeout=15_000))
 
-    def metrics(self, name: str, whose: str, url: str) -> None:
-        """The Prometheus text at `url`, rendered by metrics_page()."""
+    def metrics(self, name: str, whose: str, base_url: str) -> None:
+        """The Prometheus text of GET /metrics at `base_url` (the API's internal port, or the
+        streaming job's metrics server, which answers it alike), rendered by metrics_page()."""
+        url = base_url.rstrip("/") + "/metrics"
         try:
-            text = urllib3.request("GET", url, timeout=10, retries=False).data.decode()
-        except urllib3.exceptions.HTTPError as error:
+            text = ApiClient(base_url, timeout=10).metrics().text
+        except Unanswered as error:
             print(f"skipped {name}: {url} did not answer ({error})")
             return
         context = self.context(DESKTOP)
@@ -211,9 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         photographer.upload_page()
         photographer.map()
         photographer.docs()
-        photographer.metrics("metrics", "the API", args.internal.rstrip("/") + "/metrics")
-        photographer.metrics("metrics-stream", "the streaming job",
-                             args.stream.rstrip("/") + "/metrics")
+        photographer.metrics("metrics", "the API", args.internal)
+        photographer.metrics("metrics-stream", "the streaming job", args.stream)
         browser.close()
     return 0
 

@@ -6,27 +6,24 @@ topic of its own on the session's broker. Uploads carry the session's device tok
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
 from bench.slow_clients import slow_clients
 from infra.nginx import REQUEST_ID, error_bodies
 from infra.schemas import remove_topics
 from infra.stack import LocalStack
 from ingest_api.ops.errors import too_large_message
+from kit.api_client import ApiClient
 from kit.stack import isolated_settings
 from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
-from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_with_urllib
+from tests.ingest_api.test_ingest_gunicorn import TWENTY_FIVE_MB, post_whole
 
 SLOW_CLIENTS = 50
 # The origin of a web view served elsewhere, allowed to call the API (CORS_ORIGINS).
@@ -58,6 +55,17 @@ def public_url(settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
+def api(settings, timeout: float = 10, **headers) -> ApiClient:
+    """The public address, with the session's device token."""
+    return ApiClient(public_url(settings), device_token(settings.api_token_store), timeout,
+                     headers=headers)
+
+
+def anonymous(settings, **headers) -> ApiClient:
+    """The public address, without a token."""
+    return ApiClient(public_url(settings), timeout=10, headers=headers)
+
+
 def timed(call):
     """(seconds, result) of call()."""
     start = time.monotonic()
@@ -65,19 +73,8 @@ def timed(call):
     return time.monotonic() - start, result
 
 
-def is_alive(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/is_alive", timeout=10) as response:
-        return response.status
-
-
-def auth(settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
-
-
 def upload(settings, seed: int) -> int:
-    files = {"file": ("p.jpg", jpeg(seed=seed))}
-    url = f"{public_url(settings)}/post_image"
-    return requests.post(url, files=files, headers=auth(settings), timeout=10).status_code
+    return api(settings).post_image(jpeg(seed=seed), "p.jpg").status
 
 
 def as_nginx_answers(settings, status: int, request_id: str) -> dict:
@@ -88,10 +85,9 @@ def as_nginx_answers(settings, status: int, request_id: str) -> dict:
 
 
 def test_the_public_address_is_nginx_and_gunicorn_listens_on_the_internal_port(front):
-    server = urllib.request.urlopen(f"{public_url(front)}/is_alive", timeout=10)
-    assert server.status == 200
-    internal = f"http://{front.api_host}:{front.api_internal_port}/is_alive"
-    assert urllib.request.urlopen(internal, timeout=10).status == 200
+    assert anonymous(front).is_alive().status == 200
+    internal = f"http://{front.api_host}:{front.api_internal_port}"
+    assert ApiClient(internal, timeout=10).is_alive().status == 200
     status = {line.name: line for line in LocalStack(front).status(["api", "nginx"])}
     assert status["nginx"].pid is not None and status["api"].pid is not None
 
@@ -111,24 +107,22 @@ def test_an_upload_through_nginx_is_accepted(front):
     assert upload(front, seed=71) == 202
 
 
-def test_25_mb_get_the_apis_json_413_from_urllib_which_sends_everything_first(front):
+def test_25_mb_get_the_apis_json_413_from_a_client_that_sends_everything_first(front):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    status, body = post_with_urllib(public_url(front), big, auth(front))
+    status, body = post_whole(api(front, timeout=60), big)
 
     assert status == 413
     assert body == as_nginx_answers(front, 413, body["request_id"])
     assert body["message"] == too_large_message(front.max_upload_bytes)
 
 
-def test_25_mb_get_the_apis_json_413_from_requests(front):
+def test_25_mb_get_the_apis_json_413_from_the_kit_client(front):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    response = requests.post(
-        f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)}, headers=auth(front)
-    )
+    response = api(front, timeout=60).post_image(big, "b.jpg")
 
-    assert response.status_code == 413
+    assert response.status == 413
     assert response.headers["Content-Type"] == "application/json"
     request_id = response.headers["X-Request-ID"]
     assert response.json() == as_nginx_answers(front, 413, request_id)
@@ -137,11 +131,9 @@ def test_25_mb_get_the_apis_json_413_from_requests(front):
 def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front):
     data = b"\xff\xd8\xff" + bytes(front.max_upload_bytes)
 
-    response = requests.post(
-        f"{public_url(front)}/post_image", files={"file": ("b.jpg", data)}, headers=auth(front)
-    )
+    response = api(front, timeout=60).post_image(data, "b.jpg")
 
-    assert response.status_code == 413
+    assert response.status == 413
     assert response.json()["error"] == "too_large"
     assert response.json()["request_id"] == response.headers["X-Request-ID"]
     # the same limit as nginx's own 413 names: the user's, not the request's with its form
@@ -150,13 +142,10 @@ def test_a_file_over_the_limit_in_a_request_under_it_gets_the_apps_own_413(front
 
 
 def test_the_api_gets_the_clients_request_id_through_nginx_or_else_nginxs_own(front):
-    url = f"{public_url(front)}/no/such/page"
+    given = api(front).request("GET", "/no/such/page", headers={"X-Request-ID": "phone-1234-abcd"})
+    made = api(front).request("GET", "/no/such/page")
 
-    given_id = {"X-Request-ID": "phone-1234-abcd"}
-    given = requests.get(url, headers={**auth(front), **given_id}, timeout=10)
-    made = requests.get(url, headers=auth(front), timeout=10)
-
-    assert given.status_code == made.status_code == 404
+    assert given.status == made.status == 404
     assert given.json()["request_id"] == given.headers["X-Request-ID"] == "phone-1234-abcd"
     assert len(made.json()["request_id"]) == 32  # nginx's $request_id, 32 hex digits
     assert logged(Path(front.stack_dir) / "nginx" / "access.log", f"id {made.json()['request_id']}")
@@ -175,13 +164,13 @@ def logged(log: Path, text: str, within_s: float = 5) -> bool:
 
 @pytest.mark.timeout(120)
 def test_50_slow_header_and_50_slow_body_clients_do_not_delay_other_clients(front):
-    host, port, url = front.api_host, front.api_port, public_url(front)
+    host, port = front.api_host, front.api_port
     with (
         slow_clients(host, port, SLOW_CLIENTS, "headers") as headers,
         slow_clients(host, port, SLOW_CLIENTS, "body") as bodies,
     ):
         time.sleep(2)  # a couple of bytes each: gunicorn alone would have every thread taken
-        answers = [timed(lambda: is_alive(url)) for _ in range(3)]
+        answers = [timed(lambda: anonymous(front).is_alive().status) for _ in range(3)]
         answers += [timed(lambda seed=seed: upload(front, seed)) for seed in range(100, 103)]
         held = (headers.open, bodies.open)
 
@@ -194,47 +183,41 @@ def test_nginx_answers_json_503_with_retry_after_while_gunicorn_is_down(front):
     stack = LocalStack(front)
     stack.down(["api"])
     try:
-        with pytest.raises(urllib.error.HTTPError) as answer:
-            urllib.request.urlopen(f"{public_url(front)}/is_alive", timeout=10)
+        answer = anonymous(front).is_alive()
     finally:
         stack.up(["api"])
 
-    assert answer.value.code == 503
-    assert answer.value.headers["Retry-After"].isdigit()
-    request_id = answer.value.headers["X-Request-ID"]
-    assert json.load(answer.value) == as_nginx_answers(front, 503, request_id)
+    assert answer.status == 503
+    assert answer.headers["Retry-After"].isdigit()
+    request_id = answer.headers["X-Request-ID"]
+    assert answer.json() == as_nginx_answers(front, 503, request_id)
 
 
 def test_metrics_are_refused_on_the_public_port_and_served_on_the_internal_one(front):
-    public = requests.get(f"{public_url(front)}/metrics", headers=auth(front), timeout=10)
-    internal = requests.get(
-        f"http://{front.api_host}:{front.api_internal_port}/metrics", timeout=10
-    )
+    public = api(front).metrics()
+    internal = ApiClient(f"http://{front.api_host}:{front.api_internal_port}", timeout=10).metrics()
 
-    assert public.status_code == 404
+    assert public.status == 404
     assert public.json() == as_nginx_answers(front, 404, public.headers["X-Request-ID"])
-    assert internal.status_code == 200
+    assert internal.status == 200
     assert "ingest_api_requests_total" in internal.text
 
 
 def test_a_web_views_preflight_is_answered_through_nginx_without_a_token(front):
-    response = requests.options(f"{public_url(front)}/post_image", timeout=10, headers={
+    response = anonymous(front).request("OPTIONS", "/post_image", headers={
         "Origin": WEB_VIEW, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization",
     })
 
-    assert response.status_code == 204
+    assert response.status == 204
     assert response.headers["Access-Control-Allow-Origin"] == WEB_VIEW
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
 
 
 def test_a_web_views_upload_through_nginx_names_its_origin_and_its_rate_limit(front):
-    response = requests.post(
-        f"{public_url(front)}/post_image", files={"file": ("p.jpg", jpeg(seed=72))},
-        headers={**auth(front), "Origin": WEB_VIEW}, timeout=10,
-    )
+    response = api(front, Origin=WEB_VIEW).post_image(jpeg(seed=72), "p.jpg")
 
-    assert response.status_code == 202
+    assert response.status == 202
     assert response.headers["Access-Control-Allow-Origin"] == WEB_VIEW
     assert "RateLimit-Remaining" in response.headers["Access-Control-Expose-Headers"]
     assert response.headers["RateLimit-Limit"] == "10000"
@@ -243,15 +226,11 @@ def test_a_web_views_upload_through_nginx_names_its_origin_and_its_rate_limit(fr
 
 def test_nginxs_own_answers_name_an_allowed_origin_and_no_other(front):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
-    too_large = requests.post(
-        f"{public_url(front)}/post_image", files={"file": ("b.jpg", big)},
-        headers={**auth(front), "Origin": WEB_VIEW}, timeout=30,
-    )
-    metrics = requests.get(f"{public_url(front)}/metrics", timeout=10,
-                           headers={"Origin": "https://elsewhere.example.com"})
+    too_large = api(front, timeout=30, Origin=WEB_VIEW).post_image(big, "b.jpg")
+    metrics = anonymous(front, Origin="https://elsewhere.example.com").metrics()
 
-    assert too_large.status_code == 413
+    assert too_large.status == 413
     assert too_large.headers["Access-Control-Allow-Origin"] == WEB_VIEW
     assert "X-Request-ID" in too_large.headers["Access-Control-Expose-Headers"]
-    assert metrics.status_code == 404
+    assert metrics.status == 404
     assert "Access-Control-Allow-Origin" not in metrics.headers

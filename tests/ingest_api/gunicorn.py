@@ -12,10 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from kit.api_client import ApiClient, Unanswered
 from settings import PROJECT_ROOT, Settings
 
 START_TIMEOUT_S = 30
@@ -50,11 +50,8 @@ def wait_until_alive(url: str, server: subprocess.Popen, log_path: Path) -> None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         assert server.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{url}/is_alive", timeout=2) as response,
-        ):
-            if response.status == 200:
+        with contextlib.suppress(Unanswered):
+            if ApiClient(url, timeout=2).is_alive().status == 200:
                 return
         time.sleep(0.2)
     raise AssertionError(f"gunicorn did not answer in {START_TIMEOUT_S} s:\n{log_path.read_text()}")

@@ -6,15 +6,12 @@ the nginx in front of it.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from dataclasses import replace
 
 import pytest
-import requests
 
 from infra.processes import free_port
+from kit.api_client import ApiClient
 from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
@@ -23,21 +20,17 @@ TWENTY_FIVE_MB = 25 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def server_url(ingest_settings, tmp_path_factory):
-    """The base URL of gunicorn started with the environment, as in production."""
+def api(ingest_settings, tmp_path_factory):
+    """gunicorn started with the environment, as in production, called with the session's test
+    device token, in the store the server reads."""
     settings = replace(ingest_settings, api_host="127.0.0.1", api_internal_port=free_port())
     with serving(settings, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"):
-        yield internal_url(settings)
+        yield ApiClient(internal_url(settings), device_token(ingest_settings.api_token_store),
+                        timeout=60)
 
 
-@pytest.fixture(scope="module")
-def auth(ingest_settings) -> dict[str, str]:
-    """The header of the session's test device token, in the store the server reads."""
-    return {"Authorization": f"Bearer {device_token(ingest_settings.api_token_store)}"}
-
-
-def post_with_urllib(url: str, data: bytes, headers: dict, **fields) -> tuple[int, dict]:
-    """POST a multipart form with the standard library, which sends the whole body first."""
+def post_whole(api: ApiClient, data: bytes, **fields) -> tuple[int, dict]:
+    """POST a multipart form built by hand, the whole of it sent before the answer is read."""
     boundary = "ingest-api-test-boundary"
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
@@ -49,23 +42,16 @@ def post_with_urllib(url: str, data: bytes, headers: dict, **fields) -> tuple[in
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    request = urllib.request.Request(
-        f"{url}/post_image",
-        data=b"".join(parts),
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **headers},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+    answer = api.request("POST", "/post_image", body=b"".join(parts),
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    return answer.status, answer.json()
 
 
 @pytest.mark.timeout(120)
-def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, auth, topic):
+def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(api, topic):
     photo = jpeg(seed=21)
 
-    status, body = post_with_urllib(server_url, photo, auth, label="rice")
+    status, body = post_whole(api, photo, label="rice")
 
     assert status == 202, body
     record = topic.record_at(body["partition"], body["offset"])
@@ -75,29 +61,27 @@ def test_gunicorn_accepts_a_photo_and_it_is_on_the_topic(server_url, auth, topic
 
 @pytest.mark.timeout(120)
 def test_gunicorn_answers_25_mb_with_json_413_to_a_client_that_sends_everything_first(
-    server_url, auth, topic
+    api, topic
 ):
     before = topic.highwaters()
 
-    status, body = post_with_urllib(server_url, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB), auth)
+    status, body = post_whole(api, b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB))
 
     assert (status, body["error"]) == (413, "too_large")
     assert topic.highwaters() == before
 
 
 @pytest.mark.timeout(120)
-def test_gunicorn_answers_25_mb_with_json_413_to_requests(server_url, auth):
+def test_gunicorn_answers_25_mb_with_json_413_to_the_kit_client(api):
     big = b"\xff\xd8\xff" + bytes(TWENTY_FIVE_MB)
 
-    response = requests.post(
-        f"{server_url}/post_image", files={"file": ("big.jpg", big)}, headers=auth
-    )
+    response = api.post_image(big, "big.jpg")
 
-    assert response.status_code == 413
+    assert response.status == 413
     assert response.json()["error"] == "too_large"
 
 
 @pytest.mark.timeout(60)
-def test_gunicorn_is_ready_and_alive_after_all_that(server_url):
-    assert requests.get(f"{server_url}/readyz", timeout=10).json() == {"status": "ready"}
-    assert requests.get(f"{server_url}/is_alive", timeout=10).json()["status"] == "ok"
+def test_gunicorn_is_ready_and_alive_after_all_that(api):
+    assert api.readyz().json() == {"status": "ready"}
+    assert api.is_alive().json()["status"] == "ok"

@@ -16,7 +16,6 @@ import uuid
 from dataclasses import replace
 
 import pytest
-import urllib3
 from playwright.sync_api import Page, expect
 
 from infra.schemas import ensure_topic, remove_topics
@@ -26,7 +25,7 @@ from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.processed_photos import own_dataset, write_record
 from tests.pages.live_site import offline_except, served
-from tests.pipeline import api_url, auth_header, running_pipeline
+from tests.pipeline import api_client, api_url, running_pipeline
 
 # The stream's first micro-batch can take minutes on a busy machine: wait by polling, not sleeping.
 PROCESSING_TIMEOUT_MS = 300_000
@@ -79,9 +78,7 @@ def photo_entry(page: Page, name: str):
 
 
 def label_history(site, image_id: str) -> list[dict]:
-    response = urllib3.request("GET", f"{api_url(site)}/images/{image_id}/labels",
-                               headers=auth_header(site), timeout=10)
-    return response.json()["history"]
+    return api_client(site, timeout=10).labels(image_id).json()["history"]
 
 
 def test_dropped_photos_are_followed_to_processed_or_refused_and_a_label_corrected(browser, site):

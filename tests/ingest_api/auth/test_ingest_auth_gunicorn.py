@@ -7,12 +7,9 @@ request goes out on a connection of its own, from several threads, so both worke
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from infra.processes import free_port
+from kit.api_client import ApiClient
 from settings import PROJECT_ROOT, Settings
 from tests.ingest_api import gunicorn
 
@@ -51,28 +49,16 @@ def server(settings) -> Iterator[subprocess.Popen]:
         yield process
 
 
-def request(settings: Settings, path: str, token: str | None = None, data: bytes | None = None,
-            content_type: str | None = None) -> tuple[int, dict]:
-    """One request on a new connection; (status, JSON body), (0, {}) if nothing answers."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    url = f"http://{settings.api_host}:{settings.api_internal_port}{path}"
-    try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, data=data, headers=headers), timeout=30
-        ) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-    except OSError:
-        return 0, {}
+def api(settings: Settings, token: str | None = None) -> ApiClient:
+    """The server, called as the device of `token` (each request on a new connection)."""
+    return ApiClient(gunicorn.internal_url(settings), token)
 
 
 def lookups(settings: Settings, token: str, count: int) -> Counter:
     """Statuses of `count` lookups sent from 8 threads at once."""
+    device = api(settings, token)
     with ThreadPoolExecutor(8) as pool:
-        answers = pool.map(lambda _: request(settings, "/images/not-an-id", token)[0], range(count))
+        answers = pool.map(lambda _: device.image("not-an-id").status, range(count))
         return Counter(answers)
 
 
@@ -146,7 +132,7 @@ def test_an_anonymous_upload_sent_whole_before_the_answer_is_read_gets_its_json_
         .encode() + b"\xff\xd8\xff" + bytes(megabytes << 20) + f"\r\n--{boundary}--\r\n".encode()
     )
 
-    status, answer = request(settings, "/post_image", data=body,
-                             content_type=f"multipart/form-data; boundary={boundary}")
+    answer = api(settings).request("POST", "/post_image", body=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
 
-    assert (status, answer.get("error")) == (401, "missing_token")
+    assert (answer.status, answer.json().get("error")) == (401, "missing_token")

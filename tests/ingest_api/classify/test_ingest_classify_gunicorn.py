@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-import requests
 
 from infra.processes import free_port
+from kit.api_client import Answer, ApiClient
 from kit.uploads import jpeg
 from model.promotion import promote as promote_through_the_gate
 from model.promotion import rollback
@@ -44,46 +44,46 @@ def versions(ingest_settings, mlflow_stack, trained) -> tuple[Settings, str, str
 
 
 @pytest.fixture(scope="module")
-def server(versions, tmp_path_factory):
-    """gunicorn as in production, on this module's model: (its url, its log file)."""
+def server(versions, token, tmp_path_factory):
+    """gunicorn as in production, on this module's model: (the device's client, its log
+    file)."""
     settings, _, _ = versions
     settings = replace(settings, api_host="127.0.0.1", api_internal_port=free_port())
     assert settings.model_refresh_s == 10 and settings.api_workers == 2
     log = tmp_path_factory.mktemp("gunicorn-classify") / "gunicorn.log"
     with serving(settings, log):
-        yield internal_url(settings), log
+        yield ApiClient(internal_url(settings), token), log
 
 
 @pytest.fixture(scope="module")
-def auth(ingest_settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(ingest_settings.api_token_store)}"}
+def token(ingest_settings) -> str:
+    return device_token(ingest_settings.api_token_store)
 
 
-def classify(url: str, auth: dict) -> requests.Response:
+def classify(api: ApiClient) -> Answer:
     """One /classify on a new connection, so that both workers take turns answering."""
-    return requests.post(f"{url}/classify", files={"file": ("p.jpg", PHOTO)},
-                         headers={**auth, "Connection": "close"}, timeout=30)
+    return replace(api, headers={"Connection": "close"}).classify(PHOTO, "p.jpg")
 
 
-def version_of(response: requests.Response) -> str | None:
-    return response.json().get("model", {}).get("version") if response.ok else None
+def version_of(response: Answer) -> str | None:
+    return response.json().get("model", {}).get("version") if response.status == 200 else None
 
 
-def wait_until_answering(url: str, auth: dict, version: str) -> None:
+def wait_until_answering(api: ApiClient, version: str) -> None:
     """Until ten answers in a row (both workers' turns) come from `version`."""
     deadline, in_a_row = time.monotonic() + READY_TIMEOUT_S, 0
     while in_a_row < 10:
         assert time.monotonic() < deadline, f"the workers did not all answer with {version}"
-        in_a_row = in_a_row + 1 if version_of(classify(url, auth)) == version else 0
+        in_a_row = in_a_row + 1 if version_of(classify(api)) == version else 0
 
 
 class Hammer:
     """Threads posting /classify without pause; every answer kept as (time, status, version)."""
 
-    def __init__(self, url: str, auth: dict, threads: int = 2):
+    def __init__(self, api: ApiClient, threads: int = 2):
         self.answers: list[tuple[float, int, str | None]] = []
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(url, auth))
+        self._threads = [threading.Thread(target=self._run, args=(api,))
                          for _ in range(threads)]
 
     def __enter__(self) -> Hammer:
@@ -96,10 +96,10 @@ class Hammer:
         for thread in self._threads:
             thread.join()
 
-    def _run(self, url: str, auth: dict) -> None:
+    def _run(self, api: ApiClient) -> None:
         while not self._stop.is_set():
-            response = classify(url, auth)
-            self.answers.append((time.monotonic(), response.status_code, version_of(response)))
+            response = classify(api)
+            self.answers.append((time.monotonic(), response.status, version_of(response)))
 
     def wait_for(self, version: str, since: float) -> None:
         """Until the last 20 answers since `since` all come from `version` (or 45 s)."""
@@ -121,12 +121,12 @@ class Hammer:
 
 @pytest.mark.timeout(900)
 def test_a_promotion_and_a_rollback_reach_every_worker_within_30_s_without_a_failed_request(
-        server, versions, auth):
-    url, log = server
+        server, versions):
+    api, log = server
     settings, first, second = versions
-    wait_until_answering(url, auth, first)
+    wait_until_answering(api, first)
 
-    with Hammer(url, auth) as hammer:
+    with Hammer(api) as hammer:
         time.sleep(1)
         decision = promote_through_the_gate(settings, second, reason="the same model again")
         assert decision.promoted, decision.lines
@@ -148,16 +148,16 @@ def test_a_promotion_and_a_rollback_reach_every_worker_within_30_s_without_a_fai
 
 @pytest.mark.timeout(300)
 def test_the_metrics_say_which_version_answers_and_count_the_predictions_by_crop(
-        server, versions, auth):
-    url, _ = server
+        server, versions):
+    api, _ = server
     settings, first, second = versions
     promote(settings, second)
-    wait_until_answering(url, auth, second)
-    before = scrape(url)
+    wait_until_answering(api, second)
+    before = scrape(api)
 
-    crops = Counter(classify(url, auth).json()["crop"] for _ in range(6))
+    crops = Counter(classify(api).json()["crop"] for _ in range(6))
 
-    after = scrape(url)
+    after = scrape(api)
     name = settings.model_name
     assert value(after, "ingest_api_model_served", model=name, version=second) == 1
     assert value(after, "ingest_api_model_served", model=name, version=first) == 0
@@ -184,13 +184,13 @@ def test_the_app_is_imported_without_onnxruntime_which_each_worker_loads_after_t
 
 
 @pytest.mark.timeout(300)
-def test_workers_that_have_classified_stop_cleanly(versions, auth, tmp_path):
+def test_workers_that_have_classified_stop_cleanly(versions, token, tmp_path):
     settings, first, _ = versions
     promote(settings, first)
     settings = replace(settings, api_host="127.0.0.1", api_internal_port=free_port())
     log = tmp_path / "gunicorn.log"
     with serving(settings, log):
-        wait_until_answering(internal_url(settings), auth, first)
+        wait_until_answering(ApiClient(internal_url(settings), token), first)
 
     stopped = log.read_text()
     assert "Shutting down: Master" in stopped

@@ -8,19 +8,20 @@ is validated against the contract the same port serves, with jsonschema's Format
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
-import requests
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from kit.api_client import Answer, ApiClient
 from kit.field_messages import bad_message, produce
 from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from kit.uploads import gif, truncated_jpeg
 from settings import PROJECT_ROOT
 from tests.ingest_api.contract.test_ingest_openapi import assert_headers_documented
-from tests.pipeline import api_url, auth_header, running_pipeline
+from tests.pipeline import api_client, running_pipeline
 
 CONTRACT = "urn:contract"
 PROCESSING_TIMEOUT_S = 300
@@ -37,23 +38,23 @@ def api(kafka_stack, es_stack, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spec(api) -> dict:
-    response = requests.get(f"{api_url(api)}/openapi.json", timeout=10)
-    assert response.status_code == 200
+def client(api) -> ApiClient:
+    """The public address, as the session's test device."""
+    return api_client(api, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def spec(client) -> dict:
+    response = client.openapi()
+    assert response.status == 200
     return response.json()
 
 
-def call(api, method: str, path: str, *, token: bool = True, **options) -> requests.Response:
-    headers = {**(auth_header(api) if token else {}), **options.pop("headers", {})}
-    return requests.request(method, f"{api_url(api)}{path}", headers=headers, timeout=60,
-                            **options)
-
-
-def assert_documented(spec: dict, method: str, path: str, response: requests.Response) -> None:
+def assert_documented(spec: dict, method: str, path: str, response: Answer) -> None:
     """The answer's status and headers (with their values) are documented for the operation,
     and a JSON body fits its schema with every format checked."""
     answers = spec["paths"][path][method]["responses"]
-    status = str(response.status_code)
+    status = str(response.status)
     assert status in answers, f"{method} {path} answered {status}, documented: {list(answers)}"
     assert_headers_documented(spec, answers[status], response.headers, f"{method} {path} {status}")
     [(media_type, content)] = answers[status]["content"].items()
@@ -67,14 +68,10 @@ def assert_documented(spec: dict, method: str, path: str, response: requests.Res
     validator.validate(response.json())
 
 
-def post(api, name: str, data: bytes, **fields) -> requests.Response:
-    return call(api, "POST", "/post_image", files={"file": (name, data)}, data=fields)
-
-
-def record_when_done(api, image_id: str) -> requests.Response:
+def record_when_done(client: ApiClient, image_id: str) -> Answer:
     """GET /images/<id> until the stream has processed or rejected the photo."""
     deadline = time.monotonic() + PROCESSING_TIMEOUT_S
-    while (response := call(api, "GET", f"/images/{image_id}")).status_code == 404:
+    while (response := client.image(image_id)).status == 404:
         assert time.monotonic() < deadline, f"{image_id} was not processed in time"
         time.sleep(1)
     return response
@@ -109,15 +106,15 @@ UPLOADS = {
 
 
 @pytest.fixture(scope="module")
-def records(api, spec) -> dict[str, requests.Response]:
+def records(client, spec) -> dict[str, Answer]:
     """Every upload of UPLOADS posted (each 202 checked against the contract), then its record."""
     posted = {}
     for name, (data, fields, _) in UPLOADS.items():
-        response = post(api, f"{name}.img", data, label="maize", **fields)
-        assert response.status_code == 202, response.text
+        response = client.post_image(data, f"{name}.img", label="maize", **fields)
+        assert response.status == 202, response.text
         assert_documented(spec, "post", "/post_image", response)
         posted[name] = response.json()["image_id"]
-    return {name: record_when_done(api, image_id) for name, image_id in posted.items()}
+    return {name: record_when_done(client, image_id) for name, image_id in posted.items()}
 
 
 def test_the_format_checker_checks_date_times():
@@ -140,35 +137,35 @@ def test_a_processed_record_keeps_the_contract(spec, records, name):
 
 
 @pytest.mark.skipif(not CORPUS_PHOTO.is_file(), reason="the shared corpus is absent")
-def test_a_real_cameras_photo_keeps_the_contract(api, spec):
-    response = post(api, CORPUS_PHOTO.name, CORPUS_PHOTO.read_bytes(), label="vines")
-    assert response.status_code == 202, response.text
+def test_a_real_cameras_photo_keeps_the_contract(client, spec):
+    response = client.post_image(CORPUS_PHOTO.read_bytes(), CORPUS_PHOTO.name, label="vines")
+    assert response.status == 202, response.text
 
-    record = record_when_done(api, response.json()["image_id"])
+    record = record_when_done(client, response.json()["image_id"])
 
     assert_documented(spec, "get", "/images/{image_id}", record)
     assert record.json()["gps_source"] == "exif"
 
 
-def test_a_photo_the_stream_rejects_keeps_the_contract(api, spec):
+def test_a_photo_the_stream_rejects_keeps_the_contract(api, client, spec):
     message = bad_message(partition=0)
     produce(api.kafka_bootstrap_servers, api.kafka_topic, [message])
 
-    response = record_when_done(api, message.image_id)
+    response = record_when_done(client, message.image_id)
 
     assert_documented(spec, "get", "/images/{image_id}", response)
     assert (response.json()["status"], response.json()["gps_source"]) == ("rejected", "none")
 
 
-def test_the_other_answers_about_a_processed_photo_keep_the_contract(api, spec, records):
+def test_the_other_answers_about_a_processed_photo_keep_the_contract(client, spec, records):
     image_id = records["exif zone and gps"].json()["image_id"]
     base = f"/images/{image_id}"
 
-    corrected = call(api, "PUT", f"{base}/label", json={"label": "wheat", "note": "awns"})
-    history = call(api, "GET", f"{base}/labels")
-    points = call(api, "GET", "/map/points")
-    tensor = call(api, "GET", f"{base}/tensors/base.png")
-    thumbnail = call(api, "GET", f"{base}/thumbnail")
+    corrected = client.correct_label(image_id, "wheat", note="awns")
+    history = client.labels(image_id)
+    points = client.request("GET", "/map/points")
+    tensor = client.request("GET", f"{base}/tensors/base.png")
+    thumbnail = client.request("GET", f"{base}/thumbnail")
 
     assert_documented(spec, "put", "/images/{image_id}/label", corrected)
     assert_documented(spec, "get", "/images/{image_id}/labels", history)
@@ -179,35 +176,36 @@ def test_the_other_answers_about_a_processed_photo_keep_the_contract(api, spec, 
     assert image_id in {point["image_id"] for point in points.json()["points"]}
 
 
-def test_error_answers_keep_the_contract(api, spec):
+def test_error_answers_keep_the_contract(client, spec):
     unknown = "0" * 64
+    anonymous = replace(client, token=None)
     answers = {
         ("post", "/post_image"): [
-            post(api, "a.gif", gif()),  # 415
-            post(api, "t.jpg", truncated_jpeg()),  # 422
-            post(api, "p.jpg", photo(6), label="Maize!"),  # 400 invalid_label
-            post(api, "p.jpg", photo(6), captured_at="yesterday"),  # 400 invalid_captured_at
-            call(api, "POST", "/post_image", data={"label": "maize"},
-                 files={"photo": ("p.jpg", photo(6))}),  # 400 missing_file
-            call(api, "POST", "/post_image", files={"file": ("p.jpg", photo(6))},
-                 token=False),  # 401
-            post(api, "big.jpg", b"\xff\xd8\xff" + bytes(25 * 1024 * 1024)),  # nginx's 413
+            client.post_image(gif(), "a.gif"),  # 415
+            client.post_image(truncated_jpeg(), "t.jpg"),  # 422
+            client.post_image(photo(6), "p.jpg", label="Maize!"),  # 400 invalid_label
+            # 400 invalid_captured_at
+            client.post_image(photo(6), "p.jpg", captured_at="yesterday"),
+            client.request("POST", "/post_image", fields={
+                "label": "maize", "photo": ("p.jpg", photo(6), None)}),  # 400 missing_file
+            anonymous.post_image(photo(6), "p.jpg"),  # 401
+            client.post_image(b"\xff\xd8\xff" + bytes(25 * 1024 * 1024), "big.jpg"),  # nginx's 413
         ],
         ("get", "/images/{image_id}"): [
-            call(api, "GET", f"/images/{unknown}"),  # 404
-            call(api, "GET", "/images/not-an-id"),  # 400
-            call(api, "GET", f"/images/{unknown}", headers={"Authorization": "Bearer nope"}),
+            client.image(unknown),  # 404
+            client.image("not-an-id"),  # 400
+            client.request("GET", f"/images/{unknown}", headers={"Authorization": "Bearer nope"}),
         ],
-        ("get", "/map/points"): [call(api, "GET", "/map/points", params={"from": "June"})],
+        ("get", "/map/points"): [client.request("GET", "/map/points", fields={"from": "June"})],
         ("put", "/images/{image_id}/label"): [
-            call(api, "PUT", f"/images/{unknown}/label", json={"label": "wheat"}),  # 404
-            call(api, "PUT", f"/images/{unknown}/label", data="label=wheat"),  # 400
+            client.correct_label(unknown, "wheat"),  # 404
+            client.request("PUT", f"/images/{unknown}/label", body="label=wheat"),  # 400
         ],
     }
     statuses = set()
     for (method, path), responses in answers.items():
         for response in responses:
-            assert response.status_code >= 400, response.text
+            assert response.status >= 400, response.text
             assert_documented(spec, method, path, response)
-            statuses.add(response.status_code)
+            statuses.add(response.status)
     assert statuses == {400, 401, 404, 413, 415, 422}

@@ -7,10 +7,9 @@ import io
 import json
 from dataclasses import replace
 
-import requests
-
 from infra.processes import free_port
 from ingest_api.ops.closing import close_app
+from kit.api_client import ApiClient
 from kit.uploads import unique_jpeg
 from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.gunicorn import internal_url, serving
@@ -38,13 +37,8 @@ def test_a_gunicorn_worker_closes_its_apps_clients_as_it_stops(ingest_settings, 
     log_path = tmp_path / "gunicorn.log"
     token = device_token(settings.api_token_store)
     with serving(settings, log_path):
-        response = requests.post(
-            f"{internal_url(settings)}/post_image",
-            files={"file": ("p.jpg", unique_jpeg())},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        assert response.status_code == 202
+        response = ApiClient(internal_url(settings), token).post_image(unique_jpeg(), "p.jpg")
+        assert response.status == 202
 
     lines = [json.loads(line) for line in log_path.read_text().splitlines()
              if line.startswith("{")]

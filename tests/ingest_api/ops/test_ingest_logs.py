@@ -10,11 +10,11 @@ from dataclasses import replace
 import pytest
 
 from infra.processes import free_port
+from kit.api_client import ApiClient
 from kit.photos import encode, photo_like
 from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
-from tests.ingest_api.test_ingest_gunicorn import post_with_urllib
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,10 @@ def test_an_accepted_upload_is_one_json_line_with_its_request_id_device_size_and
     url, log = served
     token = device_token(ingest_settings.api_token_store)
     photo = jpeg(seed=31)
-    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "phone-9-log-0001"}
+    phone = ApiClient(url, token, timeout=60, headers={"X-Request-ID": "phone-9-log-0001"})
 
-    status, body = post_with_urllib(url, photo, headers, label="rice")
+    answer = phone.post_image(photo, "p.jpg", label="rice")
+    status, body = answer.status, answer.json()
 
     assert status == 202, body
     record = topic.record_at(body["partition"], body["offset"])
@@ -71,9 +72,10 @@ def test_an_accepted_upload_is_one_json_line_with_its_request_id_device_size_and
 def test_a_png_without_exif_leaves_no_bare_line_of_the_exif_library(served, ingest_settings):
     url, log = served
     token = device_token(ingest_settings.api_token_store)
-    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "phone-9-png-0001"}
+    phone = ApiClient(url, token, timeout=60, headers={"X-Request-ID": "phone-9-png-0001"})
 
-    status, body = post_with_urllib(url, encode(photo_like(320, 240, seed=32), "png"), headers)
+    answer = phone.post_image(encode(photo_like(320, 240, seed=32), "png"), "p.jpg")
+    status, body = answer.status, answer.json()
 
     assert status == 202, body
     assert lines_with(log, "phone-9-png-0001")

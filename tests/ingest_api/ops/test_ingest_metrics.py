@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.processes import free_port
+from kit.api_client import ApiClient, upload_form
 from kit.uploads import jpeg
 from tests.ingest_api.apps import device_token
 from tests.ingest_api.gunicorn import internal_url, serving
@@ -22,23 +22,25 @@ REQUESTS = 60
 
 @pytest.fixture(scope="module")
 def server(ingest_settings, tmp_path_factory):
-    """gunicorn as deployed (two workers), and the directory its workers' metric files go to."""
+    """gunicorn as deployed (two workers) called without a token, and the directory its
+    workers' metric files go to."""
     settings = replace(ingest_settings, api_host="127.0.0.1", api_internal_port=free_port(),
                        upload_rate_limit="10000/minute")
     log_path = tmp_path_factory.mktemp("gunicorn-metrics") / "gunicorn.log"
     with serving(settings, log_path):
-        yield internal_url(settings), log_path.parent / "metrics"
+        yield ApiClient(internal_url(settings), timeout=10), log_path.parent / "metrics"
 
 
 @pytest.fixture(scope="module")
-def auth(ingest_settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {device_token(ingest_settings.api_token_store)}"}
+def device(server, ingest_settings) -> ApiClient:
+    """The server, called with the session's device token."""
+    return replace(server[0], token=device_token(ingest_settings.api_token_store))
 
 
-def scrape(url: str) -> dict[tuple[str, frozenset], float]:
+def scrape(api: ApiClient) -> dict[tuple[str, frozenset], float]:
     """Every sample of /metrics, by name and labels; read without a token."""
-    response = requests.get(f"{url}/metrics", timeout=10)
-    assert response.status_code == 200
+    response = api.metrics()
+    assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
@@ -53,31 +55,28 @@ def value(samples, name: str, **labels) -> float:
 
 @pytest.mark.timeout(120)
 def test_requests_answered_by_both_workers_are_all_counted_by_route_and_status(server):
-    url, metrics_dir = server
-    before = value(scrape(url), "ingest_api_requests_total", route="/is_alive", method="GET",
+    api, metrics_dir = server
+    before = value(scrape(api), "ingest_api_requests_total", route="/is_alive", method="GET",
                    status="200")
 
     for _ in range(REQUESTS):  # a new connection each: the two workers take turns accepting
-        assert requests.get(f"{url}/is_alive", headers={"Connection": "close"},
-                            timeout=10).status_code == 200
+        assert api.request("GET", "/is_alive", headers={"Connection": "close"}).status == 200
 
     workers = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("counter_*.db")}
     assert len(workers) == 2, "both workers should have answered some requests"
     for _ in range(4):  # whichever worker answers /metrics, it reports all of them
-        samples = scrape(url)
+        samples = scrape(api)
         counted = value(samples, "ingest_api_requests_total", route="/is_alive", method="GET",
                         status="200")
         assert counted - before == REQUESTS
 
 
 @pytest.mark.timeout(60)
-def test_routes_are_labelled_by_their_rule_not_the_raw_path(server, auth):
-    url, _ = server
+def test_routes_are_labelled_by_their_rule_not_the_raw_path(device):
+    device.image("not-an-id")
+    device.request("GET", "/no/such/page")
 
-    requests.get(f"{url}/images/not-an-id", headers=auth, timeout=10)
-    requests.get(f"{url}/no/such/page", headers=auth, timeout=10)
-
-    samples = scrape(url)
+    samples = scrape(device)
     assert value(samples, "ingest_api_requests_total", route="/images/<image_id>",
                  method="GET", status="400") >= 1
     assert value(samples, "ingest_api_requests_total", route="unmatched", method="GET",
@@ -87,10 +86,10 @@ def test_routes_are_labelled_by_their_rule_not_the_raw_path(server, auth):
 
 @pytest.mark.timeout(60)
 def test_latency_is_a_histogram_with_buckets_per_route(server):
-    url, _ = server
-    requests.get(f"{url}/is_alive", timeout=10)
+    api, _ = server
+    api.is_alive()
 
-    samples = scrape(url)
+    samples = scrape(api)
 
     route = {"route": "/is_alive", "method": "GET"}
     fast = value(samples, "ingest_api_request_duration_seconds_bucket", le="0.1", **route)
@@ -100,16 +99,16 @@ def test_latency_is_a_histogram_with_buckets_per_route(server):
 
 
 @pytest.mark.timeout(120)
-def test_an_upload_counts_its_bytes_and_its_kafka_publish(server, auth):
-    url, _ = server
-    before = scrape(url)
+def test_an_upload_counts_its_bytes_and_its_kafka_publish(device):
+    before = scrape(device)
+    body, form_type = upload_form(jpeg(seed=31), "p.jpg", label="maize")
 
-    response = requests.post(f"{url}/post_image", files={"file": ("p.jpg", jpeg(seed=31))},
-                             data={"label": "maize"}, headers=auth, timeout=30)
+    response = device.request("POST", "/post_image", body=body, timeout=30,
+                              headers={"Content-Type": form_type})
 
-    assert response.status_code == 202, response.text
-    sent = int(response.request.headers["Content-Length"])
-    after = scrape(url)
+    assert response.status == 202, response.text
+    sent = len(body)
+    after = scrape(device)
 
     def grew(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)

@@ -13,15 +13,15 @@ import socket
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import requests
 
 from infra.processes import free_port
 from infra.stack import LocalStack
 from ingest_api.server import GUNICORN_OPTIONS
+from kit.api_client import ApiClient
 from kit.uploads import jpeg
 from settings import Settings
 from tests.ingest_api.apps import device_token
@@ -56,44 +56,28 @@ def front_on_own_broker(own_broker, es_stack):
         shutil.rmtree(stack_dir, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class Client:
-    """Where the API is, and the token a client sends it."""
-
-    url: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def client_of(settings, url: str | None = None) -> Client:
+def client_of(settings, url: str | None = None) -> ApiClient:
+    """The API (the public address unless `url`), with the session's device token."""
     url = url or f"http://{settings.api_host}:{settings.api_port}"
-    return Client(url, device_token(settings.api_token_store))
+    return ApiClient(url, device_token(settings.api_token_store))
 
 
-def upload(client: Client, seed: int) -> tuple[float, int, str | None]:
+def upload(client: ApiClient, seed: int) -> tuple[float, int, str | None]:
     """(seconds, status, Retry-After) of one upload."""
     start = time.monotonic()
-    response = requests.post(
-        f"{client.url}/post_image",
-        files={"file": ("p.jpg", jpeg(seed=seed))},
-        headers=client.auth,
-        timeout=30,
-    )
-    return time.monotonic() - start, response.status_code, response.headers.get("Retry-After")
+    response = client.post_image(jpeg(seed=seed), "p.jpg")
+    return time.monotonic() - start, response.status, response.headers.get("Retry-After")
 
 
-def lookup(client: Client, seed: int) -> tuple[float, int, str | None]:
+def lookup(client: ApiClient, seed: int) -> tuple[float, int, str | None]:
     """(seconds, status, Retry-After) of one GET /images/<id>."""
     start = time.monotonic()
     image = f"{'a' * 63}{seed % 10}"
-    response = requests.get(f"{client.url}/images/{image}", headers=client.auth, timeout=60)
-    return time.monotonic() - start, response.status_code, response.headers.get("Retry-After")
+    response = replace(client, timeout=60).image(image)
+    return time.monotonic() - start, response.status, response.headers.get("Retry-After")
 
 
-def hammer(call, client: Client) -> list:
+def hammer(call, client: ApiClient) -> list:
     """call(client, n) from HAMMER_THREADS threads, again and again for HAMMER_SECONDS."""
     deadline = time.monotonic() + HAMMER_SECONDS
 
@@ -108,7 +92,7 @@ def hammer(call, client: Client) -> list:
         return [result for results in pool.map(again, range(HAMMER_THREADS)) for result in results]
 
 
-def alive_while_hammered(call, client: Client) -> tuple[list, list[float]]:
+def alive_while_hammered(call, client: ApiClient) -> tuple[list, list[float]]:
     """The hammer's results, and the latency of GET /is_alive every 0.25 s meanwhile.
 
     The hammer runs in a process of its own, so its threads do not delay the measuring
@@ -117,10 +101,10 @@ def alive_while_hammered(call, client: Client) -> tuple[list, list[float]]:
     with ProcessPoolExecutor(1) as other_process:
         hammered = other_process.submit(hammer, call, client)
         deadline = time.monotonic() + HAMMER_SECONDS
-        latencies = []
+        latencies, prober = [], replace(client, token=None)
         while time.monotonic() < deadline:
             start = time.monotonic()
-            assert requests.get(f"{client.url}/is_alive", timeout=30).status_code == 200
+            assert prober.is_alive().status == 200
             latencies.append(time.monotonic() - start)
             time.sleep(0.25)
         return hammered.result(), latencies

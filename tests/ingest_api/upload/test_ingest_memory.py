@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-import requests
 
 from bench.memory_drill import memory_mb, worker_pids
 from infra.processes import free_port
+from kit.api_client import ApiClient, Unanswered
 from kit.photos import FLOOD, flood_file, jpeg_declaring, photo_like
 from kit.uploads import jpeg
 from preprocessing.memory import MB
@@ -113,41 +113,40 @@ def test_an_upload_waits_for_decode_budget_freed_within_the_wait(own_settings):
 @pytest.fixture
 def gunicorn(own_settings, tmp_path):
     """`python -m ingest_api` (gunicorn alone) with a token store and upload limit of its
-    own; yields (url, the Authorization header of a device, worker pids)."""
+    own; yields (a device's client, worker pids)."""
     settings = replace(own_settings, api_internal_port=free_port())  # gunicorn alone
-    auth = {"Authorization": f"Bearer {device_token(settings.api_token_store)}"}
-    url = f"http://127.0.0.1:{settings.api_internal_port}"
+    api = ApiClient(f"http://127.0.0.1:{settings.api_internal_port}",
+                    device_token(settings.api_token_store), timeout=120)
     log_path = tmp_path / "gunicorn.log"
     with serving(settings, log_path) as server:
         deadline = time.monotonic() + START_TIMEOUT_S
         while len(worker_pids(server.pid)) != 2:  # both workers forked, each to be measured
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.3)
-        yield url, auth, worker_pids(server.pid)
+        yield api, worker_pids(server.pid)
 
 
-def _alive(url: str) -> bool:
-    with contextlib.suppress(requests.RequestException):
-        return requests.get(f"{url}/is_alive", timeout=2).ok
+def _alive(api: ApiClient) -> bool:
+    with contextlib.suppress(Unanswered):
+        return replace(api, timeout=2).is_alive().status == 200
     return False
 
 
-def _post(url: str, auth: dict, data: bytes) -> tuple[int, dict]:
-    response = requests.post(f"{url}/post_image", files={"file": ("upload", data)}, headers=auth,
-                             timeout=120)
-    return response.status_code, response.json()
+def _post(api: ApiClient, data: bytes) -> tuple[int, dict]:
+    response = api.post_image(data, "upload")
+    return response.status, response.json()
 
 
 @pytest.mark.timeout(600)
 def test_a_flood_of_large_pictures_keeps_each_worker_under_its_budget_and_gives_it_back(gunicorn):
-    url, auth, workers = gunicorn
+    api, workers = gunicorn
     floods = [flood_file(name) for name in FLOOD]  # made before the clock starts
     for seed in range(4):  # every worker has imported everything and built its producer
-        assert _post(url, auth, jpeg(seed=40 + seed))[0] == 202
+        assert _post(api, jpeg(seed=40 + seed))[0] == 202
     at_rest = {pid: memory_mb(pid)["VmRSS"] for pid in workers}
 
     with ThreadPoolExecutor(CLIENTS) as clients:
-        answers = list(clients.map(lambda data: _post(url, auth, data),
+        answers = list(clients.map(lambda data: _post(api, data),
                                    [data for data in floods for _ in range(CLIENTS)]))
 
     statuses = {(status, body.get("error")) for status, body in answers}
@@ -158,4 +157,4 @@ def test_a_flood_of_large_pictures_keeps_each_worker_under_its_budget_and_gives_
     time.sleep(SETTLE_S)
     settled = {pid: memory_mb(pid)["VmRSS"] for pid in workers}
     assert all(settled[pid] < at_rest[pid] + 100 for pid in workers), (at_rest, settled)
-    assert _alive(url)
+    assert _alive(api)
