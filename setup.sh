@@ -48,17 +48,21 @@ fi
 
 # The project itself, in place (pip install -e .), so that scripts and notebooks outside the
 # checkout import dataset, settings, ...; again whenever .venv finds them elsewhere (another
-# checkout) or not at all. Its dependencies are the requirements installed above.
+# checkout) or not at all, or pyproject.toml changed (a new package). Its dependencies are the
+# requirements installed above.
 here=$(pwd -P)
 project_at=$(cd / && "$here/.venv/bin/python" -c 'import importlib.util as u, os
 spec = u.find_spec("dataset")
 print(os.path.realpath(spec.submodule_search_locations[0]) if spec else "")')
-if [ "$project_at" != "$here/dataset" ]; then
+project_stamp=".venv/.project-$(sha256sum < pyproject.toml | cut -c1-16)"
+if [ "$project_at" != "$here/dataset" ] || [ ! -f "$project_stamp" ]; then
   echo "setup: installing the project into .venv (pip install -e .)"
   if ! log=$(.venv/bin/python -m pip install -q --no-deps -e . 2>&1); then
     echo "$log" >&2
     exit 1
   fi
+  rm -f .venv/.project-*
+  touch "$project_stamp"
 fi
 
 # The MLflow server's own venv, inside .venv: full mlflow clashes with the project's pins
