@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
-
-import webdataset as wds
+from typing import TYPE_CHECKING, BinaryIO
 
 from dataset.layout import sample_key
 from photo.upload import Outcome
+
+if TYPE_CHECKING:
+    import webdataset as wds
 
 
 def samples_of(outcome: Outcome) -> Iterator[dict]:
@@ -30,5 +31,12 @@ def samples_of(outcome: Outcome) -> Iterator[dict]:
 
 
 def open_shard_writer(stream: BinaryIO) -> wds.TarWriter:
-    """A TarWriter with a fixed mtime, so the same samples always make the same bytes."""
+    """A TarWriter with a fixed mtime, so the same samples always make the same bytes.
+
+    webdataset is imported here, when a shard is written, not with this module: it imports
+    PyTorch where that is installed (seconds), which the commands that only read the manifest
+    never need.
+    """
+    import webdataset as wds
+
     return wds.TarWriter(stream, mtime=0)
