@@ -25,7 +25,6 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,14 +36,15 @@ from pathlib import Path
 
 from PIL import Image
 
+from infra.app_services import IngestApi
 from infra.processes import NotReady, free_port
 from infra.schemas import ensure_topic, remove_topics
-from infra.server import wait_until
 from ingest_api.auth.limits import SqliteStorage
 from ingest_api.auth.store import TokenStore
 from ingest_api.server import GUNICORN_OPTIONS
 from kit.api_client import ApiClient
-from settings import PROJECT_ROOT, Settings
+from kit.launcher import running
+from settings import Settings
 
 MICRO_CALLS = 2000
 
@@ -54,17 +54,6 @@ def photo() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
-
-
-def serve(settings: Settings) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ingest_api"], cwd=PROJECT_ROOT,
-        env={**os.environ, **settings.to_env()},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    api = ApiClient(f"http://{settings.api_host}:{settings.api_internal_port}")
-    wait_until(lambda: api.readyz().status == 200, 60, "the API", None)
-    return server
 
 
 def timed(send: Callable[[int], int], requests: int, threads: int) -> tuple[float, list, set]:
@@ -149,8 +138,7 @@ def main() -> int:
         for round_ in range(args.rounds):
             for auth in (True, False):
                 token = TokenStore.from_settings(settings).issue("bench") if auth else None
-                server = serve(replace(settings, auth=auth))
-                try:
+                with running(IngestApi(replace(settings, auth=auth)), state / "api.log"):
                     for kind, rate, latencies, statuses in measure(
                         settings, token, args.requests, args.threads, f"{auth}-{round_}-{suffix}"
                     ):
@@ -160,9 +148,6 @@ def main() -> int:
                         rates.append(rate)
                         all_latencies += latencies
                         seen |= statuses
-                finally:
-                    server.terminate()
-                    server.wait(timeout=60)
         print("| AUTH / kind          |   req/s | p50 ms | p99 ms | statuses |")
         print("|----------------------|---------|--------|--------|----------|")
         for name, (rates, latencies, statuses) in results.items():

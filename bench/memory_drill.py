@@ -21,7 +21,6 @@ import io
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tarfile
@@ -37,10 +36,12 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image
 
+from infra.app_services import IngestApi
 from infra.processes import free_port
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.auth.store import TokenStore
 from kit.api_client import ApiClient, Unanswered
+from kit.launcher import launch, stop, wait_ready
 from settings import PROJECT_ROOT, Settings
 
 pillow_heif.register_heif_opener()
@@ -105,33 +106,19 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 @contextlib.contextmanager
 def running_api(source: Path, settings: Settings):
-    """`python -m ingest_api` from `source`, until the block ends; yields (url, master pid)."""
-    env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(source)}
+    """`python -m ingest_api` from `source` (infra's starter, launched by the kit), until the
+    block ends, once both workers have forked; yields (url, master pid)."""
     log = Path(tempfile.mkdtemp(prefix="memory-drill-")) / "api.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "ingest_api"], cwd=source, env=env,
-                                  stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://{settings.api_host}:{settings.api_port}"
+    api = IngestApi(settings)
+    server = launch(api, log, env={"PYTHONPATH": str(source)}, cwd=source)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"the API exited; see {log}")
-            with contextlib.suppress(Unanswered):
-                alive = ApiClient(url, timeout=2).is_alive().status == 200
-                if alive and len(worker_pids(server.pid)) == 2:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not answer in 60 s; see {log}")
-            time.sleep(0.3)
+        wait_ready(api, server, log, ready=lambda: (
+            ApiClient(url, timeout=2).is_alive().status == 200
+            and len(worker_pids(server.pid)) == 2))
         yield url, server.pid
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server)
 
 
 def source_of(revision: str, scratch: Path) -> Path:

@@ -19,9 +19,8 @@ import hashlib
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-import urllib3
 
 from batch.map import render
 from infra.monitoring.alert_log import LOG_NAME as ALERT_LOG_NAME
@@ -30,6 +29,7 @@ from infra.processes import NotReady
 from infra.stack import LocalStack
 from infra.status_report import status_report
 from ingest_api.auth.store import TokenStore
+from kit.api_client import Answer, ApiClient
 from settings import PROJECT_ROOT, Settings
 
 SAMPLES = PROJECT_ROOT / "img"
@@ -63,30 +63,26 @@ def deploy_token(settings: Settings, compose: bool) -> str | None:
     return TokenStore.from_settings(settings).issue(DEPLOY_DEVICE)
 
 
-def auth_headers(token: str | None) -> dict[str, str]:
-    return {} if token is None else {"Authorization": f"Bearer {token}"}
-
-
-def api_request(method: str, url: str, headers: dict, **kwargs) -> urllib3.BaseHTTPResponse:
+def patiently(ask: Callable[[], Answer]) -> Answer:
     """One request to the API; past the device's rate limit, wait its Retry-After and resend."""
     while True:
-        response = urllib3.request(method, url, headers=headers, **kwargs)
-        if response.status != 429:
-            return response
-        time.sleep(int(response.headers.get("Retry-After", "1")))
+        answer = ask()
+        if answer.status != 429:
+            return answer
+        time.sleep(int(answer.headers.get("Retry-After", "1")))
 
 
-def image_record(url: str, headers: dict, image_id: str) -> dict | None:
+def image_record(api: ApiClient, image_id: str) -> dict | None:
     """GET /images/<id>: the record once processed, None while unknown."""
-    response = api_request("GET", f"{url}/images/{image_id}", headers, timeout=10)
-    if response.status == 404:
+    answer = patiently(lambda: api.image(image_id))
+    if answer.status == 404:
         return None
-    if response.status != 200:
-        raise NotReady(f"GET /images/{image_id} answered {response.status}: {response.data!r}")
-    return response.json()
+    if answer.status != 200:
+        raise NotReady(f"GET /images/{image_id} answered {answer.status}: {answer.data!r}")
+    return answer.json()
 
 
-def post_samples(url: str, headers: dict, folder: Path) -> dict[str, str]:
+def post_samples(api: ApiClient, folder: Path) -> dict[str, str]:
     """POST every <crop>/<photo> not yet processed, labelled by its folder; {image_id: path}.
 
     Keyed by image id, so a photo is counted once however often it was sent."""
@@ -95,30 +91,29 @@ def post_samples(url: str, headers: dict, folder: Path) -> dict[str, str]:
         data = path.read_bytes()
         image_id = hashlib.sha256(data).hexdigest()
         posted[image_id] = str(path.relative_to(folder))
-        if image_record(url, headers, image_id) is None:
-            post_sample(url, headers, path, data)  # a second ./deploy.sh skips the recorded
+        if image_record(api, image_id) is None:
+            post_sample(api, path, data)  # a second ./deploy.sh skips the recorded
     return posted
 
 
-def post_sample(url: str, headers: dict, path: Path, data: bytes) -> str:
+def post_sample(api: ApiClient, path: Path, data: bytes) -> str:
     """POST one photo labelled by its folder: "accepted" (202), or "duplicate" (200) when the
     pipeline recorded it between our look-up and the upload."""
-    fields = {"label": path.parent.name, "file": (path.name, data)}
-    response = api_request("POST", f"{url}/post_image", headers, fields=fields, timeout=30)
-    if response.status == 202:
+    answer = patiently(lambda: api.post_image(data, path.name, label=path.parent.name))
+    if answer.status == 202:
         return "accepted"
-    if response.status == 200 and response.json().get("status") == "duplicate":
+    if answer.status == 200 and answer.json().get("status") == "duplicate":
         return "duplicate"
-    raise NotReady(f"POST {path} answered {response.status}: {response.data!r}")
+    raise NotReady(f"POST {path} answered {answer.status}: {answer.data!r}")
 
 
-def wait_processed(url: str, headers: dict, image_ids, timeout: float) -> dict[str, dict]:
+def wait_processed(api: ApiClient, image_ids, timeout: float) -> dict[str, dict]:
     """Poll GET /images/<id> until every image has a record; returns them."""
     records: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
     while len(records) < len(image_ids):
         for image_id in set(image_ids) - set(records):
-            record = image_record(url, headers, image_id)
+            record = image_record(api, image_id)
             if record is not None:
                 records[image_id] = record
         print(f"\r  processed {len(records)}/{len(image_ids)}", end="", flush=True)
@@ -149,11 +144,11 @@ def up(settings: Settings) -> None:
         print("deploy: no Docker daemon: the native stack of infra/ (servers, API, streaming job)")
         LocalStack(settings).up()
     url = api_url(settings)
-    headers = auth_headers(deploy_token(settings, compose))
+    api = ApiClient(url, deploy_token(settings, compose))
     print(f"deploy: posting the samples of {SAMPLES.relative_to(PROJECT_ROOT)}/ to {url}"
-          + (f" as device {DEPLOY_DEVICE!r}" if headers else ""))
-    posted = post_samples(url, headers, SAMPLES)
-    records = wait_processed(url, headers, posted, PROCESSING_TIMEOUT_S)
+          + (f" as device {DEPLOY_DEVICE!r}" if api.token else ""))
+    posted = post_samples(api, SAMPLES)
+    records = wait_processed(api, posted, PROCESSING_TIMEOUT_S)
     rejected = [posted[i] for i, record in records.items() if record.get("status") != "processed"]
     summary = render("es", MAP_PATH, settings)
     token, curl = how_to_upload(settings, compose)

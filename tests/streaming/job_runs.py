@@ -3,15 +3,13 @@ is done, or `python -m streaming` as a process to kill and restart."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from adapters.object_store import open_store
-from settings import PROJECT_ROOT
+from infra.app_services import StreamingJob
+from kit.launcher import launch
 from streaming.job import start_stream
 
 PER_BATCH = 4  # photos per micro-batch of a job started as a process
@@ -38,21 +36,9 @@ def store_of(settings):
 
 
 def start_job(settings, log: Path) -> subprocess.Popen:
-    """The job as a deployment runs it, in a process group of its own (driver, JVM, workers)."""
-    env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(PROJECT_ROOT)}
-    with open(log, "ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streaming", "--max-offsets-per-trigger", str(PER_BATCH)],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-
-
-def kill(job: subprocess.Popen) -> None:
-    """SIGKILL the job's whole process group, as a crash or an OOM killer would."""
-    if job.poll() is None:
-        os.killpg(job.pid, signal.SIGKILL)
-    job.wait(timeout=30)
+    """The job as a deployment runs it (infra's StreamingJob, launched by the kit), in a process
+    group of its own (driver, JVM, workers): kit.launcher.kill stops it as a crash would."""
+    return launch(StreamingJob(settings), log, "--max-offsets-per-trigger", str(PER_BATCH))
 
 
 def batch_ids(checkpoint: str, log: str) -> set[int]:

@@ -25,10 +25,11 @@ from kit.field_messages import (
     photo_messages,
     produce,
 )
+from kit.launcher import kill
 from settings import Settings
 from tests.dataset.tensor_hashes import tensor_hashes
 from tests.streaming.conftest import isolated_settings
-from tests.streaming.job_runs import PER_BATCH, batch_ids, kill, run_job, start_job, wait_for
+from tests.streaming.job_runs import PER_BATCH, batch_ids, run_job, start_job, wait_for
 
 PHOTOS = 24
 

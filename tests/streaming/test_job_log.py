@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from kit.field_messages import Message, produce
+from kit.launcher import kill
 from kit.photos import encode, photo_like
 from photo.messages import encode_headers
-from tests.streaming.job_runs import kill, start_job, wait_for
+from tests.streaming.job_runs import start_job, wait_for
 
 # The one line the java launcher itself prints, before any logging starts.
 LAUNCHER_LINE = "WARNING: Using incubator modules: jdk.incubator.vector"

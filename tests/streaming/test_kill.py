@@ -10,7 +10,8 @@ from kit.field_messages import (
     photo_messages,
     produce,
 )
-from tests.streaming.job_runs import PER_BATCH, batch_ids, kill, start_job, wait_for
+from kit.launcher import kill
+from tests.streaming.job_runs import PER_BATCH, batch_ids, start_job, wait_for
 
 PHOTOS = 24
 
