@@ -26,7 +26,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -37,13 +36,14 @@ from pathlib import Path
 from PIL import Image
 
 from infra.app_services import IngestApi
-from infra.processes import NotReady, free_port
+from infra.processes import NotReady
 from infra.schemas import ensure_topic, remove_topics
 from ingest_api.auth.limits import SqliteStorage
 from ingest_api.auth.store import TokenStore
 from ingest_api.server import GUNICORN_OPTIONS
 from kit.api_client import ApiClient
 from kit.launcher import running
+from kit.stack import isolated_settings
 from settings import Settings
 
 MICRO_CALLS = 2000
@@ -121,13 +121,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="AUTH=on then off, this often")
     args = parser.parse_args()
 
-    state = Path(tempfile.mkdtemp(prefix="bench-auth-"))
     suffix = uuid.uuid4().hex[:8]
-    settings = replace(
-        Settings.from_env(), api_internal_port=free_port(), kafka_topic=f"bench-auth-{suffix}",
-        api_token_store=str(state / "auth" / "tokens.sqlite3"),
-        upload_rate_limit="1000000/minute", lookup_rate_limit="1000000/minute",
-    )
+    settings = isolated_settings("bench-auth-", kafka_topic=f"bench-auth-{suffix}")
+    state = Path(settings.stack_dir)
     ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     try:
         print(f"{os.cpu_count()} cores, {args.requests} requests per kind from {args.threads} "
