@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake.fs import DeltaStorageHandler
-from pyarrow.fs import PyFileSystem
 
 from dataset.duplicates import KnownScenes
 from dataset.manifest import Manifest
@@ -46,7 +44,7 @@ class Catalog:
         new = [path for path in paths if path not in self._files]
         if not new:
             return
-        files = PyFileSystem(DeltaStorageHandler(table.table_uri, self.manifest.storage_options))
+        files = self.manifest.files()
         for path in new:
             for row in pq.read_table(path, columns=COLUMNS, filesystem=files).to_pylist():
                 self._learn(row)

@@ -10,6 +10,14 @@ delta.logRetentionDuration (30 days) whenever it writes a checkpoint, and a name
 version (dataset/snapshots.py) could no longer be loaded. Tables are created with
 delta.enableExpiredLogCleanup false, and every commit of ours says so too (KEEP_LOG), for tables
 created before.
+
+Tables are read through Arrow's own filesystems (files()), not deltalake's default, a Python
+filesystem: each buffer read through that one wraps a Python object, and Arrow's threads release
+the last of them just after a read has returned. One released as the interpreter exits waits for
+the GIL of a finalizing Python, whose thread exit unwinds through the buffer's destructor into
+std::terminate: `python -m dataset snapshot` aborted (SIGABRT) after its output, one run in
+thirty to a hundred (apache/arrow#34314, #49942). Arrow's own filesystems read into buffers of
+their own, which any thread frees without Python.
 """
 
 from __future__ import annotations
@@ -17,10 +25,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 from deltalake import DeltaTable, PostCommitHookProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from pyarrow import fs
 
 from adapters.object_store import ObjectStore
 from settings import S3Settings
@@ -80,6 +90,18 @@ class DatasetTable:
             return None
         return self._table
 
+    def files(self) -> fs.FileSystem:
+        """The table's directory as a filesystem of Arrow's own (see the module's docstring)."""
+        if not self.uri.startswith("s3://"):
+            return fs.SubTreeFileSystem(self.uri, fs.LocalFileSystem())
+        options = self.storage_options
+        endpoint = urlsplit(options["AWS_ENDPOINT_URL"])
+        s3 = fs.S3FileSystem(access_key=options["AWS_ACCESS_KEY_ID"],
+                             secret_key=options["AWS_SECRET_ACCESS_KEY"],
+                             region=options["AWS_REGION"], endpoint_override=endpoint.netloc,
+                             scheme=endpoint.scheme)
+        return fs.SubTreeFileSystem(self.uri.removeprefix("s3://"), s3)
+
     def version(self) -> int | None:
         table = self.table()
         return None if table is None else table.version()
@@ -92,7 +114,7 @@ class DatasetTable:
             if columns is not None:
                 schema = pa.schema([schema.field(column) for column in columns])
             return schema.empty_table()
-        return table.to_pyarrow_table(columns=columns)
+        return table.to_pyarrow_table(columns=columns, filesystem=self.files())
 
     def append(self, data: pa.Table, **options) -> None:
         """Append rows in one commit (creating the table first if need be)."""

@@ -100,7 +100,8 @@ class CorrectionLog(DatasetTable):
         table = self.table()
         if table is None or table.version() == self._version:
             return self._latest
-        rows = sorted(table.to_pyarrow_table().to_pylist(), key=lambda r: r["corrected_at"])
+        rows = sorted(table.to_pyarrow_table(filesystem=self.files()).to_pylist(),
+                      key=lambda r: r["corrected_at"])
         self._latest = {row["image_id"]: row["new_label"] for row in rows}
         self._version = table.version()
         return self._latest
@@ -116,7 +117,8 @@ class CorrectionLog(DatasetTable):
         table = self.table()
         if table is None or table.version() == self._reviewed_version:
             return self._reviewed
-        rows = table.to_pyarrow_table(columns=["image_id", "model_version"]).to_pylist()
+        rows = table.to_pyarrow_table(columns=["image_id", "model_version"],
+                                      filesystem=self.files()).to_pylist()
         reviewed: dict[str, set[str]] = {}
         for row in rows:
             if row["model_version"] is not None:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 from PIL import Image
+from pyarrow.fs import FileType, PyFileSystem
 
 from adapters.object_store import LocalStore, open_store
 from adapters.s3 import make_s3_client
@@ -80,6 +81,17 @@ def test_rows_commit_with_their_group_and_split_and_a_rerun_replaces_them(store)
     assert {row["label"] for row in table} == {"wheat"}
     assert {row["image_id"]: row["split"] for row in table} == {
         row["image_id"]: row["split"] for row in placed}
+
+
+def test_the_table_is_read_through_a_filesystem_of_arrows_own(store):
+    """Not a Python one, whose buffers Arrow's threads free after a read: one freed as the
+    interpreter exits aborts the process (dataset/delta_tables.py)."""
+    manifest = Manifest.of(store)
+    ManifestWriter(manifest, FRACTIONS).commit([row_of(photo(0))])
+    files = manifest.files()
+    assert not isinstance(files.base_fs, PyFileSystem)
+    paths = manifest.table().to_pyarrow_dataset(filesystem=files).files
+    assert paths and all(info.type == FileType.File for info in files.get_file_info(paths))
 
 
 def test_a_rejected_photo_committed_again_keeps_one_row(store):

@@ -196,7 +196,9 @@ def test_rows_are_read_in_batches_of_at_most_the_size_asked(tmp_path):
     stream = Stream(LocalStore(tmp_path / "dataset"))
     ids = stream.write(2, 2, 1)
 
-    batches = list(record_batches(Manifest.of(stream.store).table(), batch_rows=2))
+    manifest = Manifest.of(stream.store)
+    dataset = manifest.table().to_pyarrow_dataset(filesystem=manifest.files())
+    batches = list(record_batches(dataset, batch_rows=2))
 
     assert all(0 < len(batch) <= 2 for batch in batches)
     assert sorted(row["image_id"] for batch in batches for row in batch) == sorted(ids)
