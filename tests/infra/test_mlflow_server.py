@@ -60,6 +60,17 @@ def test_only_the_project_s_credentials_open_the_registry(own_mlflow):
     assert status(s, "/health") == 200  # for probes, without credentials
 
 
+def test_a_credential_it_trusts_for_a_while_opens_nothing_to_a_wrong_password(own_mlflow):
+    """The server keeps a checked credential for a minute (its PBKDF2 check costs ~190 ms of
+    CPU a request): only the very same user and password reuse it."""
+    s, right = own_mlflow, own_mlflow.mlflow_password
+    for password in (right, right, "not-the-password", right[:-1], right + " ", right):
+        expected = 200 if password == right else 401
+        assert status(s, SEARCH, {"Authorization": basic_auth_header(s.mlflow_username,
+                                                                      password)}) == expected
+    assert status(s, SEARCH, {"Authorization": basic_auth_header("someone-else", right)}) == 401
+
+
 def test_it_listens_on_loopback_only(own_mlflow):
     listening = subprocess.run(["ss", "-ltnH", f"sport = :{own_mlflow.mlflow_port}"],
                                capture_output=True, text=True, check=True).stdout.split()

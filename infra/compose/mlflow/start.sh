@@ -3,7 +3,7 @@
 # pipeline's own settings (.env.example) as infra/mlflow_server.py configures the native one:
 # SQLite stores and the basic-auth ini in STATE (default /var/lib/mlflow, a volume), artifacts
 # proxied to s3://MLFLOW_BUCKET/artifacts, basic auth with MLFLOW_USERNAME / MLFLOW_PASSWORD as
-# the admin, one worker, no job runner. It listens on every interface of its container, and
+# the admin (a checked credential trusted for 60 s), one worker, no job runner. It listens on every interface of its container, and
 # answers only requests addressed to MLFLOW_TRACKING_URI's host or to localhost (MLflow's
 # protection against DNS rebinding). Usage: start.sh [STATE]
 set -eu
@@ -21,6 +21,7 @@ database_uri = sqlite:///$state/basic_auth.db
 admin_username = $MLFLOW_USERNAME
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 grant_default_workspace_access = false
+auth_cache_ttl_seconds = 60
 INI
 )
 
