@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from infra.private import private_dir
@@ -46,18 +47,29 @@ class ServerStatus:
         return f"{self.name:<6} {self.state:<{width}} {self.url}"
 
 
+class WatchedProcess(Protocol):
+    """A server's process as wait_until watches it: whether it exited, and its log."""
+
+    log_file: Path
+
+    def has_exited(self) -> bool: ...
+
+    def log_tail(self) -> str: ...
+
+
 def wait_until(
     ready: Callable[[], bool],
     timeout: float,
     name: str,
-    process: SupervisedProcess | None,
+    process: WatchedProcess | None,
     *,
     starting: bool = False,
 ) -> None:
     """Poll `ready` until it returns true; raise NotReady, with the server log's tail, if not.
 
-    `process` is the server's own process when this stack runs it; if `starting` (this call
-    started it), its first exit ends the wait instead of waiting for supervisord's retries.
+    `process` is the server's own process when this stack runs it (or a test launched it:
+    kit/launcher.py); if `starting` (this call started it), its first exit ends the wait
+    instead of waiting for supervisord's retries.
     """
     deadline = time.monotonic() + timeout
     problem = "no answer"

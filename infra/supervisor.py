@@ -250,8 +250,13 @@ class SupervisedProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the log, for error messages."""
-        try:
-            text = self.log_file.read_text(errors="replace")
-        except FileNotFoundError:
-            return f"(no log at {self.log_file})"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_file, lines)
+
+
+def log_tail(log_file: Path, lines: int = 30) -> str:
+    """The last lines of a log file, for error messages."""
+    try:
+        text = log_file.read_text(errors="replace")
+    except FileNotFoundError:
+        return f"(no log at {log_file})"
+    return "\n".join(text.splitlines()[-lines:])

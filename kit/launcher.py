@@ -13,13 +13,12 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from infra.processes import NotReady
-from infra.server import Server
-from infra.supervisor import BASE_ENV
+from infra.server import Server, wait_until
+from infra.supervisor import BASE_ENV, log_tail
 from settings import PROJECT_ROOT
 
 STOP_GRACE_S = 30
@@ -38,20 +37,27 @@ def launch(server: Server, log_path: Path, *args: str, env: Mapping[str, str] | 
         )
 
 
+@dataclass(frozen=True)
+class ChildProcess:
+    """A launched process as infra.server.wait_until watches a supervised one."""
+
+    popen: subprocess.Popen
+    log_file: Path
+
+    def has_exited(self) -> bool:
+        return self.popen.poll() is not None
+
+    def log_tail(self) -> str:
+        return log_tail(self.log_file)
+
+
 def wait_ready(server: Server, process: subprocess.Popen, log_path: Path,
-               ready: Callable[[], bool] | None = None, timeout: float | None = None) -> None:
-    """Poll the server's readiness check (or `ready`) until it answers true; NotReady, with the
-    log, if the process exits first or the time (the server's start timeout) runs out."""
-    check = ready or server.is_ready
-    deadline = time.monotonic() + (timeout or server.start_timeout)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise NotReady(f"{server.name} exited:\n{log_path.read_text()}")
-        with contextlib.suppress(Exception):  # any failure of the probe means "not yet"
-            if check():
-                return
-        time.sleep(0.2)
-    raise NotReady(f"{server.name} was not ready in time:\n{log_path.read_text()}")
+               ready: Callable[[], bool] | None = None) -> None:
+    """Wait as infra waits for a server it started (infra.server.wait_until): its readiness
+    check (or `ready`) until true; NotReady, with the log's tail, if the process exits first
+    or the server's start timeout runs out."""
+    wait_until(ready or server.is_ready, server.start_timeout, server.name,
+               ChildProcess(process, log_path), starting=True)
 
 
 @contextlib.contextmanager
