@@ -25,6 +25,7 @@ from pathlib import Path
 from batch.map import render
 from infra.monitoring.alert_log import LOG_NAME as ALERT_LOG_NAME
 from infra.monitoring.alert_log import AlertLog
+from infra.nginx import Nginx
 from infra.processes import NotReady
 from infra.stack import LocalStack
 from infra.status_report import status_report
@@ -47,10 +48,6 @@ def docker_answers() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=15).returncode == 0
     except (FileNotFoundError, subprocess.TimeoutExpired):
         return False
-
-
-def api_url(settings: Settings) -> str:
-    return f"http://{settings.api_host}:{settings.api_port}"
 
 
 def deploy_token(settings: Settings, compose: bool) -> str | None:
@@ -127,7 +124,7 @@ def wait_processed(api: ApiClient, image_ids, timeout: float) -> dict[str, dict]
 
 def how_to_upload(settings: Settings, compose: bool) -> tuple[str, str]:
     """The printout's lines on getting a device token, and on uploading with it."""
-    curl = f'curl -F "file=@photo.jpg" -F label=maize {api_url(settings)}/post_image'
+    curl = f'curl -F "file=@photo.jpg" -F label=maize {Nginx(settings).url}/post_image'
     if not settings.auth:
         return "none needed: AUTH=off, anyone who reaches the API may use it", curl
     python = "docker compose exec -T api python" if compose else ".venv/bin/python"
@@ -143,7 +140,7 @@ def up(settings: Settings) -> None:
     else:
         print("deploy: no Docker daemon: the native stack of infra/ (servers, API, streaming job)")
         LocalStack(settings).up()
-    url = api_url(settings)
+    url = Nginx(settings).url
     api = ApiClient(url, deploy_token(settings, compose))
     print(f"deploy: posting the samples of {SAMPLES.relative_to(PROJECT_ROOT)}/ to {url}"
           + (f" as device {DEPLOY_DEVICE!r}" if api.token else ""))

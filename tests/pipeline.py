@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from infra.nginx import Nginx
 from infra.processes import free_port
 from infra.stack import LocalStack
 from kit.api_client import ApiClient
@@ -47,10 +48,6 @@ def running_pipeline(kafka_stack: Settings, es_stack: Settings, checkpoint_dir: 
         stack.down(["nginx", "api", "stream"])
 
 
-def api_url(settings: Settings) -> str:
-    return f"http://{settings.api_host}:{settings.api_port}"
-
-
 def api_client(settings: Settings, **options) -> ApiClient:
     """The public address, as the session's test device."""
-    return ApiClient(api_url(settings), device_token(settings.api_token_store), **options)
+    return ApiClient(Nginx(settings).url, device_token(settings.api_token_store), **options)

@@ -18,6 +18,7 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import Page, expect
 
+from infra.nginx import Nginx
 from infra.schemas import ensure_topic, remove_topics
 from kit.photos import encode, exif_bytes, gps_ifd, photo_like
 from kit.uploads import truncated_jpeg, unique_jpeg
@@ -25,7 +26,7 @@ from tests.ingest_api.apps import device_token, running_app
 from tests.ingest_api.champions import own_model, promote, registered
 from tests.ingest_api.processed_photos import own_dataset, write_record
 from tests.pages.live_site import offline_except, served
-from tests.pipeline import api_client, api_url, running_pipeline
+from tests.pipeline import api_client, running_pipeline
 
 # The stream's first micro-batch can take minutes on a busy machine: wait by polling, not sleeping.
 PROCESSING_TIMEOUT_MS = 300_000
@@ -42,7 +43,7 @@ def site(kafka_stack, es_stack, tmp_path_factory):
 
 def open_page(browser, site, viewport: dict) -> tuple[Page, list[str]]:
     """The page in a fresh context: offline but for the API, token stored, position granted."""
-    return open_at(browser, api_url(site), device_token(site.api_token_store), viewport)
+    return open_at(browser, Nginx(site).url, device_token(site.api_token_store), viewport)
 
 
 def open_at(browser, base_url: str, token: str, viewport: dict) -> tuple[Page, list[str]]:
